@@ -1,0 +1,213 @@
+//! `keytrail scan`: objects scanned in parallel, alerts printed in input order.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{self, BufReader, IsTerminal, Read, Write};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use keytrail_core::read::ReadOptions;
+use keytrail_core::rules::RuleSet;
+use keytrail_core::scan::{scan_object, ObjectReport, ScanOptions};
+use keytrail_core::{Alert, Severity};
+
+use crate::args::{Format, ScanArgs, Toggle};
+use crate::output;
+use crate::rules_cmd;
+use crate::walk::{self, Target};
+
+/// Runs `keytrail scan`.
+pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let rules = rules_cmd::load(&args.rules)?;
+    let walked = walk::walk(&args.paths);
+    let options = ScanOptions {
+        read: ReadOptions {
+            max_decompressed_bytes: args.max_decompressed_bytes,
+            max_record_bytes: usize::try_from(args.max_record_bytes).unwrap_or(usize::MAX),
+            ..ReadOptions::default()
+        },
+        min_severity: args.min_severity,
+    };
+    let format = match args.format {
+        Format::Auto if io::stdout().is_terminal() => Format::Table,
+        Format::Auto => Format::Jsonl,
+        other => other,
+    };
+    let show_progress = match args.progress {
+        Toggle::Auto => io::stderr().is_terminal(),
+        Toggle::Always => true,
+        Toggle::Never => false,
+    };
+    let total_bytes: u64 = walked.targets.iter().map(Target::size).sum();
+    let bar = if show_progress {
+        let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {pos_msg}{msg}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+
+    let mut stdout = io::stdout().lock();
+    let mut unreadable = walked.errors.len();
+    for e in &walked.errors {
+        bar.suspend(|| eprintln!("keytrail: {e}: skipped"));
+    }
+    if format == Format::Table {
+        output::write_table_header(&mut stdout).context("writing to stdout")?;
+    }
+
+    let mut totals = Totals::default();
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, walked.targets.len().max(1));
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<(usize, ObjectReport, Vec<Alert>)>();
+    thread::scope(|scope| -> anyhow::Result<()> {
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let (next, targets, rules, options) = (&next, &walked.targets, &rules, &options);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(target) = targets.get(i) else { break };
+                let (report, alerts) = scan_target(target, rules, options);
+                if tx.send((i, report, alerts)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        // Print in input order, as soon as each object's predecessors are done.
+        let mut pending = BTreeMap::new();
+        let mut emit = 0usize;
+        for (i, report, alerts) in &rx {
+            pending.insert(i, (report, alerts));
+            while let Some((report, alerts)) = pending.remove(&emit) {
+                emit += 1;
+                bar.inc(walked.targets[emit - 1].size());
+                for problem in report.problems() {
+                    bar.suspend(|| eprintln!("keytrail: {problem}"));
+                }
+                if !report.is_clean() {
+                    unreadable += 1;
+                }
+                totals.add(&report, &alerts);
+                bar.set_message(format!("{} alerts", totals.alerts));
+                for alert in &alerts {
+                    match format {
+                        Format::Table => output::write_table_row(&mut stdout, alert),
+                        _ => output::write_jsonl(&mut stdout, alert),
+                    }
+                    .context("writing to stdout")?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    stdout.flush().context("writing to stdout")?;
+    bar.finish_and_clear();
+
+    if !args.quiet {
+        eprintln!(
+            "keytrail: scanned {} objects ({} bytes, {} records) in {:.2}s: {} alerts{}{}",
+            walked.targets.len(),
+            totals.bytes,
+            totals.records,
+            started.elapsed().as_secs_f64(),
+            totals.alerts,
+            totals.by_level_text(),
+            if unreadable > 0 {
+                format!("; {unreadable} object(s) could not be read completely (see above)")
+            } else {
+                String::new()
+            }
+        );
+    }
+    let failed_level = args
+        .fail_on
+        .is_some_and(|floor| totals.max_level.is_some_and(|m| m >= floor));
+    Ok(if unreadable > 0 {
+        ExitCode::from(2)
+    } else if failed_level {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn scan_target(
+    target: &Target,
+    rules: &RuleSet,
+    options: &ScanOptions,
+) -> (ObjectReport, Vec<Alert>) {
+    let name = target.name();
+    let mut alerts = Vec::new();
+    let input: Box<dyn Read> = match target {
+        Target::Stdin => Box::new(io::stdin().lock()),
+        Target::File(path, _) => match File::open(path) {
+            Ok(f) => Box::new(BufReader::with_capacity(256 * 1024, f)),
+            Err(e) => {
+                // Let the reader report it with the object's name, like any other read fault.
+                Box::new(FailingRead(Some(e)))
+            }
+        },
+    };
+    let report = scan_object(&name, input, rules, options, &mut |a| alerts.push(a));
+    (report, alerts)
+}
+
+/// A source whose first read fails with the error it was given (a file that could not be opened).
+struct FailingRead(Option<io::Error>);
+
+impl Read for FailingRead {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(self
+            .0
+            .take()
+            .unwrap_or_else(|| io::Error::other("already failed")))
+    }
+}
+
+#[derive(Default)]
+struct Totals {
+    bytes: u64,
+    records: u64,
+    alerts: u64,
+    by_level: HashMap<Severity, u64>,
+    max_level: Option<Severity>,
+}
+
+impl Totals {
+    fn add(&mut self, report: &ObjectReport, alerts: &[Alert]) {
+        self.bytes += report.bytes;
+        self.records += report.records;
+        self.alerts += alerts.len() as u64;
+        for a in alerts {
+            *self.by_level.entry(a.severity).or_default() += 1;
+            self.max_level = self.max_level.max(Some(a.severity));
+        }
+    }
+
+    fn by_level_text(&self) -> String {
+        let parts: Vec<String> = Severity::ALL
+            .iter()
+            .rev()
+            .filter_map(|s| self.by_level.get(s).map(|n| format!("{n} {s}")))
+            .collect();
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", parts.join(", "))
+        }
+    }
+}

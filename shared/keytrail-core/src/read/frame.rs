@@ -1,0 +1,341 @@
+//! The container state machine: which values of the stream are records.
+//!
+//! It walks the top level of the stream one token at a time and hands each record's byte range
+//! to the caller. Every state can stop when the buffer runs dry and resume after a refill, so a
+//! record, a key or a run of whitespace may straddle any number of reads. Inside a record only
+//! [`ValueScan`] runs; the shapes are:
+//!
+//! - `{"Records": [r, r, ...]}` streamed element by element (other members are skipped);
+//! - a top-level object whose first key is not `Records`: read whole, then either streamed as a
+//!   log file (it has a `Records` array after all) or yielded as one event;
+//! - `[r, r, ...]` streamed element by element;
+//! - any number of the above, one after another (NDJSON, `cat a.json b.json`, multi-member gzip).
+
+use std::io::Read;
+use std::ops::Range;
+
+use super::buffer::{Buffer, Fill};
+use super::decompress::Source;
+use super::error::Fault;
+use super::probe::{kind_of, records_member, Records};
+use super::split::ValueScan;
+use super::{Compression, ReadOptions, Shape};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum State {
+    Start,
+    TopLevel,
+    /// After a top-level `{` (kept at `start`): is the first key `Records`?
+    FirstKey,
+    FirstKeyString,
+    /// Reading a whole top-level object from `start`.
+    Probe,
+    Key {
+        first: bool,
+    },
+    KeyString,
+    Colon {
+        records: bool,
+    },
+    MemberValue {
+        records: bool,
+    },
+    SkipValue,
+    Elements {
+        records: bool,
+        first: bool,
+    },
+    Element {
+        records: bool,
+    },
+    AfterElement {
+        records: bool,
+    },
+    AfterMember,
+    Done,
+}
+
+/// Splits a byte stream into records.
+pub(crate) struct Frames<R> {
+    pub(super) input: Option<R>,
+    pub(super) source: Option<Source<R>>,
+    pub(super) buf: Buffer,
+    pub(super) state: State,
+    pub(super) scan: ValueScan,
+    pub(super) opts: ReadOptions,
+    pub(super) shape: Option<Shape>,
+    /// Top-level values begun.
+    pub(super) values: u64,
+    /// Records yielded.
+    pub(super) records: u64,
+    /// Where the first key's quote is, relative to `start`, in `FirstKeyString`.
+    pub(super) key_at: usize,
+}
+
+impl<R: Read> Frames<R> {
+    pub fn new(input: R, opts: ReadOptions) -> Self {
+        let buf = Buffer::new(opts.buffer_bytes);
+        Frames {
+            input: Some(input),
+            source: None,
+            buf,
+            state: State::Start,
+            scan: ValueScan::default(),
+            opts,
+            shape: None,
+            values: 0,
+            records: 0,
+            key_at: 0,
+        }
+    }
+
+    pub fn compression(&self) -> Option<Compression> {
+        self.source.as_ref().map(Source::compression)
+    }
+
+    pub fn read_bytes(&self) -> u64 {
+        self.source.as_ref().map_or(0, Source::read_bytes)
+    }
+
+    pub fn gzip_consumed(&self) -> Option<u64> {
+        self.source.as_ref().and_then(Source::gzip_consumed)
+    }
+
+    /// The next record's range in `buf.bytes()`; `None` at the end and after a fault.
+    pub fn next(&mut self) -> Result<Option<Range<usize>>, Fault> {
+        let result = self.step();
+        if let Err(fault) = &result {
+            self.state = State::Done;
+            if fault.kind.is_source() {
+                // Faults of the byte source do not know how far the records got.
+                return result.map_err(|mut f| {
+                    f.hint = format!("{}; {}", f.hint, self.records_read());
+                    f
+                });
+            }
+        }
+        result
+    }
+
+    fn step(&mut self) -> Result<Option<Range<usize>>, Fault> {
+        loop {
+            match self.state {
+                State::Done => return Ok(None),
+                State::Start => self.start()?,
+                State::TopLevel => {
+                    self.buf.start = self.buf.pos;
+                    match self.skip_ws(false)? {
+                        None if self.values == 0 => {
+                            self.shape = Some(Shape::Empty);
+                            self.state = State::Done;
+                        }
+                        None => self.state = State::Done,
+                        Some(b @ (b'{' | b'[')) => {
+                            self.values += 1;
+                            if self.values == 2 && self.shape == Some(Shape::SingleEvent) {
+                                self.shape = Some(Shape::Ndjson);
+                            }
+                            self.buf.pos += 1;
+                            self.state = if b == b'{' {
+                                State::FirstKey
+                            } else {
+                                self.set_shape(Shape::Array);
+                                State::Elements {
+                                    records: false,
+                                    first: true,
+                                }
+                            };
+                        }
+                        Some(_) if self.values == 0 => {
+                            // Read enough to show and recognise the first bytes.
+                            while self.buf.head.len() < 16 && matches!(self.fill(), Ok(Fill::Data))
+                            {
+                            }
+                            return Err(self.not_json());
+                        }
+                        Some(_) => {
+                            return Err(self.invalid(
+                                self.buf.pos,
+                                "'{' or '[' to start the next top-level value",
+                            ))
+                        }
+                    }
+                }
+                State::FirstKey => match self.skip_ws(true)? {
+                    None => return Err(self.truncated()),
+                    Some(b'}') => {
+                        self.buf.pos += 1;
+                        return Ok(Some(self.event()));
+                    }
+                    Some(b'"') => {
+                        self.key_at = self.buf.pos - self.buf.start;
+                        self.scan.reset(1);
+                        self.state = State::FirstKeyString;
+                    }
+                    Some(_) => return Err(self.invalid(self.buf.pos, "a key or '}'")),
+                },
+                State::FirstKeyString => {
+                    let end = self.value()?;
+                    let key = self
+                        .buf
+                        .bytes()
+                        .get(self.buf.start + self.key_at + 1..end - 1);
+                    if key == Some(b"Records".as_slice()) {
+                        self.set_shape(Shape::RecordsObject);
+                        self.state = State::Colon { records: true };
+                    } else {
+                        self.buf.pos = self.buf.start;
+                        self.scan.reset(0);
+                        self.state = State::Probe;
+                    }
+                }
+                State::Probe => {
+                    let end = self.value()?;
+                    let obj = self
+                        .buf
+                        .bytes()
+                        .get(self.buf.start..end)
+                        .unwrap_or_default();
+                    match records_member(obj, &mut self.scan) {
+                        None => return Ok(Some(self.event())),
+                        Some(Records::Array) => {
+                            self.set_shape(Shape::RecordsObject);
+                            self.buf.pos = self.buf.start + 1;
+                            self.state = State::Key { first: true };
+                        }
+                        Some(Records::NotArray(at, kind)) => {
+                            return Err(self.records_not_array(self.buf.start + at, kind))
+                        }
+                    }
+                }
+                State::Key { first } => match self.token()? {
+                    b'}' if first => {
+                        self.buf.pos += 1;
+                        self.state = State::TopLevel;
+                    }
+                    b'"' => {
+                        self.scan.reset(1);
+                        self.state = State::KeyString;
+                    }
+                    _ => return Err(self.invalid(self.buf.pos, "a key")),
+                },
+                State::KeyString => {
+                    let end = self.value()?;
+                    let key = self.buf.bytes().get(self.buf.start + 1..end - 1);
+                    self.state = State::Colon {
+                        records: key == Some(b"Records".as_slice()),
+                    };
+                }
+                State::Colon { records } => match self.token()? {
+                    b':' => {
+                        self.buf.pos += 1;
+                        self.state = State::MemberValue { records };
+                    }
+                    _ => return Err(self.invalid(self.buf.pos, "':' after a key")),
+                },
+                State::MemberValue { records } => match self.token()? {
+                    b'[' if records => {
+                        self.buf.pos += 1;
+                        self.state = State::Elements {
+                            records,
+                            first: true,
+                        };
+                    }
+                    b if records => return Err(self.records_not_array(self.buf.pos, kind_of(b))),
+                    _ => {
+                        self.scan.reset(1);
+                        self.state = State::SkipValue;
+                    }
+                },
+                State::SkipValue => {
+                    self.value()?;
+                    self.state = State::AfterMember;
+                }
+                State::AfterMember => {
+                    self.state = match self.token()? {
+                        b',' => State::Key { first: false },
+                        b'}' => State::TopLevel,
+                        _ => {
+                            let expected = "',' or '}' after a member of the top-level object";
+                            return Err(self.invalid(self.buf.pos, expected));
+                        }
+                    };
+                    self.buf.pos += 1;
+                }
+                State::Elements { records, first } => match self.token()? {
+                    b']' if first => {
+                        self.buf.pos += 1;
+                        self.state = Self::after_array(records);
+                    }
+                    _ => {
+                        self.scan.reset(if records { 2 } else { 1 });
+                        self.state = State::Element { records };
+                    }
+                },
+                State::Element { records } => {
+                    let end = self.value()?;
+                    self.records += 1;
+                    self.state = State::AfterElement { records };
+                    return Ok(Some(self.buf.start..end));
+                }
+                State::AfterElement { records } => {
+                    self.state = match self.token()? {
+                        b',' => State::Elements {
+                            records,
+                            first: false,
+                        },
+                        b']' => Self::after_array(records),
+                        _ => {
+                            let after = format!(
+                                "',' or ']' after record {}",
+                                self.records.saturating_sub(1)
+                            );
+                            return Err(self.invalid(self.buf.pos, &after));
+                        }
+                    };
+                    self.buf.pos += 1;
+                }
+            }
+        }
+    }
+
+    fn after_array(records: bool) -> State {
+        if records {
+            State::AfterMember
+        } else {
+            State::TopLevel
+        }
+    }
+
+    /// Opens the source and skips a UTF-8 byte order mark.
+    fn start(&mut self) -> Result<(), Fault> {
+        if let Some(input) = self.input.take() {
+            let opts = &self.opts;
+            self.source = Some(Source::open(
+                input,
+                opts.max_decompressed_bytes,
+                opts.buffer_bytes,
+            )?);
+        }
+        while self.buf.end < 3 && self.fill()? == Fill::Data {}
+        if self.buf.bytes().starts_with(b"\xef\xbb\xbf") {
+            self.buf.pos = 3;
+        }
+        self.state = State::TopLevel;
+        Ok(())
+    }
+
+    fn set_shape(&mut self, shape: Shape) {
+        if self.values == 1 {
+            self.shape = Some(shape);
+        }
+    }
+
+    /// The top-level object `start..pos` as one record.
+    fn event(&mut self) -> Range<usize> {
+        self.set_shape(Shape::SingleEvent);
+        self.records += 1;
+        self.state = State::TopLevel;
+        self.buf.start..self.buf.pos
+    }
+}

@@ -1,0 +1,181 @@
+//! Streaming reader: one object's bytes in, one raw JSON record at a time out.
+//!
+//! ```text
+//! input ─▶ decompress (sniff 1f 8b; multi-member gzip; size cap; byte counts)
+//!       ─▶ buffer     (sliding window, grows only to the largest record)
+//!       ─▶ frame      (container state machine: Records object / array / NDJSON / one event)
+//!       ─▶ split      (where a value ends: strings, escapes, brackets, depth; no parsing)
+//!       ─▶ RawRecord  (a slice of the buffer, valid until the next call)
+//! ```
+//!
+//! The shape is detected from the content, never from the name: a leading UTF-8 BOM and
+//! whitespace are skipped; `{"Records": [...]}` is streamed (the CloudTrail case, with
+//! `Records` as the first key, needs no buffering; an object whose first key is something else
+//! is read whole, up to the record limit, and then streamed if it has a `Records` array or
+//! yielded as one event, e.g. an EventBridge envelope); `[...]` is streamed; a stream of values
+//! (NDJSON, `cat a.json b.json`, or multi-member gzip of several log files) yields each value's
+//! records in turn. An empty or whitespace-only object is [`Shape::Empty`] and yields nothing.
+//!
+//! The reader checks only what decides where records are: brackets, strings, separators between
+//! records, and depth. The inside of a record (numbers, literals, UTF-8) is checked when the
+//! caller peeks or parses it. In particular **invalid UTF-8 inside a string is passed through as
+//! bytes**: the reader never rewrites a record, and `serde_json` rejects it when the record is
+//! parsed (so one bad record is reported on its own and the others are still read).
+//!
+//! Faults end the object: [`RecordReader::next_record`] returns a [`ReadError`] naming the object
+//! and the offsets, records already yielded stay yielded, and later calls return `Ok(None)`.
+
+mod buffer;
+mod decompress;
+mod error;
+mod explain;
+mod frame;
+mod probe;
+mod split;
+#[cfg(test)]
+mod tests;
+mod tokens;
+
+use std::fmt;
+use std::io::Read;
+
+pub use error::{ReadError, ReadErrorKind};
+
+/// Limits applied while reading one object.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Stop with an error once this many decompressed bytes were produced (default 4 GiB).
+    pub max_decompressed_bytes: u64,
+    /// Largest single record accepted (default 16 MiB).
+    pub max_record_bytes: usize,
+    /// Deepest JSON nesting accepted, counting the containers around records (default 128).
+    pub max_depth: usize,
+    /// How many bytes to read at a time (default 128 KiB; tests use tiny values).
+    pub buffer_bytes: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            max_decompressed_bytes: 4 << 30,
+            max_record_bytes: 16 << 20,
+            max_depth: 128,
+            buffer_bytes: 128 << 10,
+        }
+    }
+}
+
+/// How the object's bytes were encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// gzip, one or more members.
+    Gzip,
+    /// Plain bytes.
+    None,
+}
+
+/// The container shape detected from the content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// 0 bytes, or only whitespace.
+    Empty,
+    /// `{"Records": [...]}`, what CloudTrail writes to S3.
+    RecordsObject,
+    /// A top-level JSON array of records.
+    Array,
+    /// One JSON value per line (or concatenated values); each value is a record.
+    Ndjson,
+    /// One event object (possibly an EventBridge envelope).
+    SingleEvent,
+}
+
+/// One record's bytes, borrowed from the reader's buffer until the next call.
+#[derive(Debug)]
+pub struct RawRecord<'a> {
+    /// 0-based position of the record in the object.
+    pub index: u64,
+    /// Decompressed byte offset of the record's first byte.
+    pub offset: u64,
+    /// The record's JSON text.
+    pub json: &'a [u8],
+}
+
+/// Streams records out of one object.
+pub struct RecordReader<R> {
+    object: String,
+    frames: frame::Frames<R>,
+}
+
+impl<R> fmt::Debug for RecordReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordReader")
+            .field("object", &self.object)
+            .field("shape", &self.frames.shape)
+            .field("records", &self.frames.records)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Read> RecordReader<R> {
+    /// A reader over `input`, named `object` in errors. Nothing is read until the first call to
+    /// [`RecordReader::next_record`].
+    pub fn new(object: &str, input: R, options: ReadOptions) -> Self {
+        RecordReader {
+            object: object.to_owned(),
+            frames: frame::Frames::new(input, options),
+        }
+    }
+
+    /// The next record, `Ok(None)` at the end (and after an error).
+    pub fn next_record(&mut self) -> Result<Option<RawRecord<'_>>, ReadError> {
+        match self.frames.next() {
+            Ok(Some(range)) => {
+                let buf = &self.frames.buf;
+                Ok(Some(RawRecord {
+                    index: self.frames.records - 1,
+                    offset: buf.offset(range.start),
+                    json: buf.bytes().get(range).unwrap_or_default(),
+                }))
+            }
+            Ok(None) => Ok(None),
+            Err(fault) => Err(fault.into_error(&self.object, self.frames.gzip_consumed())),
+        }
+    }
+
+    /// The object's name, as given.
+    pub fn object(&self) -> &str {
+        &self.object
+    }
+
+    /// The compression detected, once the first bytes were read.
+    pub fn compression(&self) -> Option<Compression> {
+        self.frames.compression()
+    }
+
+    /// The shape detected, once the first value started. A single event becomes
+    /// [`Shape::Ndjson`] when a second top-level value follows it.
+    pub fn shape(&self) -> Option<Shape> {
+        self.frames.shape
+    }
+
+    /// Bytes read from the input so far (for gzip, possibly a little ahead of the decoder).
+    pub fn compressed_bytes(&self) -> u64 {
+        self.frames.read_bytes()
+    }
+
+    /// Decompressed bytes produced so far.
+    pub fn decompressed_bytes(&self) -> u64 {
+        self.frames.buf.total()
+    }
+
+    /// Records yielded so far.
+    pub fn records(&self) -> u64 {
+        self.frames.records
+    }
+
+    /// Bytes of memory the record buffer holds: bounded by the largest record plus a read
+    /// chunk, whatever the object's size.
+    pub fn buffer_capacity(&self) -> usize {
+        self.frames.buf.capacity()
+    }
+}

@@ -1,0 +1,275 @@
+//! Table-driven tests of the whole reader: shapes and faults, plain and gzip, single- and
+//! multi-member, at buffer sizes small enough that every record straddles reads.
+
+use std::io::Write;
+
+use super::*;
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+struct Outcome {
+    records: Vec<String>,
+    offsets: Vec<u64>,
+    error: Option<ReadError>,
+    shape: Option<Shape>,
+    compression: Option<Compression>,
+}
+
+fn read_all(input: &[u8], options: ReadOptions) -> Outcome {
+    let mut reader = RecordReader::new("test-object", input, options);
+    let mut out = Outcome {
+        records: Vec::new(),
+        offsets: Vec::new(),
+        error: None,
+        shape: None,
+        compression: None,
+    };
+    loop {
+        match reader.next_record() {
+            Ok(Some(r)) => {
+                assert_eq!(r.index, out.records.len() as u64);
+                out.records
+                    .push(String::from_utf8_lossy(r.json).into_owned());
+                out.offsets.push(r.offset);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                out.error = Some(e);
+                assert!(
+                    reader.next_record().unwrap().is_none(),
+                    "nothing after an error"
+                );
+                break;
+            }
+        }
+    }
+    assert_eq!(reader.records(), out.records.len() as u64);
+    out.shape = reader.shape();
+    out.compression = reader.compression();
+    out
+}
+
+fn small(buffer_bytes: usize) -> ReadOptions {
+    ReadOptions {
+        buffer_bytes,
+        ..ReadOptions::default()
+    }
+}
+
+/// Every way of feeding `input`: plain and gzip, one or two gzip members, buffer sizes.
+fn encodings(input: &[u8]) -> Vec<(String, Vec<u8>, Compression)> {
+    let mut out = vec![("plain".to_owned(), input.to_vec(), Compression::None)];
+    if !input.is_empty() {
+        out.push(("gzip".to_owned(), gzip(input), Compression::Gzip));
+        for cut in [1, input.len() / 2, input.len() - 1] {
+            let two = [gzip(&input[..cut]), gzip(&input[cut..])].concat();
+            out.push((
+                format!("two gzip members cut at {cut}"),
+                two,
+                Compression::Gzip,
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn shapes() {
+    let cases: &[(&str, Shape, &[&str])] = &[
+        ("", Shape::Empty, &[]),
+        (" \n\t\r\n ", Shape::Empty, &[]),
+        (
+            "\u{feff}{\"Records\":[{\"a\":1},{\"b\":2}]}",
+            Shape::RecordsObject,
+            &[r#"{"a":1}"#, r#"{"b":2}"#],
+        ),
+        (r#"{"Records":[]}"#, Shape::RecordsObject, &[]),
+        (
+            r#" { "Records" : [ {"a":"]}\"\\"} , [1] , "s" , 7 ] , "x": {"y":[1]} } "#,
+            Shape::RecordsObject,
+            &[r#"{"a":"]}\"\\"}"#, "[1]", r#""s""#, "7"],
+        ),
+        (
+            r#"{"eventVersion":"1.08","Records":[{"a":1}]}"#,
+            Shape::RecordsObject,
+            &[r#"{"a":1}"#],
+        ),
+        (
+            r#"{"Records":[{"a":1}],"Records":[{"b":2}]}"#,
+            Shape::RecordsObject,
+            &[r#"{"a":1}"#, r#"{"b":2}"#],
+        ),
+        (
+            "{\"Records\":[{\"a\":1}]}\n{\"Records\":[{\"b\":2}]}",
+            Shape::RecordsObject,
+            &[r#"{"a":1}"#, r#"{"b":2}"#],
+        ),
+        (
+            r#"[{"a":1},{"b":{"c":[]}}]"#,
+            Shape::Array,
+            &[r#"{"a":1}"#, r#"{"b":{"c":[]}}"#],
+        ),
+        ("[]", Shape::Array, &[]),
+        (
+            "[{\"a\":1}]\n[{\"b\":2}]",
+            Shape::Array,
+            &[r#"{"a":1}"#, r#"{"b":2}"#],
+        ),
+        (
+            r#"[{"k":"\u00e9\ud83d\ude00\"","caf\u{e9}":"\\"}]"#,
+            Shape::Array,
+            &[r#"{"k":"\u00e9\ud83d\ude00\"","caf\u{e9}":"\\"}"#],
+        ),
+        (
+            "{\"a\":1}\n{\"b\":2}\n",
+            Shape::Ndjson,
+            &[r#"{"a":1}"#, r#"{"b":2}"#],
+        ),
+        (
+            r#"{"a":1}{"b":"}{"}"#,
+            Shape::Ndjson,
+            &[r#"{"a":1}"#, r#"{"b":"}{"}"#],
+        ),
+        (
+            "\r\n{\"eventName\":\"X\"}\r\n",
+            Shape::SingleEvent,
+            &[r#"{"eventName":"X"}"#],
+        ),
+        ("{}", Shape::SingleEvent, &["{}"]),
+        (
+            r#"{"x":"Records","y":{"Records":[1]}}"#,
+            Shape::SingleEvent,
+            &[r#"{"x":"Records","y":{"Records":[1]}}"#],
+        ),
+        (
+            r#"{"detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"X"}}"#,
+            Shape::SingleEvent,
+            &[r#"{"detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"X"}}"#],
+        ),
+    ];
+    for (input, shape, records) in cases {
+        for (how, bytes, compression) in encodings(input.as_bytes()) {
+            for size in [1, 2, 3, 7, 64, 128 << 10] {
+                let out = read_all(&bytes, small(size));
+                let label = format!("{input:?} ({how}, buffer {size})");
+                assert!(out.error.is_none(), "{label}: {}", out.error.unwrap());
+                assert_eq!(out.shape, Some(*shape), "{label}");
+                assert_eq!(out.records, *records, "{label}");
+                let want = if input.is_empty() {
+                    Compression::None
+                } else {
+                    compression
+                };
+                assert_eq!(out.compression, Some(want), "{label}");
+            }
+        }
+    }
+}
+
+#[test]
+fn offsets_point_at_each_record() {
+    let input = "\u{feff} {\"Records\": [ {\"a\":1},\n  {\"b\":2} ]}";
+    let out = read_all(input.as_bytes(), small(2));
+    for (record, offset) in out.records.iter().zip(&out.offsets) {
+        let at = usize::try_from(*offset).unwrap();
+        assert_eq!(&input.as_bytes()[at..at + record.len()], record.as_bytes());
+    }
+    assert_eq!(out.offsets, [18, 29]);
+}
+
+#[test]
+fn faults() {
+    let truncated_gzip = gzip(br#"[{"a":1},{"b":2}]"#);
+    let truncated_gzip = &truncated_gzip[..truncated_gzip.len() - 5];
+    let deep = "[".repeat(200);
+    let big = format!(r#"[{{"a":1}},{{"a":"{}"}}]"#, "x".repeat(200));
+    let cases: &[(&[u8], ReadErrorKind, usize, &str)] = &[
+        (b"PK\x03\x04\x14\x00\x08\x00", ReadErrorKind::NotJson, 0, "not gzip or JSON (first bytes 50 4b 03 04 14 00 08 00) at byte 0: looks like a zip archive; is the bucket"),
+        (b"\"just a string\"", ReadErrorKind::NotJson, 0, "a bare JSON string"),
+        (br#"{"Records":null}"#, ReadErrorKind::RecordsNotArray, 0, "\"Records\" is null, not an array at byte 11"),
+        (br#"{"a":1,"Records":5}"#, ReadErrorKind::RecordsNotArray, 0, "\"Records\" is a number, not an array at byte 17"),
+        (br#"{"Records":[{"a":1},{"b":"#, ReadErrorKind::TruncatedJson, 1, "JSON ends early in record 1 (from byte 20) at byte 25: the object is truncated"),
+        (br#"{"Records":[{"a":1}"#, ReadErrorKind::TruncatedJson, 1, "JSON ends early in the Records array"),
+        (br#"{"a":1"#, ReadErrorKind::TruncatedJson, 0, "in the top-level object from byte 0"),
+        (br#"[{"a":1} {"b":2}]"#, ReadErrorKind::InvalidJson, 1, "expected ',' or ']' after record 0, found '{' near"),
+        (br#"[{"a":1},]"#, ReadErrorKind::InvalidJson, 1, "expected a JSON value, found ']'"),
+        (br#"{"a":1} x"#, ReadErrorKind::InvalidJson, 1, "expected '{' or '[' to start the next top-level value, found 'x'"),
+        (br#"[{"a":[1}]"#, ReadErrorKind::InvalidJson, 0, "invalid JSON in record 0 (from byte 1): expected valid JSON, found '}'"),
+        (b"[{\"a\":\x00}]", ReadErrorKind::InvalidJson, 0, "found byte 0x00"),
+        (deep.as_bytes(), ReadErrorKind::TooDeep, 0, "JSON nests deeper than 128 levels in record 0 (from byte 1) at byte 128"),
+        (big.as_bytes(), ReadErrorKind::RecordTooLarge, 1, "a value larger than the 150-byte record limit in record 1 (from byte 9) at byte 9"),
+        (truncated_gzip, ReadErrorKind::TruncatedGzip, 2, "gzip stream ends inside a member at compressed byte"),
+    ];
+    for (input, kind, records, message) in cases {
+        for size in [1, 5, 128 << 10] {
+            let options = ReadOptions {
+                max_record_bytes: 150,
+                ..small(size)
+            };
+            let out = read_all(input, options);
+            let label = format!("{:?} (buffer {size})", input.escape_ascii().to_string());
+            let error = out.error.unwrap_or_else(|| panic!("{label}: no error"));
+            assert_eq!(error.kind, *kind, "{label}: {error}");
+            assert_eq!(out.records.len(), *records, "{label}: {error}");
+            assert!(
+                error.to_string().contains(message),
+                "{label}:\n{error}\nwant {message}"
+            );
+            assert!(
+                error.to_string().starts_with("object test-object: "),
+                "{error}"
+            );
+            assert!(error.decompressed_offset.is_some());
+        }
+    }
+}
+
+#[test]
+fn invalid_json_shows_where() {
+    let out = read_all(br#"[{"a":1} {"b":2}]"#, ReadOptions::default());
+    let error = out.error.unwrap().to_string();
+    assert!(
+        error.contains(r#"near `[{\"a\":1} >>{\"b\":2}]` at byte 9"#),
+        "{error}"
+    );
+}
+
+#[test]
+fn json_faults_in_gzip_name_the_decompressed_offset() {
+    let out = read_all(&gzip(br#"[{"a":1} x]"#), small(3));
+    let error = out.error.unwrap();
+    assert_eq!(
+        (error.compressed_offset, error.decompressed_offset),
+        (None, Some(9))
+    );
+    assert!(
+        error.to_string().contains("at decompressed byte 9:"),
+        "{error}"
+    );
+    let out = read_all(&gzip(b"eventTime,eventName\n2024,Decrypt\n"), small(3));
+    let error = out.error.unwrap();
+    assert_eq!(error.kind, ReadErrorKind::NotJson);
+    assert!(
+        error.to_string().contains("gzip content is not JSON"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("looks like text/CSV"), "{error}");
+}
+
+#[test]
+fn a_failing_source_is_retryable() {
+    struct Failing;
+    impl Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("connection reset"))
+        }
+    }
+    let mut reader = RecordReader::new("s3://b/k", Failing, ReadOptions::default());
+    let error = reader.next_record().unwrap_err();
+    assert!(error.is_retryable());
+    assert_eq!(error.to_string(), "object s3://b/k: reading failed after 0 bytes (connection reset) at byte 0: the source failed, not the data; retry; 0 record(s) before it were read");
+}

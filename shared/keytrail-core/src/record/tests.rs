@@ -1,0 +1,172 @@
+//! Table-driven tests of [`peek`] against what [`Event::parse`] sees.
+
+use super::*;
+
+#[test]
+fn peeks_routing_fields() {
+    /// (record, eventSource, eventName, wrapped, looks like an event)
+    type Case = (
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        bool,
+        bool,
+    );
+    let cases: &[Case] = &[
+        (
+            r#"{"eventSource":"acm.amazonaws.com","eventName":"ExportCertificate"}"#,
+            Some("acm.amazonaws.com"),
+            Some("ExportCertificate"),
+            false,
+            true,
+        ),
+        (
+            r#"{"eventName":"Ex\u0070ort\"Q\\","x":{"eventName":"inner"}}"#,
+            None,
+            Some("Export\"Q\\"),
+            false,
+            true,
+        ),
+        (
+            r#"{"eventName":"A","eventName":"B"}"#,
+            None,
+            Some("B"),
+            false,
+            true,
+        ),
+        (
+            r#"{"eventName":5,"eventSource":null}"#,
+            None,
+            None,
+            false,
+            false,
+        ),
+        (
+            r#"{"eventType":"AwsCloudTrailInsight","insightDetails":{"eventName":"X"}}"#,
+            None,
+            None,
+            false,
+            true,
+        ),
+        (
+            r#"{"version":"0","detail-type":"AWS API Call via CloudTrail","source":"aws.acm","detail":{"eventSource":"acm.amazonaws.com","eventName":"ExportCertificate"}}"#,
+            Some("acm.amazonaws.com"),
+            Some("ExportCertificate"),
+            true,
+            true,
+        ),
+        (
+            r#"{"detail":{"eventName":"X"},"detail-type":"AWS Service Event via CloudTrail"}"#,
+            None,
+            Some("X"),
+            true,
+            true,
+        ),
+        (
+            r#"{"detail-type":"Object Created","detail":{"eventName":"X"}}"#,
+            None,
+            None,
+            false,
+            false,
+        ),
+        (
+            r#"{"detail-type":"AWS API Call via CloudTrail","detail":[1,{"eventName":"X"}]}"#,
+            None,
+            None,
+            false,
+            false,
+        ),
+        (
+            r#"{"rule_id":"R","test_name":"t","expected_result":true,"log":{"eventName":"X"}}"#,
+            None,
+            None,
+            false,
+            false,
+        ),
+        ("{}", None, None, false, false),
+    ];
+    for (json, source, name, wrapped, event) in cases {
+        let p = peek(json.as_bytes()).unwrap_or_else(|e| panic!("{json}: {e}"));
+        assert_eq!(p.event_source.as_deref(), *source, "{json}");
+        assert_eq!(p.event_name.as_deref(), *name, "{json}");
+        assert_eq!(
+            (p.wrapped, p.looks_like_event()),
+            (*wrapped, *event),
+            "{json}"
+        );
+        if let Ok(parsed) = Event::parse(json.as_bytes()) {
+            // The prefilter and the full parse agree.
+            assert_eq!(parsed.event_name(), p.event_name.as_deref(), "{json}");
+            assert_eq!(parsed.event_source(), p.event_source.as_deref(), "{json}");
+        }
+    }
+}
+
+#[test]
+fn borrows_unescaped_strings() {
+    let p = peek(br#"{"eventSource":"kms.amazonaws.com","eventName":"De\u0063rypt"}"#).unwrap();
+    assert!(matches!(
+        p.event_source,
+        Some(Cow::Borrowed("kms.amazonaws.com"))
+    ));
+    assert!(matches!(p.event_name, Some(Cow::Owned(ref s)) if s == "Decrypt"));
+}
+
+#[test]
+fn describes_records_that_are_not_events() {
+    let cases: &[(&str, &str)] = &[
+        (
+            r#"{"file":"f","rule_id":"R","display_name":"d","severity":"High","test_index":0,"test_name":"t","log":{}}"#,
+            r#""file", "rule_id", "display_name", "severity", "test_index" and 2 more (looks like a Panther rule test case: the event is under "log")"#,
+        ),
+        (
+            r#"{"awsAccountId":"1","digestStartTime":"t"}"#,
+            r#""awsAccountId", "digestStartTime" (looks like a CloudTrail digest file, not a log: skip CloudTrail-Digest keys)"#,
+        ),
+        (
+            r#"{"detail-type":"Object Created","detail":{}}"#,
+            r#""detail-type", "detail" (an EventBridge event that is not from CloudTrail)"#,
+        ),
+        (r#"{"a\"b":1}"#, r#""a\"b""#),
+        ("{}", "none"),
+    ];
+    for (json, want) in cases {
+        let p = peek(json.as_bytes()).unwrap();
+        assert!(!p.looks_like_event());
+        assert_eq!(p.describe_keys(), *want);
+    }
+}
+
+#[test]
+fn rejects_what_is_not_an_object() {
+    let cases: &[(&[u8], &str)] = &[
+        (b"[1,2]", "record is a JSON array, not an object"),
+        (b"\"s\"", "record is a JSON string, not an object"),
+        (b"7", "record is a JSON number, not an object"),
+        (b"null", "record is a JSON null, not an object"),
+        (
+            b"{\"a\" 1}",
+            "invalid JSON: expected `:` at line 1 column 6",
+        ),
+        (
+            b"{\"a\":1} x",
+            "invalid JSON: trailing characters at line 1 column 9",
+        ),
+        (
+            b"[1,",
+            "invalid JSON: EOF while parsing a value at line 1 column 3",
+        ),
+        (
+            b"{\"eventName\":\"\xff\"}",
+            "invalid JSON: invalid unicode code point at line 1 column 15",
+        ),
+    ];
+    for (json, want) in cases {
+        assert_eq!(
+            peek(json).unwrap_err().to_string(),
+            *want,
+            "{}",
+            json.escape_ascii()
+        );
+    }
+}

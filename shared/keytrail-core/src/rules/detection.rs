@@ -1,0 +1,181 @@
+//! A `detection` block: named searches and the condition over them.
+//!
+//! A search that is a map is the AND of its field conditions; a list of maps is the OR of those
+//! maps; a list of plain values is a keyword search (some value anywhere in the event contains
+//! one of them, case-insensitively).
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use serde_norway::{Mapping, Value as Yaml};
+
+use super::condition::{self, Cond};
+use super::error::Problem;
+use super::value::FieldCond;
+
+/// One named search.
+#[derive(Debug, Clone)]
+pub(crate) enum Search {
+    /// Every condition holds.
+    All(Vec<FieldCond>),
+    /// Some alternative holds.
+    Any(Vec<Search>),
+}
+
+impl Search {
+    fn is_match(&self, event: &Value) -> bool {
+        match self {
+            Search::All(conds) => conds.iter().all(|c| c.is_match(event)),
+            Search::Any(alts) => alts.iter().any(|s| s.is_match(event)),
+        }
+    }
+
+    /// Values of `field` that every match requires (lowercased), or `None` when unconstrained.
+    fn required(&self, field: &str) -> Option<BTreeSet<String>> {
+        match self {
+            Search::All(conds) => conds
+                .iter()
+                .filter_map(|c| c.exact_keys(field).map(BTreeSet::from_iter))
+                .reduce(|a, b| a.intersection(&b).cloned().collect()),
+            Search::Any(alts) => union(alts.iter().map(|s| s.required(field))),
+        }
+    }
+}
+
+fn union(sets: impl Iterator<Item = Option<BTreeSet<String>>>) -> Option<BTreeSet<String>> {
+    let mut all = BTreeSet::new();
+    for set in sets {
+        all.extend(set?);
+    }
+    Some(all)
+}
+
+/// A compiled detection.
+#[derive(Debug, Clone)]
+pub(crate) struct Detection {
+    searches: Vec<Search>,
+    cond: Cond,
+}
+
+impl Detection {
+    /// Compiles a detection map; `skip` names keys that are not searches (a filter's `rules`).
+    pub(crate) fn compile(map: &Mapping, skip: &[&str]) -> Result<Detection, Problem> {
+        let mut names = Vec::new();
+        let mut searches = Vec::new();
+        let mut conditions = None;
+        for (key, value) in map {
+            let Some(name) = key.as_str() else {
+                return Err(Problem::Invalid(format!(
+                    "detection key {key:?} is not a string"
+                )));
+            };
+            match name {
+                "condition" => conditions = Some(value),
+                "timeframe" => {}
+                _ if skip.contains(&name) => {}
+                _ => {
+                    let search =
+                        search(value).map_err(|p| p.context(&format!("search '{name}'")))?;
+                    names.push(name.to_owned());
+                    searches.push(search);
+                }
+            }
+        }
+        if searches.is_empty() {
+            return Err(Problem::Invalid(
+                "detection defines no search: add one, such as selection".to_owned(),
+            ));
+        }
+        let texts: Vec<&str> = match conditions {
+            None => {
+                return Err(Problem::Invalid(
+                    "detection has no condition: add `condition: selection`".to_owned(),
+                ))
+            }
+            Some(Yaml::String(text)) => vec![text],
+            Some(Yaml::Sequence(items)) if !items.is_empty() => items
+                .iter()
+                .map(|i| {
+                    i.as_str().ok_or_else(|| {
+                        Problem::Invalid("every condition must be a string".to_owned())
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => {
+                return Err(Problem::Invalid(
+                    "condition must be a string or a list of strings".to_owned(),
+                ))
+            }
+        };
+        let mut conds = texts
+            .into_iter()
+            .map(|t| condition::parse(t, &names))
+            .collect::<Result<Vec<_>, _>>()?;
+        let cond = if conds.len() == 1 {
+            conds.remove(0)
+        } else {
+            Cond::Or(conds)
+        };
+        Ok(Detection { searches, cond })
+    }
+
+    /// Whether the event matches.
+    pub(crate) fn is_match(&self, event: &Value) -> bool {
+        self.cond
+            .eval(&mut |i| self.searches.get(i).is_some_and(|s| s.is_match(event)))
+    }
+
+    /// Values of `field` (lowercased) that every match requires, or `None` when the analysis
+    /// cannot bound them: equalities in AND positions intersect, OR branches unite, and anything
+    /// under NOT is unconstrained.
+    pub(crate) fn required(&self, field: &str) -> Option<BTreeSet<String>> {
+        self.cond_required(&self.cond, field)
+    }
+
+    fn cond_required(&self, cond: &Cond, field: &str) -> Option<BTreeSet<String>> {
+        match cond {
+            Cond::Search(i) => self.searches.get(*i)?.required(field),
+            Cond::Not(_) => None,
+            Cond::And(items) => items
+                .iter()
+                .filter_map(|c| self.cond_required(c, field))
+                .reduce(|a, b| a.intersection(&b).cloned().collect()),
+            Cond::Or(items) => union(items.iter().map(|c| self.cond_required(c, field))),
+        }
+    }
+}
+
+fn search(value: &Yaml) -> Result<Search, Problem> {
+    match value {
+        Yaml::Mapping(map) => {
+            if map.is_empty() {
+                return Err(Problem::Invalid("is an empty map".to_owned()));
+            }
+            let conds = map
+                .iter()
+                .map(|(k, v)| match k.as_str() {
+                    Some(key) => FieldCond::compile(key, v, false),
+                    None => Err(Problem::Invalid(format!(
+                        "field name {k:?} is not a string"
+                    ))),
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(Search::All(conds))
+        }
+        Yaml::Sequence(items) if items.is_empty() => {
+            Err(Problem::Invalid("is an empty list".to_owned()))
+        }
+        Yaml::Sequence(items) if items.iter().all(|i| i.is_mapping()) => Ok(Search::Any(
+            items.iter().map(search).collect::<Result<_, _>>()?,
+        )),
+        Yaml::Sequence(items) if items.iter().all(|i| !i.is_mapping() && !i.is_sequence()) => {
+            Ok(Search::All(vec![FieldCond::compile("", value, true)?]))
+        }
+        Yaml::Sequence(_) => Err(Problem::Invalid(
+            "mixes maps and plain values: use one or the other".to_owned(),
+        )),
+        _ => Err(Problem::Invalid(
+            "must be a map of fields or a list".to_owned(),
+        )),
+    }
+}

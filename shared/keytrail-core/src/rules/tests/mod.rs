@@ -1,0 +1,22 @@
+//! Engine tests through the public API: matching semantics, loading, and the prefilter.
+
+mod loading;
+mod modifier_cases;
+mod prefilter;
+mod semantics;
+
+use super::RuleSet;
+
+/// A rule file with this detection (unindented YAML lines).
+pub(super) fn rule_text(id: &str, detection: &str) -> String {
+    let body: String = detection.lines().map(|l| format!("    {l}\n")).collect();
+    format!("title: rule {id}\nid: {id}\nlogsource:\n    product: aws\n    service: cloudtrail\ndetection:\n{body}")
+}
+
+/// A set of one rule with this detection.
+pub(super) fn one(detection: &str) -> RuleSet {
+    match RuleSet::from_sources([("r.yml", rule_text("r", detection))]) {
+        Ok(set) => set,
+        Err(e) => panic!("{detection}\n{e:?}"),
+    }
+}

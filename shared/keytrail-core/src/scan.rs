@@ -1,0 +1,204 @@
+//! One object, start to finish: read records, route them through the prefilter, match, alert.
+//!
+//! [`scan_object`] is the single path every caller takes (the CLI over files, the Lambda over S3
+//! bodies, the fixture runner, the benchmarks). It never stops early on bad input: a fault ends the
+//! reading of that object but every record read before it has been classified, and the
+//! [`ObjectReport`] says what went wrong with enough detail to act on.
+
+use std::fmt;
+use std::io::Read;
+
+use crate::alert::Alert;
+use crate::read::{Compression, ReadError, ReadOptions, RecordReader, Shape};
+use crate::record::{self, Event};
+use crate::rules::RuleSet;
+use crate::Severity;
+
+/// How to scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Reader limits.
+    pub read: ReadOptions,
+    /// Alerts below this severity are dropped.
+    pub min_severity: Severity,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            read: ReadOptions::default(),
+            min_severity: Severity::Informational,
+        }
+    }
+}
+
+/// Records of one kind of trouble: how many, and the first one in detail.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// How many records.
+    pub count: u64,
+    /// The first one: its index and what was wrong with it.
+    pub first: Option<(u64, String)>,
+}
+
+impl Tally {
+    fn add(&mut self, index: u64, what: impl FnOnce() -> String) {
+        if self.first.is_none() {
+            self.first = Some((index, what()));
+        }
+        self.count += 1;
+    }
+}
+
+/// What happened to one object.
+#[derive(Debug)]
+pub struct ObjectReport {
+    /// The object's name (URI or path).
+    pub object: String,
+    /// Compression detected.
+    pub compression: Option<Compression>,
+    /// Container shape detected.
+    pub shape: Option<Shape>,
+    /// Bytes read from the source.
+    pub bytes: u64,
+    /// Bytes after decompression.
+    pub decompressed_bytes: u64,
+    /// Records read.
+    pub records: u64,
+    /// Records that some rule could match and were therefore parsed in full.
+    pub parsed: u64,
+    /// Alerts produced (after the severity floor).
+    pub alerts: u64,
+    /// The fault that stopped reading, if any.
+    pub fault: Option<ReadError>,
+    /// Records that are not valid JSON objects.
+    pub bad_records: Tally,
+    /// Records that are JSON objects but not CloudTrail events (no eventSource, no eventName).
+    pub not_events: Tally,
+}
+
+impl ObjectReport {
+    /// True when every byte was read and every record was a CloudTrail event.
+    pub fn is_clean(&self) -> bool {
+        self.problems().is_empty()
+    }
+
+    /// One message per problem, each naming the object and saying what to do.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(fault) = &self.fault {
+            out.push(fault.to_string());
+        }
+        if let Some((index, why)) = &self.bad_records.first {
+            out.push(format!(
+                "object {}: {} record(s) are not valid JSON objects, the first is record {index}: \
+                 {why}; the other records were classified",
+                self.object, self.bad_records.count
+            ));
+        }
+        if let Some((index, keys)) = &self.not_events.first {
+            let whole = self.not_events.count == self.records;
+            out.push(format!(
+                "object {}: {} of {} record(s) are not CloudTrail events (no eventSource or \
+                 eventName), the first is record {index} with keys {keys}{}",
+                self.object,
+                self.not_events.count,
+                self.records,
+                if whole {
+                    ": this is not a CloudTrail log; is the right file or bucket prefix given?"
+                } else {
+                    ""
+                }
+            ));
+        }
+        out
+    }
+}
+
+impl fmt::Display for ObjectReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} records, {} parsed, {} alerts, {} bytes ({} decompressed)",
+            self.object,
+            self.records,
+            self.parsed,
+            self.alerts,
+            self.bytes,
+            self.decompressed_bytes
+        )
+    }
+}
+
+/// Scans one object, handing each alert to `sink` as soon as it is made.
+pub fn scan_object<R: Read>(
+    object: &str,
+    input: R,
+    rules: &RuleSet,
+    options: &ScanOptions,
+    sink: &mut dyn FnMut(Alert),
+) -> ObjectReport {
+    let mut reader = RecordReader::new(object, input, options.read.clone());
+    let mut report = ObjectReport {
+        object: object.to_owned(),
+        compression: None,
+        shape: None,
+        bytes: 0,
+        decompressed_bytes: 0,
+        records: 0,
+        parsed: 0,
+        alerts: 0,
+        fault: None,
+        bad_records: Tally::default(),
+        not_events: Tally::default(),
+    };
+    let mut matched = Vec::new();
+    loop {
+        let raw = match reader.next_record() {
+            Ok(Some(raw)) => raw,
+            Ok(None) => break,
+            Err(fault) => {
+                report.fault = Some(fault);
+                break;
+            }
+        };
+        report.records += 1;
+        let index = raw.index;
+        let peek = match record::peek(raw.json) {
+            Ok(peek) => peek,
+            Err(e) => {
+                report.bad_records.add(index, || e.to_string());
+                continue;
+            }
+        };
+        if !peek.looks_like_event() {
+            report.not_events.add(index, || peek.describe_keys());
+            continue;
+        }
+        if !rules.may_match(peek.event_source.as_deref(), peek.event_name.as_deref()) {
+            continue;
+        }
+        report.parsed += 1;
+        let event = match Event::parse(raw.json) {
+            Ok(event) => event,
+            Err(e) => {
+                report.bad_records.add(index, || e.to_string());
+                continue;
+            }
+        };
+        matched.clear();
+        rules.matches(event.value(), &mut matched);
+        for &i in &matched {
+            let rule = &rules.rules()[i];
+            if rule.level >= options.min_severity {
+                report.alerts += 1;
+                sink(Alert::new(rule, &event, object, index));
+            }
+        }
+    }
+    report.compression = reader.compression();
+    report.shape = reader.shape();
+    report.bytes = reader.compressed_bytes();
+    report.decompressed_bytes = reader.decompressed_bytes();
+    report
+}

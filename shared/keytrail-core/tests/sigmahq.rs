@@ -1,0 +1,212 @@
+//! SigmaHQ's CloudTrail rules (tests/sigmahq/, see its README) load unchanged through the public
+//! API and run: every rule loads except the exact list below, and a handful of rules are checked
+//! against a matching and a non-matching event.
+
+use std::path::PathBuf;
+
+use keytrail_core::rules::{RuleError, RuleSet};
+use serde_json::{json, Value};
+
+#[allow(clippy::panic)] // a test helper: failing to load fails the test
+fn load() -> (RuleSet, Vec<RuleError>) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sigmahq");
+    RuleSet::load_lenient(false, &[dir])
+        .unwrap_or_else(|e| panic!("SigmaHQ rules failed to load: {e:#?}"))
+}
+
+#[test]
+fn every_rule_loads_but_the_known_unsupported_ones() {
+    let (set, skipped) = load();
+    let mut got: Vec<(String, String)> = skipped
+        .iter()
+        .map(|e| match e {
+            RuleError::Unsupported { file, feature, .. } => {
+                let name = file.rsplit(['/', '\\']).next().unwrap_or(file).to_owned();
+                (name, feature.clone())
+            }
+            other => panic!("unexpected error: {other}"),
+        })
+        .collect();
+    got.sort();
+    let want = [
+        ("aws_cloudtrail_console_susp_login.yml", "modifier 'expand'"),
+        (
+            "aws_cloudtrail_discovery_api_calls.yml",
+            "an aggregation ('| count(eventName) by userIdentity.arn > 6')",
+        ),
+        (
+            "aws_secretsmanager_mass_secret_retrieval.yml",
+            "an aggregation ('| count() by userIdentity.arn > 20')",
+        ),
+    ]
+    .map(|(f, m)| (f.to_owned(), m.to_owned()));
+    assert_eq!(got, want);
+    let files = std::fs::read_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sigmahq"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "yml")
+        })
+        .count();
+    assert_eq!(set.rules().len() + want.len(), files);
+    assert_eq!(set.rules().len(), 86);
+}
+
+#[allow(clippy::panic)] // a test helper: a missing rule fails the test
+fn index(set: &RuleSet, id: &str) -> usize {
+    set.rules()
+        .iter()
+        .position(|r| r.id == id)
+        .unwrap_or_else(|| panic!("rule {id} not loaded"))
+}
+
+fn hit_and_miss(id: &str, hit: Value, miss: Value) {
+    let (set, _) = load();
+    let i = index(&set, id);
+    for (event, want) in [(hit, true), (miss, false)] {
+        let mut out = Vec::new();
+        set.matches(&event, &mut out);
+        assert_eq!(
+            out.contains(&i),
+            want,
+            "rule {id} ({}) on {event}",
+            set.rules()[i].title
+        );
+    }
+}
+
+#[test]
+fn block_public_access_weakened_matches_json_booleans() {
+    let event = |v: bool| {
+        json!({"eventSource": "s3.amazonaws.com", "eventName": "PutBucketPublicAccessBlock",
+               "requestParameters": {"PublicAccessBlockConfiguration": {
+                   "RestrictPublicBuckets": v, "BlockPublicPolicy": true,
+                   "BlockPublicAcls": true, "IgnorePublicAcls": true}}})
+    };
+    hit_and_miss(
+        "ab18a523-e093-4ac6-8303-8c47431f4fca",
+        event(false),
+        event(true),
+    );
+}
+
+#[test]
+fn imds_credentials_outside_aws() {
+    let event = |ip: &str| {
+        json!({"eventSource": "s3.amazonaws.com", "eventName": "ListBuckets", "sourceIPAddress": ip,
+               "userIdentity": {"arn": "arn:aws:sts::123456789012:assumed-role/aws:ec2-instance/i-0abc"}})
+    };
+    hit_and_miss(
+        "352a918a-34d8-4882-8470-44830c507aa3",
+        event("198.51.100.7"),
+        event("AWS Internal"),
+    );
+}
+
+#[test]
+fn guardduty_detector_deleted_needs_success() {
+    let hit = json!({"eventSource": "guardduty.amazonaws.com", "eventName": "DeleteDetector"});
+    let mut miss = hit.clone();
+    miss["errorCode"] = json!("AccessDenied");
+    hit_and_miss("d2656e78-c069-4571-8220-9e0ab5913f19", hit, miss);
+}
+
+#[test]
+fn managed_policy_version_with_wildcards_in_values() {
+    let event = |arn: &str| {
+        json!({"eventSource": "iam.amazonaws.com", "eventName": "CreatePolicyVersion",
+               "userIdentity": {"type": "IAMUser", "arn": arn}, "sourceIPAddress": "203.0.113.5",
+               "requestParameters": {"setAsDefault": true, "policyArn": "arn:aws:iam::1:policy/p",
+                   "policyDocument": "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}]}"}})
+    };
+    hit_and_miss(
+        "8b4e6d1c-2f3a-49c5-a1b2-3d4e5f6a7b8c",
+        event("arn:aws:iam::1:user/mallory"),
+        event("arn:aws:sts::1:assumed-role/terraform-ci/run"),
+    );
+}
+
+#[test]
+fn login_profile_update_uses_fieldref() {
+    let event = |arn: &str| {
+        json!({"eventSource": "iam.amazonaws.com", "eventName": "UpdateLoginProfile",
+               "userIdentity": {"arn": arn}, "requestParameters": {"userName": "bob"}})
+    };
+    hit_and_miss(
+        "055fb148-60f8-462d-ad16-26926ce050f1",
+        event("arn:aws:iam::1:user/alice"),
+        event("bob"),
+    );
+}
+
+#[test]
+fn ecs_task_definition_searches_nested_arrays() {
+    let event = |cmd: &str| {
+        json!({"eventSource": "ecs.amazonaws.com", "eventName": "RegisterTaskDefinition",
+               "requestParameters": {"containerDefinitions": [
+                   {"name": "web", "command": ["nginx"]},
+                   {"name": "x", "command": ["/bin/sh", "-c", cmd]}]}})
+    };
+    hit_and_miss(
+        "b94bf91e-c2bf-4047-9c43-c6810f43baad",
+        event("curl 169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+        event("sleep 60"),
+    );
+}
+
+#[test]
+fn bucket_versioning_contains_searches_the_object() {
+    let event = |status: &str| {
+        json!({"eventSource": "s3.amazonaws.com", "eventName": "PutBucketVersioning",
+               "requestParameters": {"bucketName": "b", "VersioningConfiguration": {"Status": status}}})
+    };
+    hit_and_miss(
+        "a136ac98-b2bc-4189-a14d-f0d0388e57a7",
+        event("Suspended"),
+        event("Enabled"),
+    );
+}
+
+#[test]
+fn direct_connect_write_but_not_read() {
+    let event =
+        |name: &str| json!({"eventSource": "directconnect.amazonaws.com", "eventName": name});
+    hit_and_miss(
+        "7f2c0eca-3a97-42be-a62c-ec0e50de2984",
+        event("DeleteConnection"),
+        event("DescribeConnections"),
+    );
+}
+
+#[test]
+fn vm_export_without_error() {
+    let hit = json!({"eventSource": "ec2.amazonaws.com", "eventName": "CreateInstanceExportTask",
+                     "responseElements": {"exportTask": {"state": "active"}}});
+    let mut miss = hit.clone();
+    miss["errorCode"] = json!("Client.UnauthorizedOperation");
+    hit_and_miss("54b9a76a-3c71-4673-b4b3-2edb4566ea7b", hit, miss);
+}
+
+#[test]
+fn kms_import_key_material_and_metadata() {
+    let event = |name: &str| json!({"eventSource": "kms.amazonaws.com", "eventName": name});
+    hit_and_miss(
+        "1279262f-1464-422f-ac0d-5b545320c526",
+        event("ImportKeyMaterial"),
+        event("Decrypt"),
+    );
+    let (set, _) = load();
+    let i = index(&set, "1279262f-1464-422f-ac0d-5b545320c526");
+    assert_eq!(
+        set.rules()[i].falsepositives.len(),
+        1,
+        "a block-string falsepositives is one item"
+    );
+    assert_eq!(
+        set.info(i).and_then(|info| info.author.as_deref()),
+        Some("toopricey")
+    );
+}
