@@ -7,13 +7,26 @@ CARGO ?= cargo
 # nextest when installed (it is on the project's machines), plain cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 KEYTRAIL := $(or $(CARGO_TARGET_DIR),target)/debug/keytrail
+VENV := .venv/bin
 
 .PHONY: help
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: venv
+venv: ## Create the project venv (.venv: moto_server, cargo-lambda); quick when up to date
+	infra/local/venv.sh
 
 .PHONY: demo
-demo: ## Run keytrail over the sample trail objects in events/trail
+demo: venv ## The main job locally: local S3/SNS/SQS, the Lambda under cargo lambda, alerts arriving
+	$(VENV)/python infra/local/demo.py
+
+.PHONY: e2e
+e2e: venv ## The demo as a test: cargo lambda watch + invoke against moto, alerts asserted
+	$(VENV)/python infra/local/demo.py --check
+
+.PHONY: demo-cli
+demo-cli: ## Run the keytrail CLI over the sample trail objects in events/trail
 	$(CARGO) build -q -p keytrail-cli
 	@echo "== keytrail scan events/trail (table) =="
 	$(KEYTRAIL) scan --format table events/trail
@@ -22,10 +35,10 @@ demo: ## Run keytrail over the sample trail objects in events/trail
 	$(KEYTRAIL) scan --format jsonl --quiet events/trail | head -n 1
 
 .PHONY: test
-test: lint rules-test test-rust ## Every check: format, clippy, unit/integration tests, rule fixtures
+test: lint rules-test e2e test-rust ## Every check: format, clippy, rule fixtures, e2e, unit/integration tests
 
 .PHONY: test-rust
-test-rust: ## Unit, integration and doc tests
+test-rust: venv ## Unit, integration (against moto) and doc tests
 ifeq ($(NEXTEST),yes)
 	$(CARGO) test --workspace --doc -q
 	$(CARGO) nextest run --workspace --all-targets --no-fail-fast

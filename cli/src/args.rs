@@ -36,11 +36,23 @@ pub enum Command {
 /// `keytrail scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files or directories to scan. Directories are walked recursively for *.json, *.json.gz,
-    /// *.jsonl, *.ndjson and *.gz files (CloudTrail-Digest files are skipped); files named
-    /// explicitly are always scanned, whatever their name. Use - for standard input.
+    /// Files, directories or s3://bucket/prefix URIs to scan. Directories and prefixes are
+    /// searched recursively for *.json, *.json.gz, *.jsonl, *.ndjson and *.gz objects
+    /// (CloudTrail-Digest files are skipped); files named explicitly are always scanned, whatever
+    /// their name. Use - for standard input. S3 uses the standard AWS credentials, region and
+    /// AWS_ENDPOINT_URL.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
+
+    /// Only objects dated on or after this day (YYYY-MM-DD), from CloudTrail's
+    /// .../CloudTrail/REGION/YYYY/MM/DD/ key layout. With a prefix ending at a region folder,
+    /// only those days are listed.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<crate::dates::Day>,
+
+    /// Only objects dated on or before this day (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<crate::dates::Day>,
 
     /// Output: a table for people, jsonl (one alert per line, the alert schema) for machines.
     /// auto picks table when stdout is a terminal and jsonl otherwise.

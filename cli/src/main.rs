@@ -1,8 +1,10 @@
 //! `keytrail`: the CLI shell around keytrail-core. This file only wires.
 
 mod args;
+mod dates;
 mod output;
 mod rules_cmd;
+mod s3_source;
 mod scan_cmd;
 mod walk;
 

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, BufReader, IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Instant;
 
@@ -19,13 +19,29 @@ use keytrail_core::{Alert, Severity};
 use crate::args::{Format, ScanArgs, Toggle};
 use crate::output;
 use crate::rules_cmd;
+use crate::s3_source::S3;
 use crate::walk::{self, Target};
 
 /// Runs `keytrail scan`.
 pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let rules = rules_cmd::load(&args.rules)?;
-    let walked = walk::walk(&args.paths);
+    let rules = Arc::new(rules_cmd::load(&args.rules)?);
+    let mut walked = walk::walk(&args.paths);
+    if (args.since.is_some() || args.until.is_some()) && !args.paths.iter().any(|p| p.starts_with("s3://")) {
+        eprintln!("keytrail: warning: --since/--until select S3 objects by key; local paths are scanned whole");
+    }
+    let s3_uris: Vec<&String> = args.paths.iter().filter(|p| p.starts_with("s3://")).collect();
+    let s3 = if s3_uris.is_empty() { None } else { Some(S3::connect()?) };
+    if let Some(s3) = &s3 {
+        for uri in s3_uris {
+            let (objects, passed) = s3.list(uri, args.since, args.until)?;
+            if objects.is_empty() {
+                eprintln!("keytrail: {uri}: no trail objects found ({passed} other keys passed over)");
+            }
+            walked.skipped += passed;
+            walked.targets.extend(objects.into_iter().map(Target::S3));
+        }
+    }
     let options = ScanOptions {
         read: ReadOptions {
             max_decompressed_bytes: args.max_decompressed_bytes,
@@ -76,11 +92,15 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     thread::scope(|scope| -> anyhow::Result<()> {
         for _ in 0..jobs {
             let tx = tx.clone();
-            let (next, targets, rules, options) = (&next, &walked.targets, &rules, &options);
+            let (next, targets, rules, options, s3) =
+                (&next, &walked.targets, &rules, &options, s3.as_ref());
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(target) = targets.get(i) else { break };
-                let (report, alerts) = scan_target(target, rules, options);
+                let (report, alerts) = match (target, s3) {
+                    (Target::S3(object), Some(s3)) => s3.scan(object, rules, options),
+                    _ => scan_target(target, rules, options),
+                };
                 if tx.send((i, report, alerts)).is_err() {
                     break;
                 }
@@ -154,6 +174,7 @@ fn scan_target(
     let mut alerts = Vec::new();
     let input: Box<dyn Read> = match target {
         Target::Stdin => Box::new(io::stdin().lock()),
+        Target::S3(_) => Box::new(FailingRead(Some(io::Error::other("no S3 connection")))),
         Target::File(path, _) => match File::open(path) {
             Ok(f) => Box::new(BufReader::with_capacity(256 * 1024, f)),
             Err(e) => {
@@ -167,7 +188,7 @@ fn scan_target(
 }
 
 /// A source whose first read fails with the error it was given (a file that could not be opened).
-struct FailingRead(Option<io::Error>);
+pub struct FailingRead(pub Option<io::Error>);
 
 impl Read for FailingRead {
     fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {

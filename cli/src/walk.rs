@@ -3,6 +3,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use keytrail_aws::event::ObjectRef;
+
 /// One object to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -10,6 +12,8 @@ pub enum Target {
     File(PathBuf, u64),
     /// Standard input.
     Stdin,
+    /// An S3 object found under an `s3://` prefix.
+    S3(ObjectRef),
 }
 
 impl Target {
@@ -18,6 +22,7 @@ impl Target {
         match self {
             Target::File(p, _) => p.display().to_string(),
             Target::Stdin => "-".to_owned(),
+            Target::S3(object) => object.uri(),
         }
     }
 
@@ -26,6 +31,7 @@ impl Target {
         match self {
             Target::File(_, size) => *size,
             Target::Stdin => 0,
+            Target::S3(object) => object.size.unwrap_or(0),
         }
     }
 }
@@ -58,10 +64,11 @@ pub fn looks_like_trail_file(name: &str) -> bool {
         .any(|ext| lower.ends_with(ext))
 }
 
-/// Expands `paths`: files as given, directories recursively.
+/// Expands local `paths`: files as given, directories recursively (`s3://` URIs are listed
+/// elsewhere and passed over here).
 pub fn walk(paths: &[String]) -> Walk {
     let mut out = Walk::default();
-    for arg in paths {
+    for arg in paths.iter().filter(|p| !p.starts_with("s3://")) {
         if arg == "-" {
             out.targets.push(Target::Stdin);
             continue;

@@ -17,6 +17,7 @@
 //!   parse (unwrapping EventBridge envelopes) for the few records a rule could match.
 //! - [`rules`] compiles Sigma rules once and evaluates them behind a prefilter index.
 //! - [`alert`] builds the one alert schema shared by the CLI, SNS and Slack, with secrets redacted.
+//! - [`render`] turns an alert into the email subject, the email text and the SNS message.
 //! - [`scan`] wires the above over one object and reports what was read and what went wrong.
 //! - [`fixtures`] data-tests rules: every rule's hit and miss fixtures through the scan path.
 #![warn(missing_docs)]
@@ -26,6 +27,7 @@ pub mod fixtures;
 pub mod read;
 pub mod record;
 pub mod redact;
+pub mod render;
 pub mod rules;
 pub mod scan;
 pub mod severity;

@@ -182,6 +182,23 @@ impl RuleSet {
         load::assemble(load::read_sources(builtin, dirs)?, true)
     }
 
+    /// The pack (when `builtin`), the files in `dirs`, then `extra` `(name, YAML text)` pairs
+    /// (rules fetched from elsewhere, e.g. an S3 prefix); strict like [`RuleSet::load`].
+    pub fn load_with<N, T>(
+        builtin: bool,
+        dirs: &[PathBuf],
+        extra: impl IntoIterator<Item = (N, T)>,
+    ) -> Result<RuleSet, Vec<RuleError>>
+    where
+        N: Into<String>,
+        T: Into<String>,
+    {
+        let mut sources = load::read_sources(builtin, dirs)?;
+        sources.extend(owned(extra));
+        let (set, _) = load::assemble(sources, false)?;
+        Ok(set)
+    }
+
     /// Rules from `(file name, YAML text)` pairs, in order; strict like [`RuleSet::load`].
     pub fn from_sources<N, T>(
         sources: impl IntoIterator<Item = (N, T)>,

@@ -1,0 +1,209 @@
+//! Configuration from the environment, validated once at cold start.
+//!
+//! Every variable is read and checked before anything else happens, and every problem is named
+//! in one error, so a misconfigured deployment fails its first invocation with a message that
+//! says what to fix, instead of failing record by record.
+
+use std::path::PathBuf;
+
+use keytrail_aws::event::KeyFilter;
+use keytrail_core::size::parse_size;
+use keytrail_core::Severity;
+
+/// The function's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `ALERT_TOPIC_ARN` (required): the SNS topic alerts are published to.
+    pub alert_topic_arn: String,
+    /// `RULES_DIRS`: extra rule directories bundled with the deployment, separated by `:` or `,`.
+    pub rules_dirs: Vec<PathBuf>,
+    /// `RULES_S3_URI`: extra rules under an S3 prefix, `s3://bucket/prefix/`, as (bucket, prefix).
+    pub rules_s3: Option<(String, String)>,
+    /// `MIN_SEVERITY` (default `informational`): alerts below it are not published.
+    pub min_severity: Severity,
+    /// `KEY_FILTER`: which keys are trail logs (default: `.json.gz` and `.json`, never digests).
+    pub key_filter: KeyFilter,
+    /// `MAX_DECOMPRESSED_BYTES` (default 4GiB): the decompression-bomb guard per object.
+    pub max_decompressed_bytes: u64,
+    /// `OBJECT_CONCURRENCY` (default 4): objects of one invocation processed at once.
+    pub object_concurrency: usize,
+}
+
+/// Everything wrong with the environment.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {}", .0.join("; "))]
+pub struct ConfigError(pub Vec<String>);
+
+impl Config {
+    /// Reads the configuration through `var` (the process environment in production).
+    pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut problems = Vec::new();
+        let get = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let alert_topic_arn = match get("ALERT_TOPIC_ARN") {
+            Some(arn) if arn.starts_with("arn:") && arn.split(':').count() >= 6 => arn,
+            Some(other) => {
+                problems.push(format!(
+                    "ALERT_TOPIC_ARN={other:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
+                ));
+                String::new()
+            }
+            None => {
+                problems.push("ALERT_TOPIC_ARN is not set: give the ARN of the SNS topic for alerts".to_owned());
+                String::new()
+            }
+        };
+        let rules_dirs: Vec<PathBuf> = get("RULES_DIRS")
+            .map(|v| v.split([':', ',']).filter(|s| !s.trim().is_empty()).map(|s| PathBuf::from(s.trim())).collect())
+            .unwrap_or_default();
+        for dir in &rules_dirs {
+            if !dir.exists() {
+                problems.push(format!("RULES_DIRS: {} does not exist in the deployment package", dir.display()));
+            }
+        }
+        let rules_s3 = get("RULES_S3_URI").and_then(|uri| match parse_s3_uri(&uri) {
+            Some(parts) => Some(parts),
+            None => {
+                problems.push(format!("RULES_S3_URI={uri:?} is not an S3 URI (s3://bucket/prefix/)"));
+                None
+            }
+        });
+        let min_severity = get("MIN_SEVERITY").map_or(Ok(Severity::Informational), |v| {
+            v.parse::<Severity>().map_err(|e| format!("MIN_SEVERITY: {e}"))
+        });
+        let min_severity = min_severity.unwrap_or_else(|e| {
+            problems.push(e);
+            Severity::Informational
+        });
+        let key_filter = match KeyFilter::parse(&get("KEY_FILTER").unwrap_or_default()) {
+            Ok(filter) => filter,
+            Err(e) => {
+                problems.push(format!("KEY_FILTER: {e}"));
+                KeyFilter::default()
+            }
+        };
+        let max_decompressed_bytes = match get("MAX_DECOMPRESSED_BYTES").map(|v| parse_size(&v)) {
+            None => 4 << 30,
+            Some(Ok(n)) if n > 0 => n,
+            Some(Ok(_)) => {
+                problems.push("MAX_DECOMPRESSED_BYTES must be more than 0".to_owned());
+                0
+            }
+            Some(Err(e)) => {
+                problems.push(format!("MAX_DECOMPRESSED_BYTES: {e}"));
+                0
+            }
+        };
+        let object_concurrency = match get("OBJECT_CONCURRENCY").map(|v| v.parse::<usize>()) {
+            None => 4,
+            Some(Ok(n)) if (1..=64).contains(&n) => n,
+            Some(_) => {
+                problems.push("OBJECT_CONCURRENCY must be a whole number from 1 to 64".to_owned());
+                1
+            }
+        };
+        if problems.is_empty() {
+            Ok(Config {
+                alert_topic_arn,
+                rules_dirs,
+                rules_s3,
+                min_severity,
+                key_filter,
+                max_decompressed_bytes,
+                object_concurrency,
+            })
+        } else {
+            Err(ConfigError(problems))
+        }
+    }
+}
+
+/// `s3://bucket/prefix` into (bucket, prefix); `None` when it is not one.
+pub fn parse_s3_uri(uri: &str) -> Option<(String, String)> {
+    let rest = uri.strip_prefix("s3://")?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let valid = (3..=63).contains(&bucket.len())
+        && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    valid.then(|| (bucket.to_owned(), prefix.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_env(&|k| map.get(k).cloned())
+    }
+
+    const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:keytrail-alerts";
+
+    #[test]
+    fn defaults_with_only_the_topic() {
+        let c = env(&[("ALERT_TOPIC_ARN", TOPIC)]).unwrap();
+        assert_eq!(c.alert_topic_arn, TOPIC);
+        assert_eq!(c.min_severity, Severity::Informational);
+        assert_eq!(c.max_decompressed_bytes, 4 << 30);
+        assert_eq!(c.object_concurrency, 4);
+        assert!(c.rules_dirs.is_empty() && c.rules_s3.is_none());
+    }
+
+    #[test]
+    fn every_problem_is_named_at_once() {
+        let err = env(&[
+            ("MIN_SEVERITY", "severe"),
+            ("MAX_DECOMPRESSED_BYTES", "lots"),
+            ("RULES_S3_URI", "https://bucket/rules"),
+            ("RULES_DIRS", "/nonexistent/keytrail-rules"),
+            ("OBJECT_CONCURRENCY", "0"),
+        ])
+        .unwrap_err();
+        let text = err.to_string();
+        for needle in [
+            "ALERT_TOPIC_ARN is not set",
+            "MIN_SEVERITY",
+            "MAX_DECOMPRESSED_BYTES",
+            "RULES_S3_URI",
+            "/nonexistent/keytrail-rules does not exist",
+            "OBJECT_CONCURRENCY",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from: {text}");
+        }
+        assert_eq!(err.0.len(), 6);
+    }
+
+    #[test]
+    fn parses_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let c = env(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            ("MIN_SEVERITY", "HIGH"),
+            ("MAX_DECOMPRESSED_BYTES", "512MiB"),
+            ("RULES_S3_URI", "s3://my-rules/keytrail/"),
+            ("RULES_DIRS", &format!("{d}:{d}")),
+        ])
+        .unwrap();
+        assert_eq!(c.min_severity, Severity::High);
+        assert_eq!(c.max_decompressed_bytes, 512 << 20);
+        assert_eq!(c.rules_s3, Some(("my-rules".to_owned(), "keytrail/".to_owned())));
+        assert_eq!(c.rules_dirs.len(), 2);
+        assert!(env(&[("ALERT_TOPIC_ARN", "keytrail-alerts")]).is_err());
+    }
+
+    #[test]
+    fn s3_uris() {
+        for (uri, want) in [
+            ("s3://b-1.x/p/", Some(("b-1.x", "p/"))),
+            ("s3://bucket", Some(("bucket", ""))),
+            ("s3://Bucket/x", None),
+            ("s3://ab/x", None),
+            ("http://bucket/x", None),
+        ] {
+            let got = parse_s3_uri(uri);
+            assert_eq!(got.as_ref().map(|(b, p)| (b.as_str(), p.as_str())), want, "{uri}");
+        }
+    }
+}

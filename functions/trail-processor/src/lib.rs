@@ -1,0 +1,68 @@
+//! trail-processor: the keytrail Lambda.
+//!
+//! `main.rs` builds an [`App`] once at cold start (configuration validated, rules compiled,
+//! clients built) and hands every invocation to [`handler::handle`]. The same `App` runs
+//! in-process in the integration tests, against a local S3/SNS endpoint.
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod handler;
+pub mod metrics;
+pub mod process;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use keytrail_aws::s3::{S3Source};
+use keytrail_core::read::ReadOptions;
+use keytrail_core::rules::RuleSet;
+use keytrail_core::scan::ScanOptions;
+
+use crate::config::Config;
+
+/// Everything an invocation needs, built once.
+#[derive(Debug)]
+pub struct App<S, K> {
+    /// The validated configuration.
+    pub config: Config,
+    /// The compiled rules.
+    pub rules: Arc<RuleSet>,
+    /// Where objects are read from.
+    pub source: S,
+    /// Where alerts go.
+    pub sink: K,
+    /// The function's name, for metrics.
+    pub function_name: String,
+}
+
+impl<S, K> App<S, K> {
+    /// The scan options the configuration implies.
+    pub fn scan_options(&self) -> ScanOptions {
+        ScanOptions {
+            read: ReadOptions {
+                max_decompressed_bytes: self.config.max_decompressed_bytes,
+                ..ReadOptions::default()
+            },
+            min_severity: self.config.min_severity,
+        }
+    }
+}
+
+/// Loads the rules the configuration asks for: the built-in pack, `RULES_DIRS`, and every
+/// `*.yml`/`*.yaml` under `RULES_S3_URI`. Any rule that does not load fails the cold start, with
+/// every problem named.
+pub async fn load_rules(config: &Config, s3: &S3Source) -> anyhow::Result<RuleSet> {
+    let mut extra = Vec::new();
+    if let Some((bucket, prefix)) = &config.rules_s3 {
+        let keep = |key: &str| key.ends_with(".yml") || key.ends_with(".yaml");
+        for object in s3.list(bucket, prefix, None, &keep).await? {
+            let text = s3.get_text(bucket, &object.key).await?;
+            extra.push((object.uri(), text));
+        }
+    }
+    let dirs: Vec<PathBuf> = config.rules_dirs.clone();
+    RuleSet::load_with(true, &dirs, extra).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("{} rule(s) could not be loaded: {}", errors.len(), lines.join("; "))
+    })
+}

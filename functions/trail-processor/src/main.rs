@@ -1,0 +1,31 @@
+//! The trail-processor Lambda's entry point: builds the app once, then serves invocations.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use keytrail_aws::{client, s3::S3Source, sns::SnsSink};
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
+use trail_processor::{config::Config, handler, load_rules, App};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let started = Instant::now();
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = Config::from_env(&|name| std::env::var(name).ok())?;
+    let sdk = client::sdk_config().await;
+    let source = S3Source::new(client::s3_client(&sdk));
+    let rules = load_rules(&config, &source).await.map_err(|e| e.to_string())?;
+    let sink = SnsSink::new(client::sns_client(&sdk), config.alert_topic_arn.clone());
+    let function_name =
+        std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "trail-processor".to_owned());
+    let rule_count = rules.rules().len();
+    let app = Arc::new(App { config, rules: Arc::new(rules), source, sink, function_name });
+    let ready_ms = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX) as f64 / 1000.0;
+    tracing::info!(rules = rule_count, ready_ms, "ready");
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let app = Arc::clone(&app);
+        async move { handler::handle(&app, event.payload).await }
+    }))
+    .await
+}

@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""keytrail end to end on this machine, no AWS account: `make demo` and `make e2e`.
+
+1. starts moto_server (S3 + SNS + SQS) on a free loopback port;
+2. creates the trail bucket, the alerts topic and a queue subscribed to it;
+3. uploads the sample trail objects (events/trail/*.json.gz) under CloudTrail's key layout;
+4. runs the trail-processor Lambda under `cargo lambda watch` and invokes it with sample events
+   from events/ through `cargo lambda invoke`;
+5. prints every alert that arrives on the queue through SNS; then stops everything.
+
+With --check it also asserts what must arrive and exits non-zero otherwise (the e2e test).
+Run it through the Makefile, which first creates the project venv (infra/local/venv.sh).
+"""
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import boto3
+from botocore.config import Config
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+VENV = ROOT / ".venv" / "bin"
+BUCKET = "keytrail-demo-trail"
+ACCOUNT = "123456789012"
+DAY = "2026/06/10"
+
+# Events invoked, and the alerts (event names) each must produce on the topic.
+INVOCATIONS = [
+    ("events/s3-put.json", ["ExportCertificate", "NewAccount", "Decrypt"]),
+    ("events/eventbridge-api-call-export-certificate.json", ["ExportCertificate"]),
+    ("events/sqs-s3.json", None),  # checked on the response: no batchItemFailures
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, seconds, proc=None, what="service"):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit(f"{what} exited with status {proc.returncode} before it was ready")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers: ready
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{what} did not answer on {url} within {seconds} s")
+
+
+def object_key(name):
+    region = name.split("_")[2] if name.count("_") >= 3 else "us-east-1"
+    return f"AWSLogs/{ACCOUNT}/CloudTrail/{region}/{DAY}/{name}"
+
+
+def setup_stack(endpoint):
+    kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
+              aws_secret_access_key="test")
+    s3 = boto3.client("s3", config=Config(s3={"addressing_style": "path"}), **kw)
+    sns = boto3.client("sns", **kw)
+    sqs = boto3.client("sqs", **kw)
+    s3.create_bucket(Bucket=BUCKET)
+    samples = sorted((ROOT / "events" / "trail").glob("*.json.gz"))
+    for path in samples:
+        s3.upload_file(str(path), BUCKET, object_key(path.name))
+    # The sample event with an encoded key (a space and a %) points at a copy of the first sample.
+    s3.upload_file(str(samples[0]), BUCKET,
+                   f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/{DAY}/demo copy 100%.json.gz")
+    topic = sns.create_topic(Name="keytrail-alerts")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="keytrail-demo-alerts")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    return sqs, queue_url, topic, len(samples)
+
+
+def receive(sqs, queue_url, want, seconds):
+    got, deadline = [], time.time() + seconds
+    while time.time() < deadline and (want is None or len(got) < want):
+        out = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for m in out.get("Messages", []):
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+            envelope = json.loads(m["Body"])
+            got.append((envelope.get("Subject", ""), json.loads(envelope["Message"]),
+                        {k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()}))
+        if want is None and not out.get("Messages"):
+            break
+    return got
+
+
+def show(alerts):
+    for subject, alert, attrs in alerts:
+        print(f"  {subject}")
+        print(f"      rule {alert['rule_id']}  event {alert['event_source']} {alert['event_name']}"
+              f"  by {alert['principal']}  at {alert['event_time']}")
+        print(f"      from {alert['source']['object']}  attributes {attrs}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="assert the expected alerts (e2e test)")
+    args = ap.parse_args()
+    cargo_lambda = VENV / "cargo-lambda"
+    moto_port, invoke_port = free_port(), free_port()
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    logs = pathlib.Path(tempfile.mkdtemp(prefix="keytrail-demo-"))
+    procs = []
+    failures = []
+    try:
+        print(f"== local AWS: moto_server on {endpoint} (logs in {logs})")
+        moto = subprocess.Popen([str(VENV / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
+                                stdout=open(logs / "moto.log", "w"), stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        procs.append(moto)
+        wait_http(f"{endpoint}/moto-api/", 60, moto, "moto_server")
+        sqs, queue_url, topic, n = setup_stack(endpoint)
+        print(f"== uploaded {n + 1} trail objects to s3://{BUCKET}/AWSLogs/{ACCOUNT}/CloudTrail/...")
+
+        print("== building trail-processor")
+        subprocess.run(["cargo", "build", "-q", "-p", "trail-processor"], cwd=ROOT, check=True)
+        env = {"ALERT_TOPIC_ARN": topic, "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "us-east-1",
+               "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "RUST_LOG": "info"}
+        watch_cmd = [str(cargo_lambda), "lambda", "watch", "--ignore-changes", "--invoke-address",
+                     "127.0.0.1", "--invoke-port", str(invoke_port), "--bin", "trail-processor"]
+        for k, v in env.items():
+            watch_cmd += ["--env-var", f"{k}={v}"]
+        print(f"== cargo lambda watch on 127.0.0.1:{invoke_port} (log {logs / 'watch.log'})")
+        watch = subprocess.Popen(watch_cmd, cwd=ROOT / "functions" / "trail-processor",
+                                 stdout=open(logs / "watch.log", "w"), stderr=subprocess.STDOUT,
+                                 start_new_session=True, env={**os.environ, "PATH": f"{VENV}:{os.environ['PATH']}"})
+        procs.append(watch)
+        wait_http(f"http://127.0.0.1:{invoke_port}/", 120, watch, "cargo lambda watch")
+
+        for data_file, expected in INVOCATIONS:
+            print(f"\n== cargo lambda invoke trail-processor --data-file {data_file}")
+            out = subprocess.run([str(cargo_lambda), "lambda", "invoke", "trail-processor",
+                                  "--invoke-address", "127.0.0.1", "--invoke-port", str(invoke_port),
+                                  "--data-file", str(ROOT / data_file)],
+                                 cwd=ROOT, capture_output=True, text=True, timeout=300)
+            response = out.stdout.strip()
+            print(f"   response: {response[:300]}")
+            if out.returncode != 0:
+                failures.append(f"{data_file}: invoke failed: {out.stderr.strip()[-500:]}")
+                continue
+            alerts = receive(sqs, queue_url, len(expected) if expected else None, 20)
+            print(f"   {len(alerts)} alert(s) arrived through SNS:")
+            show(alerts)
+            if expected is not None:
+                names = sorted(a["event_name"] for _, a, _ in alerts)
+                if names != sorted(expected):
+                    failures.append(f"{data_file}: expected alerts for {sorted(expected)}, got {names}")
+            elif json.loads(response or "{}").get("batchItemFailures"):
+                failures.append(f"{data_file}: batchItemFailures in {response}")
+    finally:
+        for p in reversed(procs):
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+                p.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(p.pid, signal.SIGKILL)
+        if not failures:
+            shutil.rmtree(logs, ignore_errors=True)
+    if failures:
+        print("\nFAILED:\n  " + "\n  ".join(failures) + f"\n(logs kept in {logs})", file=sys.stderr)
+        return 1 if args.check else 0
+    print("\n== done: local stack stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+//! The alert sink: SNS PublishBatch, MessageStructure json, with retries.
+//!
+//! Alerts go out in batches of at most 10 entries and 256 KiB (SNS's limits for one
+//! PublishBatch). Entries SNS rejects for its own reasons (throttling, internal errors) and whole
+//! calls that fail are retried with exponential backoff; entries rejected as the sender's fault
+//! are not retried (they would fail again) but still fail the publish. The publish succeeds only
+//! when every alert was accepted: the caller then fails the object, so the alert is retried by
+//! Lambda / SQS and ends in the dead-letter queue rather than being lost.
+
+use std::future::Future;
+use std::time::Duration;
+
+use aws_sdk_sns::error::DisplayErrorContext;
+use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
+use keytrail_core::render;
+use keytrail_core::Alert;
+
+/// The most entries in one PublishBatch.
+pub const MAX_BATCH_ENTRIES: usize = 10;
+/// The most bytes all entries of one PublishBatch may add up to.
+pub const MAX_BATCH_BYTES: usize = 256 * 1024;
+
+/// Alerts that could not all be published.
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} alert(s) could not be published to {topic}: {detail}")]
+pub struct PublishError {
+    /// The topic.
+    pub topic: String,
+    /// How many alerts were not accepted.
+    pub failed: usize,
+    /// How many alerts there were.
+    pub total: usize,
+    /// The last error seen.
+    pub detail: String,
+    /// False when SNS said the request itself was wrong (retrying will not help).
+    pub retryable: bool,
+}
+
+/// Where alerts go.
+pub trait AlertSink: Send + Sync {
+    /// Publishes every alert, or says how many failed.
+    fn publish(&self, alerts: &[Alert]) -> impl Future<Output = Result<(), PublishError>> + Send;
+}
+
+/// [`AlertSink`] on an SNS topic.
+#[derive(Debug, Clone)]
+pub struct SnsSink {
+    client: aws_sdk_sns::Client,
+    topic_arn: String,
+    attempts: u32,
+    first_backoff: Duration,
+}
+
+impl SnsSink {
+    /// A sink publishing to `topic_arn`, trying each entry up to 5 times.
+    pub fn new(client: aws_sdk_sns::Client, topic_arn: String) -> Self {
+        SnsSink { client, topic_arn, attempts: 5, first_backoff: Duration::from_millis(100) }
+    }
+
+    /// Changes the retry policy (tests use short backoffs).
+    pub fn with_retries(mut self, attempts: u32, first_backoff: Duration) -> Self {
+        self.attempts = attempts.max(1);
+        self.first_backoff = first_backoff;
+        self
+    }
+
+    async fn publish_batch(&self, batch: Vec<PublishBatchRequestEntry>) -> Result<(), (usize, String, bool)> {
+        let mut pending = batch;
+        let mut last = String::new();
+        let mut retryable = true;
+        for attempt in 0..self.attempts {
+            if attempt > 0 {
+                tokio::time::sleep(self.first_backoff * 2u32.saturating_pow(attempt - 1)).await;
+            }
+            let sent = self
+                .client
+                .publish_batch()
+                .topic_arn(&self.topic_arn)
+                .set_publish_batch_request_entries(Some(pending.clone()))
+                .send()
+                .await;
+            let out = match sent {
+                Ok(out) => out,
+                Err(e) => {
+                    last = DisplayErrorContext(&e).to_string();
+                    tracing::warn!(topic = %self.topic_arn, attempt, error = %last, "publish batch failed");
+                    continue;
+                }
+            };
+            let failed = out.failed();
+            if failed.is_empty() {
+                return Ok(());
+            }
+            last = failed
+                .iter()
+                .map(|f| format!("{} ({})", f.code(), f.message().unwrap_or("no message")))
+                .collect::<Vec<_>>()
+                .join("; ");
+            if failed.iter().any(|f| f.sender_fault()) {
+                retryable = false;
+                return Err((failed.len(), last, retryable));
+            }
+            tracing::warn!(topic = %self.topic_arn, attempt, failed = failed.len(), error = %last, "entries not accepted");
+            pending.retain(|e| failed.iter().any(|f| f.id() == e.id()));
+        }
+        Err((pending.len(), last, retryable))
+    }
+}
+
+impl AlertSink for SnsSink {
+    async fn publish(&self, alerts: &[Alert]) -> Result<(), PublishError> {
+        let error = |failed, detail, retryable| PublishError {
+            topic: self.topic_arn.clone(),
+            failed,
+            total: alerts.len(),
+            detail,
+            retryable,
+        };
+        let batches = batches(alerts).map_err(|e| error(alerts.len(), e, false))?;
+        let (mut failed, mut detail, mut retryable) = (0, String::new(), true);
+        for batch in batches {
+            if let Err((n, why, again)) = self.publish_batch(batch).await {
+                failed += n;
+                detail = why;
+                retryable &= again;
+            }
+        }
+        if failed == 0 {
+            Ok(())
+        } else {
+            Err(error(failed, detail, retryable))
+        }
+    }
+}
+
+/// Splits alerts into PublishBatch entries: at most 10 per batch and 256 KiB per batch.
+pub fn batches(alerts: &[Alert]) -> Result<Vec<Vec<PublishBatchRequestEntry>>, String> {
+    let mut out: Vec<Vec<PublishBatchRequestEntry>> = Vec::new();
+    let mut bytes = 0;
+    for (i, alert) in alerts.iter().enumerate() {
+        let (entry, size) = entry(i, alert)?;
+        match out.last_mut() {
+            Some(batch) if batch.len() < MAX_BATCH_ENTRIES && bytes + size <= MAX_BATCH_BYTES => {
+                batch.push(entry);
+                bytes += size;
+            }
+            _ => {
+                out.push(vec![entry]);
+                bytes = size;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One alert as a PublishBatch entry, and the bytes it counts against the batch limit.
+fn entry(index: usize, alert: &Alert) -> Result<(PublishBatchRequestEntry, usize), String> {
+    let msg = render::sns_message(alert);
+    let mut size = msg.message.len() + msg.subject.len();
+    let mut builder = PublishBatchRequestEntry::builder()
+        .id(format!("a{index}"))
+        .message(msg.message)
+        .subject(msg.subject)
+        .message_structure("json");
+    for (name, value) in render::message_attributes(alert) {
+        size += name.len() + value.len() + "String".len();
+        let attr = MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(value)
+            .build()
+            .map_err(|e| format!("alert {}: attribute {name}: {e}", alert.alert_id))?;
+        builder = builder.message_attributes(name, attr);
+    }
+    let entry = builder.build().map_err(|e| format!("alert {}: {e}", alert.alert_id))?;
+    Ok((entry, size))
+}
