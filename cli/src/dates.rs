@@ -39,7 +39,11 @@ impl Day {
         let d = doy - (153 * mp + 2) / 5 + 1;
         let m = if mp < 10 { mp + 3 } else { mp - 9 };
         let y = yoe + era * 400 + i64::from(m <= 2);
-        Day { y: i32::try_from(y).unwrap_or(i32::MAX), m: m as u32, d: d as u32 }
+        Day {
+            y: i32::try_from(y).unwrap_or(i32::MAX),
+            m: m as u32,
+            d: d as u32,
+        }
     }
 
     /// The `YYYY/MM/DD/` path segment CloudTrail uses.
@@ -51,7 +55,8 @@ impl Day {
     pub fn in_key(key: &str) -> Option<Day> {
         let parts: Vec<&str> = key.split('/').collect();
         parts.windows(3).find_map(|w| {
-            let all_digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+            let all_digits =
+                |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
             if all_digits(w[0], 4) && all_digits(w[1], 2) && all_digits(w[2], 2) {
                 format!("{}-{}-{}", w[0], w[1], w[2]).parse().ok()
             } else {
@@ -73,7 +78,11 @@ impl FromStr for Day {
     fn from_str(s: &str) -> Result<Day, String> {
         let err = || format!("invalid date {s:?}: write YYYY-MM-DD, e.g. 2026-06-10");
         let mut it = s.trim().splitn(3, '-');
-        let (y, m, d) = (it.next().ok_or_else(err)?, it.next().ok_or_else(err)?, it.next().ok_or_else(err)?);
+        let (y, m, d) = (
+            it.next().ok_or_else(err)?,
+            it.next().ok_or_else(err)?,
+            it.next().ok_or_else(err)?,
+        );
         if y.len() != 4 || m.len() != 2 || d.len() != 2 {
             return Err(err());
         }
@@ -122,12 +131,22 @@ mod tests {
     #[test]
     fn dates_in_keys() {
         for (key, want) in [
-            ("AWSLogs/123456789012/CloudTrail/us-east-1/2026/06/10/123_CloudTrail_x.json.gz", Some("2026-06-10")),
-            ("AWSLogs/o-abc/123/CloudTrail/eu-west-1/2024/02/29/f.json.gz", Some("2024-02-29")),
+            (
+                "AWSLogs/123456789012/CloudTrail/us-east-1/2026/06/10/123_CloudTrail_x.json.gz",
+                Some("2026-06-10"),
+            ),
+            (
+                "AWSLogs/o-abc/123/CloudTrail/eu-west-1/2024/02/29/f.json.gz",
+                Some("2024-02-29"),
+            ),
             ("AWSLogs/123/CloudTrail/us-east-1/2026/06/", None),
             ("random/key.json", None),
         ] {
-            assert_eq!(Day::in_key(key).map(|d| d.to_string()).as_deref(), want, "{key}");
+            assert_eq!(
+                Day::in_key(key).map(|d| d.to_string()).as_deref(),
+                want,
+                "{key}"
+            );
         }
     }
 }

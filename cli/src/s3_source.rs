@@ -42,8 +42,15 @@ impl S3 {
 
     /// The trail objects under `uri` (`s3://bucket/prefix`) dated within `since..=until`, in key
     /// order, and how many keys were passed over.
-    pub fn list(&self, uri: &str, since: Option<Day>, until: Option<Day>) -> anyhow::Result<(Vec<ObjectRef>, u64)> {
-        let Some(rest) = uri.strip_prefix("s3://") else { bail!("{uri}: not an s3:// URI") };
+    pub fn list(
+        &self,
+        uri: &str,
+        since: Option<Day>,
+        until: Option<Day>,
+    ) -> anyhow::Result<(Vec<ObjectRef>, u64)> {
+        let Some(rest) = uri.strip_prefix("s3://") else {
+            bail!("{uri}: not an s3:// URI")
+        };
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
             bail!("{uri}: no bucket name: write s3://BUCKET/PREFIX");
@@ -75,20 +82,33 @@ impl S3 {
     }
 
     /// Streams and scans one object.
-    pub fn scan(&self, object: &ObjectRef, rules: &Arc<RuleSet>, options: &ScanOptions) -> (ObjectReport, Vec<Alert>) {
+    pub fn scan(
+        &self,
+        object: &ObjectRef,
+        rules: &Arc<RuleSet>,
+        options: &ScanOptions,
+    ) -> (ObjectReport, Vec<Alert>) {
         let name = object.uri();
         let result = self.rt.block_on(async {
             let body = self.source.open(object).await.map_err(|e| e.to_string())?;
-            stream::scan_body(name.clone(), body.stream, Arc::clone(rules), options.clone())
-                .await
-                .map_err(|e| e.to_string())
+            stream::scan_body(
+                name.clone(),
+                body.stream,
+                Arc::clone(rules),
+                options.clone(),
+            )
+            .await
+            .map_err(|e| e.to_string())
         });
         match result {
             Ok(scanned) => (scanned.report, scanned.alerts),
             // Report an object that cannot be opened like any other read fault, named.
             Err(e) => {
                 let failing = crate::scan_cmd::FailingRead(Some(io::Error::other(e)));
-                (scan_object(&name, failing, rules, options, &mut |_| {}), Vec::new())
+                (
+                    scan_object(&name, failing, rules, options, &mut |_| {}),
+                    Vec::new(),
+                )
             }
         }
     }
@@ -101,17 +121,23 @@ fn day_prefixes(prefix: &str, since: Option<Day>, until: Option<Day>) -> Vec<Str
         let parts: Vec<&str> = prefix.trim_end_matches('/').split('/').collect();
         prefix.ends_with('/') && parts.len() >= 2 && parts[parts.len() - 2] == "CloudTrail"
     };
-    let (Some(since), true) = (since, at_region) else { return vec![prefix.to_owned()] };
+    let (Some(since), true) = (since, at_region) else {
+        return vec![prefix.to_owned()];
+    };
     let until = until.unwrap_or_else(today);
     let (first, last) = (since.days(), until.days());
     if last < first || last - first > MAX_DAY_PREFIXES {
         return vec![prefix.to_owned()];
     }
-    (first..=last).map(|d| format!("{prefix}{}", Day::from_days(d).key_segment())).collect()
+    (first..=last)
+        .map(|d| format!("{prefix}{}", Day::from_days(d).key_segment()))
+        .collect()
 }
 
 fn today() -> Day {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     Day::from_days(i64::try_from(secs / 86_400).unwrap_or(0))
 }
 
@@ -132,7 +158,13 @@ mod tests {
             ]
         );
         assert_eq!(day_prefixes(region, None, day("2026-03-01")), [region]);
-        assert_eq!(day_prefixes("AWSLogs/123/", day("2026-01-01"), None), ["AWSLogs/123/"]);
-        assert_eq!(day_prefixes(region, day("2026-03-01"), day("2026-02-01")), [region]);
+        assert_eq!(
+            day_prefixes("AWSLogs/123/", day("2026-01-01"), None),
+            ["AWSLogs/123/"]
+        );
+        assert_eq!(
+            day_prefixes(region, day("2026-03-01"), day("2026-02-01")),
+            [region]
+        );
     }
 }

@@ -27,16 +27,28 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let rules = Arc::new(rules_cmd::load(&args.rules)?);
     let mut walked = walk::walk(&args.paths);
-    if (args.since.is_some() || args.until.is_some()) && !args.paths.iter().any(|p| p.starts_with("s3://")) {
+    if (args.since.is_some() || args.until.is_some())
+        && !args.paths.iter().any(|p| p.starts_with("s3://"))
+    {
         eprintln!("keytrail: warning: --since/--until select S3 objects by key; local paths are scanned whole");
     }
-    let s3_uris: Vec<&String> = args.paths.iter().filter(|p| p.starts_with("s3://")).collect();
-    let s3 = if s3_uris.is_empty() { None } else { Some(S3::connect()?) };
+    let s3_uris: Vec<&String> = args
+        .paths
+        .iter()
+        .filter(|p| p.starts_with("s3://"))
+        .collect();
+    let s3 = if s3_uris.is_empty() {
+        None
+    } else {
+        Some(S3::connect()?)
+    };
     if let Some(s3) = &s3 {
         for uri in s3_uris {
             let (objects, passed) = s3.list(uri, args.since, args.until)?;
             if objects.is_empty() {
-                eprintln!("keytrail: {uri}: no trail objects found ({passed} other keys passed over)");
+                eprintln!(
+                    "keytrail: {uri}: no trail objects found ({passed} other keys passed over)"
+                );
             }
             walked.skipped += passed;
             walked.targets.extend(objects.into_iter().map(Target::S3));

@@ -78,7 +78,8 @@ def setup_stack(endpoint):
     for path in samples:
         s3.upload_file(str(path), BUCKET, object_key(path.name))
     # The sample event with an encoded key (a space and a %) points at a copy of the first sample.
-    s3.upload_file(str(samples[0]), BUCKET,
+    first = next(p for p in samples if "keytraildemo0001" in p.name)
+    s3.upload_file(str(first), BUCKET,
                    f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/{DAY}/demo copy 100%.json.gz")
     topic = sns.create_topic(Name="keytrail-alerts")["TopicArn"]
     queue_url = sqs.create_queue(QueueName="keytrail-demo-alerts")["QueueUrl"]

@@ -38,7 +38,11 @@ impl Config {
     /// Reads the configuration through `var` (the process environment in production).
     pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
-        let get = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
 
         let alert_topic_arn = match get("ALERT_TOPIC_ARN") {
             Some(arn) if arn.starts_with("arn:") && arn.split(':').count() >= 6 => arn,
@@ -49,27 +53,41 @@ impl Config {
                 String::new()
             }
             None => {
-                problems.push("ALERT_TOPIC_ARN is not set: give the ARN of the SNS topic for alerts".to_owned());
+                problems.push(
+                    "ALERT_TOPIC_ARN is not set: give the ARN of the SNS topic for alerts"
+                        .to_owned(),
+                );
                 String::new()
             }
         };
         let rules_dirs: Vec<PathBuf> = get("RULES_DIRS")
-            .map(|v| v.split([':', ',']).filter(|s| !s.trim().is_empty()).map(|s| PathBuf::from(s.trim())).collect())
+            .map(|v| {
+                v.split([':', ','])
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| PathBuf::from(s.trim()))
+                    .collect()
+            })
             .unwrap_or_default();
         for dir in &rules_dirs {
             if !dir.exists() {
-                problems.push(format!("RULES_DIRS: {} does not exist in the deployment package", dir.display()));
+                problems.push(format!(
+                    "RULES_DIRS: {} does not exist in the deployment package",
+                    dir.display()
+                ));
             }
         }
         let rules_s3 = get("RULES_S3_URI").and_then(|uri| match parse_s3_uri(&uri) {
             Some(parts) => Some(parts),
             None => {
-                problems.push(format!("RULES_S3_URI={uri:?} is not an S3 URI (s3://bucket/prefix/)"));
+                problems.push(format!(
+                    "RULES_S3_URI={uri:?} is not an S3 URI (s3://bucket/prefix/)"
+                ));
                 None
             }
         });
         let min_severity = get("MIN_SEVERITY").map_or(Ok(Severity::Informational), |v| {
-            v.parse::<Severity>().map_err(|e| format!("MIN_SEVERITY: {e}"))
+            v.parse::<Severity>()
+                .map_err(|e| format!("MIN_SEVERITY: {e}"))
         });
         let min_severity = min_severity.unwrap_or_else(|e| {
             problems.push(e);
@@ -123,7 +141,9 @@ pub fn parse_s3_uri(uri: &str) -> Option<(String, String)> {
     let rest = uri.strip_prefix("s3://")?;
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     let valid = (3..=63).contains(&bucket.len())
-        && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
     valid.then(|| (bucket.to_owned(), prefix.to_owned()))
 }
 
@@ -133,8 +153,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Config::from_env(&|k| map.get(k).cloned())
     }
 
@@ -188,7 +210,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.min_severity, Severity::High);
         assert_eq!(c.max_decompressed_bytes, 512 << 20);
-        assert_eq!(c.rules_s3, Some(("my-rules".to_owned(), "keytrail/".to_owned())));
+        assert_eq!(
+            c.rules_s3,
+            Some(("my-rules".to_owned(), "keytrail/".to_owned()))
+        );
         assert_eq!(c.rules_dirs.len(), 2);
         assert!(env(&[("ALERT_TOPIC_ARN", "keytrail-alerts")]).is_err());
     }
@@ -203,7 +228,11 @@ mod tests {
             ("http://bucket/x", None),
         ] {
             let got = parse_s3_uri(uri);
-            assert_eq!(got.as_ref().map(|(b, p)| (b.as_str(), p.as_str())), want, "{uri}");
+            assert_eq!(
+                got.as_ref().map(|(b, p)| (b.as_str(), p.as_str())),
+                want,
+                "{uri}"
+            );
         }
     }
 }

@@ -41,14 +41,27 @@ pub enum HandlerError {
 impl HandlerError {
     /// True when Lambda's retry may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, HandlerError::Objects { retryable: true, .. })
+        matches!(
+            self,
+            HandlerError::Objects {
+                retryable: true,
+                ..
+            }
+        )
     }
 }
 
 impl From<HandlerError> for Diagnostic {
     fn from(e: HandlerError) -> Diagnostic {
-        let error_type = if e.is_retryable() { "Retryable" } else { "NonRetryable" };
-        Diagnostic { error_type: error_type.to_owned(), error_message: e.to_string() }
+        let error_type = if e.is_retryable() {
+            "Retryable"
+        } else {
+            "NonRetryable"
+        };
+        Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: e.to_string(),
+        }
     }
 }
 
@@ -91,20 +104,27 @@ where
                     Ok(MessageContent::ApiCall(envelope)) => {
                         process_event(app, &envelope, &mut metrics).await.is_ok()
                     }
-                    Ok(MessageContent::Objects(objects)) => {
-                        process_all(app, objects, &mut metrics).await.iter().all(|(_, r)| r.is_ok())
-                    }
+                    Ok(MessageContent::Objects(objects)) => process_all(app, objects, &mut metrics)
+                        .await
+                        .iter()
+                        .all(|(_, r)| r.is_ok()),
                 };
                 if !ok {
                     failures.push(message.message_id);
                 }
             }
-            Ok(serde_json::to_value(SqsBatchResponse::from_failed(failures)).unwrap_or(Value::Null))
+            Ok(
+                serde_json::to_value(SqsBatchResponse::from_failed(failures))
+                    .unwrap_or(Value::Null),
+            )
         }
         Invocation::Batch(job) => {
             // Tasks that name no usable object fail permanently; the others are processed.
-            let objects: Vec<ObjectRef> =
-                job.tasks.iter().filter_map(|t| t.object.as_ref().ok().cloned()).collect();
+            let objects: Vec<ObjectRef> = job
+                .tasks
+                .iter()
+                .filter_map(|t| t.object.as_ref().ok().cloned())
+                .collect();
             let mut processed = process_all(app, objects, &mut metrics).await.into_iter();
             let results = job
                 .tasks
@@ -121,7 +141,11 @@ where
                             None => (ResultCode::TemporaryFailure, "not processed".to_owned()),
                         },
                     };
-                    BatchResult { task_id: task.task_id.clone(), result_code, result_string }
+                    BatchResult {
+                        task_id: task.task_id.clone(),
+                        result_code,
+                        result_string,
+                    }
                 })
                 .collect();
             Ok(serde_json::to_value(job.response(results)).unwrap_or(Value::Null))
@@ -152,7 +176,9 @@ where
     let mut queue = objects.into_iter().enumerate();
     loop {
         while tasks.len() < limit {
-            let Some((i, object)) = queue.next() else { break };
+            let Some((i, object)) = queue.next() else {
+                break;
+            };
             let app = Arc::clone(app);
             tasks.spawn(async move {
                 let mut m = Metrics::default();
@@ -160,7 +186,9 @@ where
                 (i, object, result, m)
             });
         }
-        let Some(joined) = tasks.join_next().await else { break };
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
         match joined {
             Ok((i, object, result, m)) => {
                 metrics.merge(&m);
@@ -181,7 +209,10 @@ fn objects_response(
     results: Vec<(ObjectRef, Result<Outcome, ObjectError>)>,
 ) -> Result<Value, HandlerError> {
     let total = results.len();
-    let failures: Vec<&ObjectError> = results.iter().filter_map(|(_, r)| r.as_ref().err()).collect();
+    let failures: Vec<&ObjectError> = results
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().err())
+        .collect();
     if let Some(first) = failures.first() {
         return Err(HandlerError::Objects {
             failed: failures.len(),
@@ -201,7 +232,10 @@ fn describe(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Done { alerts, problems } if problems.is_empty() => format!("{alerts} alert(s)"),
         Outcome::Done { alerts, problems } => {
-            format!("{alerts} alert(s), read with problems: {}", problems.join("; "))
+            format!(
+                "{alerts} alert(s), read with problems: {}",
+                problems.join("; ")
+            )
         }
         Outcome::Skipped(reason) => format!("skipped: {reason}"),
     }

@@ -13,7 +13,7 @@ pub mod process;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use keytrail_aws::s3::{S3Source};
+use keytrail_aws::s3::S3Source;
 use keytrail_core::read::ReadOptions;
 use keytrail_core::rules::RuleSet;
 use keytrail_core::scan::ScanOptions;
@@ -63,6 +63,10 @@ pub async fn load_rules(config: &Config, s3: &S3Source) -> anyhow::Result<RuleSe
     let dirs: Vec<PathBuf> = config.rules_dirs.clone();
     RuleSet::load_with(true, &dirs, extra).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!("{} rule(s) could not be loaded: {}", errors.len(), lines.join("; "))
+        anyhow::anyhow!(
+            "{} rule(s) could not be loaded: {}",
+            errors.len(),
+            lines.join("; ")
+        )
     })
 }

@@ -15,12 +15,20 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = Config::from_env(&|name| std::env::var(name).ok())?;
     let sdk = client::sdk_config().await;
     let source = S3Source::new(client::s3_client(&sdk));
-    let rules = load_rules(&config, &source).await.map_err(|e| e.to_string())?;
+    let rules = load_rules(&config, &source)
+        .await
+        .map_err(|e| e.to_string())?;
     let sink = SnsSink::new(client::sns_client(&sdk), config.alert_topic_arn.clone());
     let function_name =
         std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "trail-processor".to_owned());
     let rule_count = rules.rules().len();
-    let app = Arc::new(App { config, rules: Arc::new(rules), source, sink, function_name });
+    let app = Arc::new(App {
+        config,
+        rules: Arc::new(rules),
+        source,
+        sink,
+        function_name,
+    });
     let ready_ms = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX) as f64 / 1000.0;
     tracing::info!(rules = rule_count, ready_ms, "ready");
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

@@ -42,7 +42,9 @@ impl Metrics {
 
     /// The EMF document.
     pub fn to_emf(&self, function: &str) -> Value {
-        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        let timestamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
         let mut values: Vec<(String, u64, &str)> = vec![
             ("Objects".to_owned(), self.objects, "Count"),
             ("ObjectsSkipped".to_owned(), self.skipped, "Count"),
@@ -55,8 +57,10 @@ impl Metrics {
             let name = format!("Alerts{}", capitalise(sev.as_str()));
             values.push((name, self.alerts.get(&sev).copied().unwrap_or(0), "Count"));
         }
-        let definitions: Vec<Value> =
-            values.iter().map(|(name, _, unit)| json!({"Name": name, "Unit": unit})).collect();
+        let definitions: Vec<Value> = values
+            .iter()
+            .map(|(name, _, unit)| json!({"Name": name, "Unit": unit}))
+            .collect();
         let mut doc = Map::new();
         doc.insert(
             "_aws".to_owned(),
@@ -77,7 +81,10 @@ impl Metrics {
     }
 
     /// Writes the EMF line to stdout, where CloudWatch Logs picks it up.
-    #[allow(clippy::print_stdout, reason = "EMF is read from the function's stdout")]
+    #[allow(
+        clippy::print_stdout,
+        reason = "EMF is read from the function's stdout"
+    )]
     pub fn emit(&self, function: &str) {
         println!("{}", self.to_emf(function));
     }
@@ -85,7 +92,9 @@ impl Metrics {
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map_or_else(String::new, |f| f.to_ascii_uppercase().to_string() + c.as_str())
+    c.next().map_or_else(String::new, |f| {
+        f.to_ascii_uppercase().to_string() + c.as_str()
+    })
 }
 
 #[cfg(test)]
@@ -94,13 +103,20 @@ mod tests {
 
     #[test]
     fn emf_document_declares_every_value() {
-        let mut m = Metrics { objects: 2, records: 10, bytes: 100, ..Metrics::default() };
+        let mut m = Metrics {
+            objects: 2,
+            records: 10,
+            bytes: 100,
+            ..Metrics::default()
+        };
         m.alerts.insert(Severity::High, 3);
         let mut total = Metrics::default();
         total.merge(&m);
         total.merge(&m);
         let doc = total.to_emf("fn");
-        let defs = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap();
+        let defs = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap();
         assert_eq!(defs.len(), 11);
         for d in defs {
             let name = d["Name"].as_str().unwrap();

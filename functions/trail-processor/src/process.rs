@@ -70,7 +70,8 @@ impl ObjectError {
     }
 }
 
-/// Reads, classifies and publishes one object.
+/// Reads, classifies and publishes one object. `metrics` should be fresh for this object: the
+/// object's log line reports its counters.
 pub async fn process_object<S: ObjectSource, K: AlertSink>(
     app: &Arc<App<S, K>>,
     object: &ObjectRef,
@@ -95,12 +96,20 @@ pub async fn process_object<S: ObjectSource, K: AlertSink>(
             return Err(e.into());
         }
     };
-    let scanned = scan_body(uri.clone(), body.stream, app.rules.clone(), app.scan_options()).await?;
+    let scanned = scan_body(
+        uri.clone(),
+        body.stream,
+        app.rules.clone(),
+        app.scan_options(),
+    )
+    .await?;
     let outcome = finish(app, &uri, scanned, metrics).await;
     tracing::info!(
         bucket = %object.bucket,
         key = %object.key,
         bytes = object.size.or(body.size).unwrap_or(0),
+        records = metrics.records,
+        alerts = metrics.alerts.values().sum::<u64>(),
         duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         ok = outcome.is_ok(),
         "processed object"
@@ -114,7 +123,10 @@ pub async fn process_event<S: ObjectSource, K: AlertSink>(
     envelope: &serde_json::Value,
     metrics: &mut Metrics,
 ) -> Result<Outcome, ObjectError> {
-    let id = envelope.get("id").and_then(|v| v.as_str()).unwrap_or("unknown");
+    let id = envelope
+        .get("id")
+        .and_then(|v| v.as_str())
+        .unwrap_or("unknown");
     let name = format!("eventbridge:{id}");
     let bytes = serde_json::to_vec(envelope).unwrap_or_default();
     let scanned = scan_bytes(name.clone(), bytes, app.rules.clone(), app.scan_options()).await?;
@@ -131,8 +143,16 @@ async fn finish<S: ObjectSource, K: AlertSink>(
     metrics.objects += 1;
     metrics.records += report.records;
     metrics.bytes += report.bytes;
-    let retryable_fault = report.fault.as_ref().filter(|f| f.is_retryable()).map(ToString::to_string);
-    let problems = if retryable_fault.is_some() { Vec::new() } else { report.problems() };
+    let retryable_fault = report
+        .fault
+        .as_ref()
+        .filter(|f| f.is_retryable())
+        .map(ToString::to_string);
+    let problems = if retryable_fault.is_some() {
+        Vec::new()
+    } else {
+        report.problems()
+    };
     if !problems.is_empty() {
         metrics.read_errors += 1;
         tracing::warn!(object = name, records = report.records, problems = %problems.join(" | "), "object not read completely");
@@ -143,7 +163,10 @@ async fn finish<S: ObjectSource, K: AlertSink>(
         metrics.read_errors += 1;
         return Err(ObjectError::Interrupted(fault));
     }
-    Ok(Outcome::Done { alerts: alerts.len(), problems })
+    Ok(Outcome::Done {
+        alerts: alerts.len(),
+        problems,
+    })
 }
 
 async fn publish<S: ObjectSource, K: AlertSink>(
@@ -165,7 +188,10 @@ async fn publish<S: ObjectSource, K: AlertSink>(
         Err(e) => {
             metrics.publish_failures += 1;
             tracing::error!(object = name, failed = e.failed, total = e.total, "{e}");
-            Err(ObjectError::Publish { object: name.to_owned(), source: e })
+            Err(ObjectError::Publish {
+                object: name.to_owned(),
+                source: e,
+            })
         }
     }
 }

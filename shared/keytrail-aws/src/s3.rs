@@ -115,13 +115,14 @@ impl S3Source {
             .send()
             .await
             .map_err(|e| classify(uri.clone(), &e))?;
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| SourceError::Other { uri: uri.clone(), detail: e.to_string() })?;
-        String::from_utf8(bytes.to_vec())
-            .map_err(|_| SourceError::Other { uri, detail: "not UTF-8 text".to_owned() })
+        let bytes = out.body.collect().await.map_err(|e| SourceError::Other {
+            uri: uri.clone(),
+            detail: e.to_string(),
+        })?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| SourceError::Other {
+            uri,
+            detail: "not UTF-8 text".to_owned(),
+        })
     }
 }
 
@@ -149,7 +150,10 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    let code = err.as_service_error().and_then(ProvideErrorMetadata::code).unwrap_or("");
+    let code = err
+        .as_service_error()
+        .and_then(ProvideErrorMetadata::code)
+        .unwrap_or("");
     let detail = match err.as_service_error() {
         Some(service) => format!(
             "{}: {}",

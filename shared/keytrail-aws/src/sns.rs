@@ -54,7 +54,12 @@ pub struct SnsSink {
 impl SnsSink {
     /// A sink publishing to `topic_arn`, trying each entry up to 5 times.
     pub fn new(client: aws_sdk_sns::Client, topic_arn: String) -> Self {
-        SnsSink { client, topic_arn, attempts: 5, first_backoff: Duration::from_millis(100) }
+        SnsSink {
+            client,
+            topic_arn,
+            attempts: 5,
+            first_backoff: Duration::from_millis(100),
+        }
     }
 
     /// Changes the retry policy (tests use short backoffs).
@@ -64,7 +69,10 @@ impl SnsSink {
         self
     }
 
-    async fn publish_batch(&self, batch: Vec<PublishBatchRequestEntry>) -> Result<(), (usize, String, bool)> {
+    async fn publish_batch(
+        &self,
+        batch: Vec<PublishBatchRequestEntry>,
+    ) -> Result<(), (usize, String, bool)> {
         let mut pending = batch;
         let mut last = String::new();
         let mut retryable = true;
@@ -171,6 +179,8 @@ fn entry(index: usize, alert: &Alert) -> Result<(PublishBatchRequestEntry, usize
             .map_err(|e| format!("alert {}: attribute {name}: {e}", alert.alert_id))?;
         builder = builder.message_attributes(name, attr);
     }
-    let entry = builder.build().map_err(|e| format!("alert {}: {e}", alert.alert_id))?;
+    let entry = builder
+        .build()
+        .map_err(|e| format!("alert {}: {e}", alert.alert_id))?;
     Ok((entry, size))
 }

@@ -50,7 +50,10 @@ pub async fn scan_body(
     let name = object.clone();
     let worker = tokio::task::spawn_blocking(move || {
         let mut alerts = Vec::new();
-        let reader = ChannelReader { rx, current: Bytes::new() };
+        let reader = ChannelReader {
+            rx,
+            current: Bytes::new(),
+        };
         let report = scan_object(&name, reader, &rules, &options, &mut |a| alerts.push(a));
         Scanned { report, alerts }
     });
@@ -63,7 +66,10 @@ pub async fn scan_body(
         }
     }
     drop(tx);
-    worker.await.map_err(|e| ScanTaskError { object, detail: e.to_string() })
+    worker.await.map_err(|e| ScanTaskError {
+        object,
+        detail: e.to_string(),
+    })
 }
 
 /// Scans bytes already in memory (an EventBridge API-call event) through the same path.

@@ -17,6 +17,10 @@ use crate::Severity;
 /// The most bytes one serialized alert may take (SNS allows 256 KB; rendering adds the email text).
 pub const MAX_ALERT_BYTES: usize = 64 * 1024;
 
+/// The most bytes any one text field copied from the event may take (user agents, ARNs and the
+/// like are attacker-controlled and unbounded in CloudTrail).
+pub const MAX_FIELD_BYTES: usize = 2048;
+
 /// Rule id of the alert raised for an object that could not be read.
 pub const INTEGRITY_RULE_ID: &str = "keytrail-object-unreadable";
 
@@ -78,7 +82,7 @@ pub struct Alert {
 impl Alert {
     /// The alert for `rule` matching `event`, record `record` of `object`.
     pub fn new(rule: &Rule, event: &Event, object: &str, record: u64) -> Alert {
-        let text = |path: &str| event.str_at(path).map(str::to_owned);
+        let text = |path: &str| event.str_at(path).map(capped);
         let event_id = text("eventID");
         let region = text("awsRegion");
         let principal_type = text("userIdentity.type");
@@ -165,6 +169,18 @@ impl Alert {
         redact::shrink(&mut event, budget);
         self.event = event;
     }
+}
+
+/// `s`, cut to [`MAX_FIELD_BYTES`] on a character boundary with a marker saying how much went.
+fn capped(s: &str) -> String {
+    if s.len() <= MAX_FIELD_BYTES {
+        return s.to_owned();
+    }
+    let mut end = MAX_FIELD_BYTES;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…[cut {} bytes]", &s[..end], s.len() - end)
 }
 
 /// The stable alert id: hex of the first 16 bytes of SHA-256 over the rule id and the eventID
@@ -417,6 +433,27 @@ mod tests {
         let a = Alert::new(&rule(), &e, "f", 0);
         assert!(serde_json::to_vec(&a).unwrap().len() <= MAX_ALERT_BYTES);
         assert_eq!(a.event["eventName"], "ExportCertificate");
+    }
+
+    #[test]
+    fn huge_untrusted_fields_are_capped_and_the_alert_fits() {
+        let e = Event::from_value(json!({
+            "eventName": "ExportCertificate", "eventID": "id", "awsRegion": "us-east-1",
+            "userAgent": "é".repeat(500_000),
+            "userIdentity": {"arn": "a".repeat(1_000_000), "type": "IAMUser"},
+            "sourceIPAddress": "1".repeat(100_000),
+        }))
+        .unwrap();
+        let a = Alert::new(&rule(), &e, "f", 0);
+        for field in [&a.user_agent, &a.principal, &a.source_ip] {
+            let text = field.as_deref().unwrap();
+            assert!(
+                text.len() <= MAX_FIELD_BYTES + 32 && text.contains("…[cut "),
+                "{}",
+                text.len()
+            );
+        }
+        assert!(serde_json::to_vec(&a).unwrap().len() <= MAX_ALERT_BYTES);
     }
 
     #[test]

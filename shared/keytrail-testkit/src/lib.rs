@@ -4,21 +4,22 @@
 //! # Design
 //!
 //! - **One `moto_server` per [`Moto`]**, so tests share nothing and run in parallel, whether as
-//!   threads (`cargo test`) or as one process each (nextest). The server is the pinned PyPI package
-//!   in the project venv (`.venv`, made by `infra/local/venv.sh`, which [`Moto::start`] runs under a
-//!   file lock so that concurrent test processes install it once). Nothing talks to the internet.
+//!   threads (`cargo test`) or as one process each (nextest). The server is the pinned PyPI
+//!   package in the project venv (`.venv`, made by `infra/local/venv.sh`, which [`Moto::start`]
+//!   runs under a file lock so that concurrent test processes install it once). Nothing talks to
+//!   the internet.
 //! - **No port race.** moto is told to listen on port 0; the kernel picks a free loopback port and
-//!   the harness reads it from the server's "Running on http://127.0.0.1:PORT" line. Choosing a port
-//!   first and passing it on would leave a window in which a parallel test could take it, and then
-//!   two tests would share (and reset) one server without noticing.
+//!   the harness reads it from the server's "Running on http://127.0.0.1:PORT" line. Choosing a
+//!   port first and passing it on would leave a window in which a parallel test could take it, and
+//!   then two tests would share (and reset) one server without noticing.
 //! - **No leaked servers.** The process is killed when the [`Moto`] is dropped, which happens on a
 //!   panicking test too. If the test process dies without unwinding (SIGKILL from a timeout, an
 //!   abort), moto notices its stdin pipe closing and exits by itself.
 //! - **Diagnosable.** moto's output goes to a log file in a temporary directory. A failed start
 //!   panics with its tail, and a test that panics while a [`Moto`] is alive prints the tail too.
-//! - **The real SDK over real HTTP.** [`Moto::sdk_config`] is an ordinary `aws_config::SdkConfig`
-//!   (static test credentials, `us-east-1`, endpoint = the server, host environment ignored), so the
-//!   code under test builds its clients exactly as it does in Lambda.
+//! - **The real SDK over real HTTP.** [`Moto::sdk_config`] is an ordinary
+//!   `aws_config::SdkConfig` (static test credentials, `us-east-1`, endpoint = the server, host
+//!   environment ignored), so the code under test builds its clients exactly as in Lambda.
 //! - [`Stack`] creates what an end-to-end assertion needs: a trail bucket, the alert topic, and an
 //!   SQS queue subscribed to it with SNS envelopes kept (not raw delivery), so subjects and message
 //!   attributes can be asserted on as they arrive ([`ReceivedMessage`]).

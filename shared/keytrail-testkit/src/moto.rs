@@ -227,7 +227,9 @@ fn repo_root() -> PathBuf {
         .flatten()
         .flat_map(|dir| dir.ancestors())
         .find(|dir| dir.join("Makefile").is_file() && dir.join(".ci").is_dir())
-        .unwrap_or_else(|| panic!("no keytrail repository root (a directory with Makefile and .ci) above {candidates:?}"))
+        .unwrap_or_else(|| {
+            panic!("no keytrail repository root (with Makefile and .ci) above {candidates:?}")
+        })
         .to_path_buf()
 }
 

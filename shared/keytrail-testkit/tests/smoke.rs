@@ -1,5 +1,5 @@
-//! The kit itself: moto starts, the stack works end to end, reset empties it, and no server outlives
-//! its test, whether the `Moto` is dropped or the test process is killed outright.
+//! The kit itself: moto starts, the stack works end to end, reset empties it, and no server
+//! outlives its test, whether the `Moto` is dropped or the test process is killed outright.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::process::{Command, Stdio};

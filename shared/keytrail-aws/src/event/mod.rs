@@ -21,10 +21,21 @@
 //! [`SqsMessage::content`] and does not fail its neighbours, so the handler can name only the
 //! failed ids in [`SqsBatchResponse`].
 //!
-//! Object keys are decoded where the sender URL-encodes them (S3 notifications, S3 Batch
-//! Operations) and kept as-is where it does not (EventBridge, CloudTrail's notification); see
-//! [`key`] and the shape modules for the sources. [`KeyFilter`] then decides which keys are
-//! CloudTrail log objects worth reading.
+//! Object keys are decoded, with form rules (`+` is a space, `%XX` a byte), where the sender
+//! URL-encodes them, and kept as-is where it does not:
+//! - S3 notifications: encoded ("The object key name value is URL encoded", S3 User Guide,
+//!   <https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html>).
+//! - S3 Batch Operations 1.0: encoded ("keys from S3 Batch Operations are URL encoded", S3 User
+//!   Guide, <https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html>);
+//!   2.0: the docs are silent, and AWS's Powertools decodes `s3Key` with `unquote_plus` for both
+//!   versions, so keytrail does too.
+//! - EventBridge: not encoded. The S3 docs are silent (every example is `example-key`); AWS's
+//!   sample aws-samples/s3-to-lambda-patterns (`eventbridge/3-multi-bucket`, commit 6071ada)
+//!   states that "object keys in S3 EventBridge events are not URL-encoded".
+//! - CloudTrail's notification: not encoded; it is CloudTrail's own JSON listing the keys it
+//!   wrote, not an S3 event notification.
+//!
+//! [`KeyFilter`] then decides which keys are CloudTrail log objects worth reading.
 
 mod batch;
 mod error;

@@ -143,7 +143,7 @@ struct S3Object {
 /// The objects created by S3 notification records; other events are ignored with a reason.
 fn s3_records(records: &[Value]) -> Result<MessageContent, ShapeError> {
     let mut objects = Vec::new();
-    let mut ignored: Vec<&str> = Vec::new();
+    let mut ignored: Vec<String> = Vec::new();
     for (i, record) in records.iter().enumerate() {
         let path = || format!("Records[{i}]");
         let Some(name) = record.get("eventName").and_then(Value::as_str) else {
@@ -154,6 +154,7 @@ fn s3_records(records: &[Value]) -> Result<MessageContent, ShapeError> {
             ));
         };
         if !name.trim_start_matches("s3:").starts_with("ObjectCreated:") {
+            let name = short(name);
             if !ignored.contains(&name) {
                 ignored.push(name);
             }

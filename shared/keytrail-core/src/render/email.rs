@@ -15,7 +15,7 @@ use super::{named, place, Named};
 use crate::Alert;
 
 /// The most characters of one untrusted field in the email.
-pub const MAX_FIELD_CHARS: usize = 512;
+const MAX_FIELD_CHARS: usize = 512;
 /// The most characters of the rule's description ("what to check").
 const MAX_DESCRIPTION_CHARS: usize = 4096;
 /// The most resources listed one by one.

@@ -10,12 +10,13 @@
 //! - [`email_text`]: the plain text of the email, one line per field, each field cut to a sane
 //!   length; what happened first, then who / what / where, what to check, the console link.
 //! - [`sns_message`]: the `MessageStructure: json` document (the alert as JSON for machines, the
-//!   email text for email), guaranteed under SNS's 256 KiB whatever the alert; and
+//!   email text for email), guaranteed under SNS's 256 KiB whatever the alert (`fit.rs`); and
 //!   [`message_attributes`] for subscription filter policies.
 //!
 //! Slack rendering (Block Kit, mrkdwn escaping) is a separate concern with its own rules.
 
 mod email;
+mod fit;
 mod sns;
 mod subject;
 pub mod text;

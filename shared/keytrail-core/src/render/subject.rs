@@ -2,15 +2,16 @@
 //!
 //! SNS wants it printable ASCII, starting with a letter, digit or punctuation, with no line
 //! breaks or control characters, and "less than 100 characters" (so at most 99). The shape is
-//! `[SEVERITY] title: who in account/region`. The principal is shortened to the part of its ARN
-//! after the account (`user/Alice`, `assumed-role/Deploy/session`) when the account is the
-//! alert's own, since the account follows; a principal from another account keeps it. When it
-//! does not fit, the principal is cut in the middle (its end names the role or user), and only
-//! as a last resort is the whole line cut at the end.
+//! `[SEVERITY] title: who in account/region`. Who is the principal in the most detailed form
+//! that fits: the part of its ARN after the account (`user/Alice`,
+//! `assumed-role/Deploy/session`; the account kept when it is not the alert's own), then the
+//! role without its session, then the bare user or role name; when even that does not fit the
+//! region is dropped, and only then is the name cut in the middle. The email carries the full
+//! ARN.
 
 use std::borrow::Cow;
 
-use super::text::{self, ASCII_ELLIPSIS};
+use super::text;
 use super::{named, place, Named};
 use crate::Alert;
 
@@ -33,41 +34,83 @@ pub fn subject(alert: &Alert) -> String {
     if title.is_empty() {
         title = "keytrail alert".to_owned();
     }
-    let mut out = format!("[{}] {title}", alert.severity.as_str().to_ascii_uppercase());
-    let tail = place(alert)
-        .map(|p| text::ascii(&p, MAX_PLACE_CHARS))
-        .filter(|p| !p.is_empty())
-        .map(|p| format!(" in {p}"))
-        .unwrap_or_default();
-    let who = match named(alert) {
-        Some(Named::Principal(p)) => short_principal(p, alert.account.as_deref()),
-        Some(Named::Object(o)) => Cow::Borrowed(o),
-        None => Cow::Borrowed(""),
-    };
-    let room = MAX_SUBJECT_CHARS.saturating_sub(out.len() + ": ".len() + tail.len());
-    let who = text::ascii_middle(&who, room);
-    if !who.is_empty() && (who.len() >= MIN_NAMED_CHARS || !who.contains(ASCII_ELLIPSIS)) {
-        out.push_str(": ");
-        out.push_str(&who);
+    let head = format!("[{}] {title}", alert.severity.as_str().to_ascii_uppercase());
+    // Where: account/region, else the account alone when room is short.
+    let mut tails: Vec<String> = Vec::new();
+    for place in [place(alert), alert.account.clone()].into_iter().flatten() {
+        let place = text::ascii(&place, MAX_PLACE_CHARS);
+        let tail = if place.is_empty() {
+            String::new()
+        } else {
+            format!(" in {place}")
+        };
+        if !tails.contains(&tail) {
+            tails.push(tail);
+        }
     }
-    out.push_str(&tail);
-    // Already clean; this only enforces the length should the pieces above ever disagree.
+    if tails.is_empty() {
+        tails.push(String::new());
+    }
+    let forms = match named(alert) {
+        Some(Named::Principal(p)) => principal_forms(p, alert.account.as_deref()),
+        Some(Named::Object(o)) => vec![Cow::Borrowed(o)],
+        None => Vec::new(),
+    };
+    let room = |tail: &str| MAX_SUBJECT_CHARS.saturating_sub(head.len() + ": ".len() + tail.len());
+
+    // The most detailed form of who that fits whole, with the most detailed place.
+    for tail in &tails {
+        for form in &forms {
+            let who = text::ascii(form, room(tail) + 1);
+            if !who.is_empty() && who.len() <= room(tail) {
+                return format!("{head}: {who}{tail}");
+            }
+        }
+    }
+    // Nothing fits whole: the shortest form, cut in the middle, when enough of it is left.
+    let tail = &tails[0];
+    let who = forms
+        .last()
+        .map(|form| text::ascii_middle(form, room(tail)))
+        .filter(|who| who.len() >= MIN_NAMED_CHARS);
+    let out = match who {
+        Some(who) => format!("{head}: {who}{tail}"),
+        None => format!("{head}{tail}"),
+    };
+    // Already clean; this only enforces the length when the title and place alone are too long.
     text::ascii(&out, MAX_SUBJECT_CHARS)
 }
 
-/// The principal without its ARN prefix and account when the account is the alert's own.
-fn short_principal<'a>(principal: &'a str, account: Option<&str>) -> Cow<'a, str> {
+/// The principal in shorter and shorter forms, raw: the part of its ARN after the account (the
+/// account kept when it is not the alert's own), the role without its session, the bare name.
+fn principal_forms<'a>(principal: &'a str, account: Option<&str>) -> Vec<Cow<'a, str>> {
     let parts: Vec<&str> = principal.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", _, _, _, arn_account, resource] if !resource.is_empty() => {
-            if arn_account.is_empty() || Some(*arn_account) == account {
-                Cow::Borrowed(*resource)
-            } else {
-                Cow::Owned(format!("{arn_account}:{resource}"))
-            }
-        }
-        _ => Cow::Borrowed(principal),
+    let ["arn", _, _, _, arn_account, resource] = parts.as_slice() else {
+        return vec![Cow::Borrowed(principal)];
+    };
+    if resource.is_empty() {
+        return vec![Cow::Borrowed(principal)];
     }
+    let mut forms = vec![];
+    if arn_account.is_empty() || Some(*arn_account) == account {
+        forms.push(Cow::Borrowed(*resource));
+    } else {
+        forms.push(Cow::Owned(format!("{arn_account}:{resource}")));
+    }
+    let segments: Vec<&str> = resource.split('/').collect();
+    match segments.as_slice() {
+        ["assumed-role", role, _, ..] => {
+            if arn_account.is_empty() || Some(*arn_account) == account {
+                forms.push(Cow::Owned(format!("assumed-role/{role}")));
+            } else {
+                forms.push(Cow::Owned(format!("{arn_account}:assumed-role/{role}")));
+            }
+            forms.push(Cow::Borrowed(*role));
+        }
+        [_, .., name] if !name.is_empty() => forms.push(Cow::Borrowed(*name)),
+        _ => {}
+    }
+    forms
 }
 
 #[cfg(test)]
@@ -121,7 +164,15 @@ mod tests {
             ),
             (
                 alert("ACM certificate exported with its private key", Some(&long_role), Some("123456789012"), Some("us-east-1")),
-                "[HIGH] ACM certificate exported with its private key: assumed-...ssion-42 in 123456789012/us-east-1".to_owned(),
+                "[HIGH] ACM certificate exported with its private key: RRRRRRRR...RRRRRRRR in 123456789012/us-east-1".to_owned(),
+            ),
+            (
+                alert("ACM private key decrypted outside an AWS service", Some("arn:aws:sts::111122223333:assumed-role/DecryptACMCertificate/1aba0dc8b3a728d6998c234a99178eff"), Some("123456789012"), Some("us-east-1")),
+                "[HIGH] ACM private key decrypted outside an AWS service: DecryptACMCertificate in 123456789012".to_owned(),
+            ),
+            (
+                alert("CloudHSM backup copied to another region", Some("arn:aws:sts::111122223333:assumed-role/AdminRole/ExampleSession"), Some("111122223333"), Some("us-west-2")),
+                "[HIGH] CloudHSM backup copied to another region: assumed-role/AdminRole in 111122223333/us-west-2".to_owned(),
             ),
             (
                 alert("", Some(ALICE), Some("123456789012"), Some("us-east-1")),
@@ -139,25 +190,35 @@ mod tests {
     }
 
     #[test]
-    fn short_principal_drops_own_account_only() {
+    fn principal_forms_go_from_detailed_to_short() {
         for (principal, account, want) in [
-            (ALICE, Some("123456789012"), "user/Alice"),
-            (ALICE, None, "123456789012:user/Alice"),
+            (ALICE, Some("123456789012"), vec!["user/Alice", "Alice"]),
+            (ALICE, None, vec!["123456789012:user/Alice", "Alice"]),
             (
                 "arn:aws:iam::123456789012:root",
                 Some("123456789012"),
-                "root",
+                vec!["root"],
             ),
             (
                 "arn:aws:sts::1:assumed-role/R/s:x",
                 Some("1"),
-                "assumed-role/R/s:x",
+                vec!["assumed-role/R/s:x", "assumed-role/R", "R"],
             ),
-            ("acm.amazonaws.com", Some("1"), "acm.amazonaws.com"),
-            ("arn:aws:iam::1:", Some("1"), "arn:aws:iam::1:"),
-            ("", None, ""),
+            (
+                "arn:aws:sts::2:assumed-role/R/s",
+                Some("1"),
+                vec!["2:assumed-role/R/s", "2:assumed-role/R", "R"],
+            ),
+            (
+                "arn:aws:iam::1:user/path/to/Bob",
+                Some("1"),
+                vec!["user/path/to/Bob", "Bob"],
+            ),
+            ("acm.amazonaws.com", Some("1"), vec!["acm.amazonaws.com"]),
+            ("arn:aws:iam::1:", Some("1"), vec!["arn:aws:iam::1:"]),
+            ("", None, vec![""]),
         ] {
-            assert_eq!(short_principal(principal, account), want, "{principal}");
+            assert_eq!(principal_forms(principal, account), want, "{principal}");
         }
     }
 

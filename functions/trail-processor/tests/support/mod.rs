@@ -1,0 +1,160 @@
+//! Shared set-up for the trail-processor integration tests: a moto stack with the sample trail
+//! objects uploaded where events/*.json point, and an App wired to it with the real SDK.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use keytrail_aws::s3::S3Source;
+use keytrail_aws::sns::SnsSink;
+use keytrail_core::rules::RuleSet;
+use keytrail_testkit::{Moto, ReceivedMessage, Stack};
+use serde_json::Value;
+use trail_processor::config::Config;
+use trail_processor::App;
+
+/// The bucket every sample event names.
+pub const DEMO_BUCKET: &str = "keytrail-demo-trail";
+/// Where the samples live in it.
+pub const PREFIX: &str = "AWSLogs/123456789012/CloudTrail";
+
+pub type TestApp = Arc<App<S3Source, SnsSink>>;
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn event(name: &str) -> Value {
+    let text = std::fs::read_to_string(repo().join("events").join(name)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// moto, the alert stack, the demo bucket with every sample object, and the app.
+pub async fn setup() -> (Moto, Stack, TestApp) {
+    let moto = Moto::start().await;
+    let stack = Stack::create(&moto).await;
+    let s3 = moto.s3();
+    s3.create_bucket().bucket(DEMO_BUCKET).send().await.unwrap();
+    let mut samples: Vec<PathBuf> = std::fs::read_dir(repo().join("events/trail"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    samples.sort();
+    for path in &samples {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let region = name.split('_').nth(2).unwrap();
+        put(
+            &moto,
+            &format!("{PREFIX}/{region}/2026/06/10/{name}"),
+            std::fs::read(path).unwrap(),
+        )
+        .await;
+    }
+    let first = samples
+        .iter()
+        .find(|p| p.to_string_lossy().contains("keytraildemo0001"))
+        .unwrap();
+    let copy = std::fs::read(first).unwrap();
+    put(
+        &moto,
+        &format!("{PREFIX}/us-east-1/2026/06/10/demo copy 100%.json.gz"),
+        copy,
+    )
+    .await;
+    let app = app(&moto, &stack.topic_arn, &[]);
+    (moto, stack, app)
+}
+
+pub async fn put(moto: &Moto, key: &str, body: Vec<u8>) {
+    moto.s3()
+        .put_object()
+        .bucket(DEMO_BUCKET)
+        .key(key)
+        .body(body.into())
+        .send()
+        .await
+        .unwrap();
+}
+
+/// An app publishing to `topic`, with extra environment variables.
+pub fn app(moto: &Moto, topic: &str, env: &[(&str, &str)]) -> TestApp {
+    let topic_owned = topic.to_owned();
+    let pairs: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let config = Config::from_env(&|k| {
+        if k == "ALERT_TOPIC_ARN" {
+            return Some(topic_owned.clone());
+        }
+        pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+    })
+    .unwrap();
+    Arc::new(App {
+        config,
+        rules: Arc::new(RuleSet::builtin().unwrap()),
+        source: S3Source::new(moto.s3()),
+        sink: SnsSink::new(moto.sns(), topic.to_owned()).with_retries(2, Duration::from_millis(5)),
+        function_name: "trail-processor-test".to_owned(),
+    })
+}
+
+/// The alerts (default JSON messages) waiting on the queue, sorted by event name.
+pub async fn alerts(stack: &Stack, expected: usize) -> Vec<(ReceivedMessage, Value)> {
+    let mut got = if expected > 0 {
+        stack
+            .receive_alerts(expected, Duration::from_secs(10))
+            .await
+    } else {
+        Vec::new()
+    };
+    got.extend(stack.receive_all_now().await);
+    let mut out: Vec<(ReceivedMessage, Value)> = got
+        .into_iter()
+        .map(|m| {
+            let v = m.json();
+            (m, v)
+        })
+        .collect();
+    out.sort_by(|a, b| a.1["event_name"].as_str().cmp(&b.1["event_name"].as_str()));
+    out
+}
+
+pub fn event_names(alerts: &[(ReceivedMessage, Value)]) -> Vec<String> {
+    alerts
+        .iter()
+        .map(|(_, a)| a["event_name"].as_str().unwrap_or("-").to_owned())
+        .collect()
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+/// An S3 put notification for `key` in the demo bucket (key given decoded; encoded here).
+pub fn s3_put(key: &str) -> Value {
+    let encoded: String = form_encode(key);
+    serde_json::json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-06-10T20:35:07.512Z", "eventName": "ObjectCreated:Put",
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "keytrail",
+               "bucket": {"name": DEMO_BUCKET, "arn": format!("arn:aws:s3:::{DEMO_BUCKET}")},
+               "object": {"key": encoded, "size": 1, "sequencer": "0A1B2C3D4E5F678901"}}
+    }]})
+}
+
+fn form_encode(key: &str) -> String {
+    key.bytes()
+        .map(|b| match b {
+            b' ' => "+".to_owned(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' | b'*' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
