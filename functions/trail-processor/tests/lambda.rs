@@ -263,3 +263,38 @@ async fn min_severity_drops_lower_alerts() {
         EXPORT_NEWACCOUNT_DECRYPT
     );
 }
+
+/// Rules under RULES_S3_URI load at cold start on top of the pack and alert like built-in ones;
+/// a rule that does not parse fails the cold start with its S3 URI in the message.
+#[tokio::test]
+async fn rules_from_s3_are_loaded_and_bad_ones_named() {
+    let (moto, stack, _app) = setup().await;
+    let rule = "title: Console login seen\nid: custom-console-login\nlogsource: {product: aws, service: cloudtrail}\n\
+                detection:\n  sel:\n    eventSource: ec2.amazonaws.com\n    eventName: StartInstances\n  condition: sel\nlevel: low\n";
+    put(&moto, "rules/custom.yml", rule.as_bytes().to_vec()).await;
+    put(&moto, "rules/notes.txt", b"not a rule".to_vec()).await;
+    let app = app(
+        &moto,
+        &stack.topic_arn,
+        &[("RULES_S3_URI", &format!("s3://{DEMO_BUCKET}/rules/"))],
+    );
+    let source = keytrail_aws::s3::S3Source::new(moto.s3());
+    let rules = trail_processor::load_rules(&app.config, &source)
+        .await
+        .unwrap();
+    assert!(rules
+        .rules()
+        .iter()
+        .any(|r| r.id == "custom-console-login" && r.file.starts_with("s3://")));
+    assert!(rules.rules().len() > 26);
+
+    put(&moto, "rules/broken.yml", b"title: [unclosed\n".to_vec()).await;
+    let err = trail_processor::load_rules(&app.config, &source)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!("s3://{DEMO_BUCKET}/rules/broken.yml")),
+        "{err}"
+    );
+}
