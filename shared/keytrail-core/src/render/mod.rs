@@ -13,15 +13,18 @@
 //!   email text for email), guaranteed under SNS's 256 KiB whatever the alert (`fit.rs`); and
 //!   [`message_attributes`] for subscription filter policies.
 //!
-//! Slack rendering (Block Kit, mrkdwn escaping) is a separate concern with its own rules.
+//! - [`slack_message`]: the Slack incoming-webhook payload (Block Kit), untrusted text escaped
+//!   for mrkdwn and every Block Kit limit respected ([`slack`]).
 
 mod email;
 mod fit;
+pub mod slack;
 mod sns;
 mod subject;
 pub mod text;
 
 pub use email::email_text;
+pub use slack::slack_message;
 pub use sns::{message_attributes, sns_message, SnsMessage, MAX_MESSAGE_BYTES, UNKNOWN};
 pub use subject::{subject, MAX_SUBJECT_CHARS};
 

@@ -9,6 +9,11 @@
 //!
 //! [`line()`] and [`ascii`] cut the cleaned text to a length with a marker; [`cut`] cuts raw text
 //! (for JSON, where serde does the escaping) with the same marker.
+//!
+//! For Slack, [`mrkdwn`] and [`mrkdwn_code`] clean text to one line, then escape `&`, `<` and `>`
+//! as Slack asks (so `<!channel>`, `<@U123>` and `<https://evil|label>` show as typed and can
+//! neither ping nor link), and cut so that the escaped result, marker included, never exceeds the
+//! limit: Slack rejects a message over a limit instead of truncating it.
 
 use std::fmt::Write as _;
 use std::str::Chars;
@@ -155,9 +160,112 @@ pub fn cut(s: &str, max_chars: usize) -> String {
     }
 }
 
+/// `s` cleaned for one line and escaped for Slack mrkdwn: at most `max_chars` characters of
+/// escaped text, marker included.
+pub fn mrkdwn(s: &str, max_chars: usize) -> String {
+    escape_slack(s, max_chars, false)
+}
+
+/// `s` as a Slack inline code span (`` `s` ``): cleaned, escaped as by [`mrkdwn`], backticks
+/// replaced by `ˋ` so the value cannot close the span and format what follows; at most
+/// `max_chars` characters with the backticks. Empty when `s` has nothing to show.
+pub fn mrkdwn_code(s: &str, max_chars: usize) -> String {
+    let inner = escape_slack(s, max_chars.saturating_sub(2), true);
+    if inner.is_empty() {
+        inner
+    } else {
+        format!("`{inner}`")
+    }
+}
+
+fn escape_slack(s: &str, max_chars: usize, code: bool) -> String {
+    let mut chars = clean(s, Charset::Unicode);
+    let mut out = String::new();
+    // (bytes, characters) of `out` after each source character, for cutting back whole escapes.
+    let mut marks: Vec<(usize, usize)> = vec![(0, 0)];
+    let mut count = 0;
+    let rest = loop {
+        let Some(c) = chars.next() else {
+            return out;
+        };
+        let mut buf = [0; 4];
+        let piece: &str = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '`' if code => "ˋ",
+            _ => c.encode_utf8(&mut buf),
+        };
+        let n = piece.chars().count();
+        if count + n > max_chars {
+            break 1 + usize::from(chars.pending.is_some()) + chars.chars.as_str().chars().count();
+        }
+        out.push_str(piece);
+        count += n;
+        marks.push((out.len(), count));
+    };
+    // Room for the marker, sized for the most characters it could report.
+    let reserve = marker_chars(rest + marks.len());
+    let keep = max_chars.saturating_sub(reserve);
+    let at = marks.iter().rposition(|&(_, c)| c <= keep).unwrap_or(0);
+    out.truncate(marks[at].0);
+    out.truncate(out.trim_end().len());
+    push_marker(&mut out, rest + (marks.len() - 1 - at));
+    if out.chars().count() > max_chars {
+        // Only when the limit is smaller than any marker: the limit wins.
+        out = out.chars().take(max_chars).collect();
+    }
+    out
+}
+
+/// How many characters the marker for `dropped` takes.
+fn marker_chars(dropped: usize) -> usize {
+    let mut out = String::new();
+    push_marker(&mut out, dropped);
+    out.chars().count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mrkdwn_escapes_and_cuts_within_the_limit() {
+        for (input, max, want) in [
+            ("a & b", 100, "a &amp; b".to_owned()),
+            (
+                "<!channel> <@U1> <https://evil|x>",
+                100,
+                "&lt;!channel&gt; &lt;@U1&gt; &lt;https://evil|x&gt;".to_owned(),
+            ),
+            ("line\nbreak\u{7}", 100, "line break?".to_owned()),
+            (
+                "&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&",
+                30,
+                "&amp;&amp;&amp;…[cut 27 chars]".to_owned(),
+            ),
+            ("", 10, String::new()),
+            ("abc", 0, String::new()),
+            ("abcdef", 3, "…[c".to_owned()),
+        ] {
+            let got = mrkdwn(input, max);
+            assert_eq!(got, want, "{input:?} {max}");
+            assert!(got.chars().count() <= max);
+        }
+        let huge = "<".repeat(400_000);
+        let got = mrkdwn(&huge, 3000);
+        assert!(got.chars().count() <= 3000 && got.ends_with(" chars]"));
+        assert!(!got.contains('<'));
+    }
+
+    #[test]
+    fn mrkdwn_code_cannot_close_its_span() {
+        assert_eq!(mrkdwn_code("a`*b*`<@U1>", 100), "`aˋ*b*ˋ&lt;@U1&gt;`");
+        assert_eq!(mrkdwn_code(" \n ", 100), "");
+        let got = mrkdwn_code(&"`".repeat(5000), 50);
+        assert!(got.chars().count() <= 50 && got.starts_with('`') && got.ends_with('`'));
+        assert_eq!(got.matches('`').count(), 2);
+    }
 
     #[test]
     fn clean_makes_one_safe_line() {
