@@ -8,6 +8,12 @@ CARGO ?= cargo
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 KEYTRAIL := $(or $(CARGO_TARGET_DIR),target)/debug/keytrail
 VENV := .venv/bin
+SAM := .venv-sam/bin/sam
+# Deployment (docs/deploy.md). arm64 needs the aarch64-unknown-linux-gnu Rust target; without it
+# the build is x86_64. The stack name and the event sent by `make invoke-remote`:
+ARCH ?= $(if $(filter aarch64-unknown-linux-gnu,$(shell rustup target list --installed 2>/dev/null)),arm64,x86_64)
+STACK ?= keytrail
+EVENT ?= events/eventbridge-api-call-export-certificate.json
 
 .PHONY: help
 help: ## List the targets
@@ -35,7 +41,7 @@ demo-cli: ## Run the keytrail CLI over the sample trail objects in events/trail
 	$(KEYTRAIL) scan --format jsonl --quiet events/trail | head -n 1
 
 .PHONY: test
-test: lint rules-test e2e test-rust ## Every check: format, clippy, rule fixtures, e2e, unit/integration tests
+test: lint lint-templates rules-test e2e test-rust ## Every check: format, clippy, templates, rule fixtures, e2e, unit/integration tests
 
 .PHONY: test-rust
 test-rust: venv ## Unit, integration (against moto) and doc tests
@@ -61,8 +67,42 @@ fmt: ## Format the code
 	$(CARGO) fmt --all
 
 .PHONY: build
-build: ## Release build of the CLI
+build: venv checks-venv ## Release build of the CLI, and `sam build` of the Lambda (ARCH=arm64|x86_64)
 	$(CARGO) build --release -p keytrail-cli
+	PATH="$(CURDIR)/.venv/bin:$$PATH" SAM_CLI_TELEMETRY=0 \
+	  $(SAM) build --beta-features --parameter-overrides Architecture=$(ARCH)
+	@echo "built for $(ARCH): deploy with Architecture=$(ARCH) (make deploy checks it)"
+
+.PHONY: checks-venv
+checks-venv: ## Create the template-checker venvs (.venv-checks: checkov, .venv-sam: aws-sam-cli)
+	infra/checks-venv.sh
+
+.PHONY: lint-templates
+lint-templates: venv checks-venv ## cfn-lint, checkov and sam validate --lint on template.yaml and infra/*.yaml
+	infra/lint-templates.sh
+
+.PHONY: deploy
+deploy: checks-venv ## sam deploy of the last `make build` (guided on first use; STACK=keytrail)
+	@test -f .aws-sam/build/template.yaml || { echo "make deploy: run make build first" >&2; exit 1; }
+	@if [[ -f samconfig.toml ]]; then \
+	  infra/check-arch.sh && SAM_CLI_TELEMETRY=0 $(SAM) deploy; \
+	else \
+	  SAM_CLI_TELEMETRY=0 $(SAM) deploy --guided --stack-name $(STACK) \
+	    --parameter-overrides Architecture=$$(infra/check-arch.sh --built); \
+	fi
+
+.PHONY: logs
+logs: checks-venv ## Tail the deployed function's logs (STACK=keytrail)
+	SAM_CLI_TELEMETRY=0 $(SAM) logs --stack-name $(STACK) --name TrailProcessor --tail
+
+.PHONY: invoke-remote
+invoke-remote: checks-venv ## Invoke the deployed function with EVENT (default: an ExportCertificate API call: one high alert)
+	SAM_CLI_TELEMETRY=0 $(SAM) remote invoke --stack-name $(STACK) TrailProcessor --event-file $(EVENT)
+
+.PHONY: bench
+bench: ## Release benchmarks: scan vs gunzip floor vs whole-object DOM, memory, rules, cold start
+	$(CARGO) build -q --release -p keytrail-cli -p trail-processor
+	python3 bench/run.py
 
 .PHONY: samples
 samples: ## Rebuild events/trail/*.json.gz from ../shared/corpus
