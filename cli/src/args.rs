@@ -31,6 +31,9 @@ pub enum Command {
     /// List or test rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Benchmark helpers for `make bench` (generate objects, floor and whole-object reference).
+    #[command(subcommand, hide = true)]
+    Bench(crate::bench_cmd::BenchCommand),
 }
 
 /// `keytrail scan`.

@@ -1,6 +1,8 @@
 //! `keytrail`: the CLI shell around keytrail-core. This file only wires.
 
 mod args;
+mod bench_cmd;
+mod bench_gen;
 mod dates;
 mod output;
 mod rules_cmd;
@@ -20,6 +22,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan_cmd::run(&args),
         Command::Rules(RulesCommand::List { rules }) => rules_cmd::list(&rules),
         Command::Rules(RulesCommand::Test { dir }) => rules_cmd::test(dir.as_deref()),
+        Command::Bench(command) => bench_cmd::run(&command).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

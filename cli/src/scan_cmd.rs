@@ -184,8 +184,8 @@ fn scan_target(
 ) -> (ObjectReport, Vec<Alert>) {
     let name = target.name();
     let mut alerts = Vec::new();
-    let input: Box<dyn Read> = match target {
-        Target::Stdin => Box::new(io::stdin().lock()),
+    let input: Box<dyn Read + Send> = match target {
+        Target::Stdin => Box::new(io::stdin()),
         Target::S3(_) => Box::new(FailingRead(Some(io::Error::other("no S3 connection")))),
         Target::File(path, _) => match File::open(path) {
             Ok(f) => Box::new(BufReader::with_capacity(256 * 1024, f)),

@@ -17,7 +17,8 @@
 //!   parse (unwrapping EventBridge envelopes) for the few records a rule could match.
 //! - [`rules`] compiles Sigma rules once and evaluates them behind a prefilter index.
 //! - [`alert`] builds the one alert schema shared by the CLI, SNS and Slack, with secrets redacted.
-//! - [`render`] turns an alert into the email subject, the email text and the SNS message.
+//! - [`render`] turns an alert into the email subject, the email text, the SNS message and the
+//!   Slack Block Kit message.
 //! - [`scan`] wires the above over one object and reports what was read and what went wrong.
 //! - [`fixtures`] data-tests rules: every rule's hit and miss fixtures through the scan path.
 #![warn(missing_docs)]

@@ -248,9 +248,11 @@ fn is_cloudtrail_detail_type(kind: &str) -> bool {
 }
 
 mod event;
+mod quick;
 mod strings;
 
 pub use event::Event;
+pub use quick::peek_quick;
 
 #[cfg(test)]
 mod tests;

@@ -131,14 +131,31 @@ impl fmt::Display for ObjectReport {
 }
 
 /// Scans one object, handing each alert to `sink` as soon as it is made.
-pub fn scan_object<R: Read>(
+///
+/// Decompression runs on a second thread ([`RecordReader::pipelined`]), joined before this
+/// returns; everything else runs on the caller's thread.
+pub fn scan_object<R: Read + Send>(
     object: &str,
     input: R,
     rules: &RuleSet,
     options: &ScanOptions,
     sink: &mut dyn FnMut(Alert),
 ) -> ObjectReport {
-    let mut reader = RecordReader::new(object, input, options.read.clone());
+    std::thread::scope(|scope| {
+        let reader = RecordReader::pipelined(scope, object, input, options.read.clone());
+        scan_records(reader, rules, options, sink)
+    })
+}
+
+/// The loop over one object's records: peek, prefilter, parse the candidates, match.
+fn scan_records<R: Read>(
+    mut reader: RecordReader<R>,
+    rules: &RuleSet,
+    options: &ScanOptions,
+    sink: &mut dyn FnMut(Alert),
+) -> ObjectReport {
+    let object = reader.object().to_owned();
+    let object = object.as_str();
     let mut report = ObjectReport {
         object: object.to_owned(),
         compression: None,
@@ -164,7 +181,8 @@ pub fn scan_object<R: Read>(
         };
         report.records += 1;
         let index = raw.index;
-        let peek = match record::peek(raw.json) {
+        let quick = record::peek_quick(raw.json).map(Ok);
+        let peek = match quick.unwrap_or_else(|| record::peek(raw.json)) {
             Ok(peek) => peek,
             Err(e) => {
                 report.bad_records.add(index, || e.to_string());

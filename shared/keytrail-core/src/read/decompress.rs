@@ -10,6 +10,7 @@
 use std::io::{self, BufReader, Chain, Cursor, Read};
 
 use super::error::{Fault, ReadErrorKind};
+use super::pipe::Pipe;
 use super::Compression;
 
 /// The input with the sniffed prefix put back in front.
@@ -57,6 +58,8 @@ pub(crate) enum Source<R> {
         /// Fail once more than this many bytes come out.
         max: u64,
     },
+    /// Either of the above, run on a thread of its own (see [`super::pipe`]).
+    Piped(Pipe),
 }
 
 impl<R: Read> Source<R> {
@@ -92,11 +95,12 @@ impl<R: Read> Source<R> {
         }
     }
 
-    /// What was detected.
-    pub fn compression(&self) -> Compression {
+    /// What was detected (a piped source knows once its first bytes arrived).
+    pub fn compression(&self) -> Option<Compression> {
         match self {
-            Source::Plain(_) => Compression::None,
-            Source::Gzip { .. } => Compression::Gzip,
+            Source::Plain(_) => Some(Compression::None),
+            Source::Gzip { .. } => Some(Compression::Gzip),
+            Source::Piped(pipe) => pipe.compression,
         }
     }
 
@@ -105,6 +109,7 @@ impl<R: Read> Source<R> {
         match self {
             Source::Plain(c) => c.count,
             Source::Gzip { decoder, .. } => decoder.get_ref().get_ref().count,
+            Source::Piped(pipe) => pipe.read_bytes,
         }
     }
 
@@ -112,6 +117,7 @@ impl<R: Read> Source<R> {
     pub fn gzip_consumed(&self) -> Option<u64> {
         match self {
             Source::Plain(_) => None,
+            Source::Piped(pipe) => pipe.gzip_consumed,
             Source::Gzip { decoder, .. } => {
                 let buffered = decoder.get_ref();
                 Some(
@@ -128,6 +134,7 @@ impl<R: Read> Source<R> {
     pub fn read(&mut self, buf: &mut [u8], at: u64) -> Result<usize, Fault> {
         loop {
             let result = match self {
+                Source::Piped(pipe) => return pipe.read(buf, at),
                 Source::Plain(c) => c.read(buf),
                 Source::Gzip {
                     decoder,
@@ -165,6 +172,7 @@ impl<R: Read> Source<R> {
     fn classify(&self, e: &io::Error, at: u64) -> Fault {
         let (failed, consumed) = match self {
             Source::Plain(c) => (true, c.count),
+            Source::Piped(pipe) => (true, pipe.read_bytes),
             Source::Gzip { decoder, .. } => (
                 decoder.get_ref().get_ref().failed,
                 self.gzip_consumed().unwrap_or(0),
@@ -229,9 +237,9 @@ mod tests {
         let mut buf = [0u8; 5];
         loop {
             match src.read(&mut buf, out.len() as u64) {
-                Ok(0) => return (src.compression(), Ok(out)),
+                Ok(0) => return (src.compression().unwrap(), Ok(out)),
                 Ok(n) => out.extend_from_slice(&buf[..n]),
-                Err(f) => return (src.compression(), Err(f)),
+                Err(f) => return (src.compression().unwrap(), Err(f)),
             }
         }
     }

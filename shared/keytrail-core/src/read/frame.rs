@@ -74,9 +74,15 @@ pub(crate) struct Frames<R> {
 
 impl<R: Read> Frames<R> {
     pub fn new(input: R, opts: ReadOptions) -> Self {
+        let mut frames = Frames::new_empty(opts);
+        frames.input = Some(input);
+        frames
+    }
+
+    fn new_empty(opts: ReadOptions) -> Self {
         let buf = Buffer::new(opts.buffer_bytes);
         Frames {
-            input: Some(input),
+            input: None,
             source: None,
             buf,
             state: State::Start,
@@ -89,8 +95,15 @@ impl<R: Read> Frames<R> {
         }
     }
 
+    /// Frames whose bytes come from a decompress thread (see [`super::pipe`]).
+    pub fn piped(source: Source<R>, opts: ReadOptions) -> Self {
+        let mut frames = Frames::new_empty(opts);
+        frames.source = Some(source);
+        frames
+    }
+
     pub fn compression(&self) -> Option<Compression> {
-        self.source.as_ref().map(Source::compression)
+        self.source.as_ref().and_then(Source::compression)
     }
 
     pub fn read_bytes(&self) -> u64 {

@@ -30,6 +30,7 @@ mod decompress;
 mod error;
 mod explain;
 mod frame;
+mod pipe;
 mod probe;
 mod split;
 #[cfg(test)]
@@ -123,6 +124,31 @@ impl<R: Read> RecordReader<R> {
         RecordReader {
             object: object.to_owned(),
             frames: frame::Frames::new(input, options),
+        }
+    }
+
+    /// A reader whose decompression runs on a thread of its own in `scope`, in parallel with the
+    /// splitting (see the `pipe` module); records, offsets and faults are the same as with
+    /// [`RecordReader::new`]. The thread starts at once; it stops at the end of the input, at a
+    /// fault, or when this reader is dropped, and `scope` joins it.
+    pub fn pipelined<'scope>(
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        object: &str,
+        input: R,
+        options: ReadOptions,
+    ) -> Self
+    where
+        R: Send + 'scope,
+    {
+        let pipe = pipe::Pipe::spawn(
+            scope,
+            input,
+            options.max_decompressed_bytes,
+            options.buffer_bytes,
+        );
+        RecordReader {
+            object: object.to_owned(),
+            frames: frame::Frames::piped(decompress::Source::Piped(pipe), options),
         }
     }
 

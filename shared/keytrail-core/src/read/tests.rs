@@ -19,8 +19,34 @@ struct Outcome {
     compression: Option<Compression>,
 }
 
+/// Reads `input` directly and through the decompress thread; both must agree exactly.
 fn read_all(input: &[u8], options: ReadOptions) -> Outcome {
-    let mut reader = RecordReader::new("test-object", input, options);
+    let direct = read_with(RecordReader::new("test-object", input, options.clone()));
+    let piped = std::thread::scope(|scope| {
+        read_with(RecordReader::pipelined(
+            scope,
+            "test-object",
+            input,
+            options,
+        ))
+    });
+    assert_eq!(direct.records, piped.records);
+    assert_eq!(direct.offsets, piped.offsets);
+    assert_eq!(direct.shape, piped.shape);
+    assert_eq!(direct.compression, piped.compression);
+    // The context after "near" shows what happens to be buffered, which depends on read sizes.
+    let message = |o: &Outcome| {
+        o.error.as_ref().map(|e| {
+            let text = e.to_string();
+            let what = text.split(" near ").next().unwrap_or_default().to_owned();
+            (e.kind, e.compressed_offset, e.decompressed_offset, what)
+        })
+    };
+    assert_eq!(message(&direct), message(&piped));
+    direct
+}
+
+fn read_with<R: std::io::Read>(mut reader: RecordReader<R>) -> Outcome {
     let mut out = Outcome {
         records: Vec::new(),
         offsets: Vec::new(),
@@ -272,4 +298,15 @@ fn a_failing_source_is_retryable() {
     let error = reader.next_record().unwrap_err();
     assert!(error.is_retryable());
     assert_eq!(error.to_string(), "object s3://b/k: reading failed after 0 bytes (connection reset) at byte 0: the source failed, not the data; retry; 0 record(s) before it were read");
+}
+
+#[test]
+fn dropping_a_pipelined_reader_early_stops_its_thread() {
+    let records = vec![r#"{"a":1}"#; 100_000].join(",");
+    let input = gzip(format!("[{records}]").as_bytes());
+    let first = std::thread::scope(|scope| {
+        let mut reader = RecordReader::pipelined(scope, "o", &input[..], small(64));
+        reader.next_record().unwrap().map(|r| r.json.to_vec())
+    });
+    assert_eq!(first.as_deref(), Some(&br#"{"a":1}"#[..]));
 }

@@ -170,3 +170,54 @@ fn rejects_what_is_not_an_object() {
         );
     }
 }
+
+/// The fast path either declines or sees exactly what the full peek sees.
+#[test]
+fn quick_peek_agrees_with_peek() {
+    let cases: &[&str] = &[
+        r#"{"eventSource":"acm.amazonaws.com","eventName":"ExportCertificate"}"#,
+        r#" { "eventVersion" : "1.08" , "userIdentity" : {"type":"AWSService","x":[1,{"a":"}]\""}]} , "eventName" : "Decrypt", "n": -1.5e3, "t": true, "z": null } "#,
+        r#"{"eventName":"A","eventName":"B"}"#,
+        r#"{"eventName":"Ex\u0070ort"}"#,
+        r#"{"eventName":5,"eventSource":null}"#,
+        r#"{"eventType":"AwsCloudTrailInsight","insightDetails":{"eventName":"X"}}"#,
+        r#"{"detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"X"}}"#,
+        r#"{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"eventName":"X"}"#,
+        r#"{"rule_id":"x","eventName":"X"}"#,
+        r#"{"a\"b":1,"eventName":"X"}"#,
+        r#"{"eventName":"X"} x"#,
+        r#"{"eventName":"X",}"#,
+        r#"{"eventName" "X"}"#,
+        r#"{"eventName":"X","a":{"b":[1,2}"#,
+        r#"{}"#,
+        r#"[{"eventName":"X"}]"#,
+        "",
+    ];
+    for json in cases {
+        let full = peek(json.as_bytes());
+        let Some(quick) = peek_quick(json.as_bytes()) else {
+            continue;
+        };
+        let full = full.unwrap_or_else(|e| panic!("{json}: quick peeked, full failed: {e}"));
+        let view = |p: &Peek<'_>| {
+            (
+                p.event_source.as_deref().map(str::to_owned),
+                p.event_name.as_deref().map(str::to_owned),
+                p.event_type.as_deref().map(str::to_owned),
+                p.wrapped,
+                p.keys().map(str::to_owned).collect::<Vec<_>>(),
+                p.key_count(),
+                p.describe_keys(),
+            )
+        };
+        assert_eq!(view(&quick), view(&full), "{json}");
+    }
+    let declined = |json: &str| peek_quick(json.as_bytes()).is_none();
+    assert!(declined(r#"{"eventName":"Ex\u0070ort"}"#));
+    assert!(declined(
+        r#"{"detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"X"}}"#
+    ));
+    assert!(!declined(
+        r#"{"eventSource":"s3.amazonaws.com","eventName":"GetObject"}"#
+    ));
+}

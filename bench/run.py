@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""`make bench`: time keytrail scan against the floor and the whole-object reference.
+
+Generates trail objects with `keytrail bench gen` (kept in target/bench/, except the 1.5 GB one,
+made in /tmp and deleted), then runs each program under /usr/bin/time -v for wall time and peak
+RSS. Prints one table; every ratio in it comes from this one run. Not part of `make test`.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+KEYTRAIL = os.path.join(TARGET, "release", "keytrail")
+PROCESSOR = os.path.join(TARGET, "release", "trail-processor")
+SIGMAHQ = os.path.join(ROOT, "shared", "keytrail-core", "tests", "sigmahq")
+OUT = os.path.join(TARGET, "bench")
+PLANTED = 10  # of each of 3 kinds
+REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))  # best of N for the timed runs
+
+
+def timed(cmd, env=None):
+    """Runs cmd under /usr/bin/time -v: (stdout, wall seconds, peak RSS in MiB)."""
+    proc = subprocess.run(
+        ["/usr/bin/time", "-v", *cmd],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if proc.returncode != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", proc.stderr)
+    h, m, s = wall.groups()
+    seconds = int(h or 0) * 3600 + int(m) * 60 + float(s)
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
+    return proc.stdout, seconds, rss / 1024
+
+
+def best(cmd, repeat=REPEAT):
+    runs = [timed(cmd) for _ in range(repeat)]
+    out = runs[0][0]
+    return out, min(r[1] for r in runs), max(r[2] for r in runs)
+
+
+def generate(path, records):
+    if not os.path.exists(path):
+        subprocess.run(
+            [KEYTRAIL, "bench", "gen", "--records", str(records), "--planted", str(PLANTED),
+             "--out", path],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+
+def scan(path, extra=()):
+    """keytrail scan: (wall, rss, alerts) with the alerts checked against the planted count."""
+    out, wall, rss = best([KEYTRAIL, "scan", "--format", "jsonl", "--quiet", "-j", "1", *extra, path])
+    alerts = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return wall, rss, len(alerts)
+
+
+def row(name, size, records, wall, rss, floor, whole):
+    mbs = size / wall / 1e6
+    return (f"| {name:<28} | {size / 1e6:8.0f} | {records:>9,} | {wall:7.2f} | {mbs:7.0f} | "
+            f"{records / wall:>11,.0f} | {rss:7.1f} | {wall / floor:6.2f} | "
+            + (f"{whole / wall:6.1f}x |" if whole else "     - |"))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    print(f"machine: {os.cpu_count()} CPUs, "
+          + next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), '?')
+          + f"; load {os.getloadavg()[0]:.2f}; {time.strftime('%Y-%m-%d')}; best of {REPEAT}")
+    header = ("| object / program             | MB (json)| records   | wall s  | MB/s    "
+              "| records/s   | RSS MiB | /floor | whole/x |")
+    lines = [header, "|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|"]
+    failures = []
+    objects = [("30 MB", 30_000, False), ("300 MB", 300_000, False), ("1.5 GB", 1_400_000, True)]
+    tmp = tempfile.mkdtemp(prefix="keytrail-bench-")
+    ratios = {}
+    for label, records, temporary in objects:
+        path = os.path.join(tmp if temporary else OUT, f"trail-{records}.json.gz")
+        generate(path, records)
+        gz = os.path.getsize(path)
+        floor_out, floor_wall, floor_rss = best([KEYTRAIL, "bench", "floor", path])
+        size = json.loads(floor_out)["bytes"]
+        wall, rss, alerts = scan(path)
+        if alerts != 3 * PLANTED:
+            failures.append(f"{label}: {alerts} alerts, {3 * PLANTED} planted")
+        whole = None
+        if not temporary:
+            whole_out, whole_wall, whole_rss = best([KEYTRAIL, "bench", "whole", path], repeat=1)
+            whole = whole_wall
+            lines.append(row(f"{label} ({gz / 1e6:.0f} MB gz) whole-DOM", size, records,
+                             whole_wall, whole_rss, floor_wall, None))
+            ratios[label] = (whole_wall / wall, whole_rss / rss)
+        lines.append(row(f"{label} floor (gunzip only)", size, records, floor_wall, floor_rss,
+                         floor_wall, None))
+        lines.append(row(f"{label} keytrail scan", size, records, wall, rss, floor_wall, whole))
+        if temporary:
+            os.remove(path)
+        else:
+            ratios[label + " floor"] = wall / floor_wall
+    os.rmdir(tmp)
+
+    big = os.path.join(OUT, "trail-300000.json.gz")
+    pack, _, _ = scan(big)
+    with_sigma, _, alerts = scan(big, ["--rules", SIGMAHQ])
+    n_sigma = len([f for f in os.listdir(SIGMAHQ) if f.endswith((".yml", ".yaml"))])
+
+    env = dict(os.environ, ALERT_TOPIC_ARN="arn:aws:sns:us-east-1:111122223333:keytrail-alerts",
+               AWS_REGION="us-east-1", AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x")
+    env.pop("AWS_LAMBDA_RUNTIME_API", None)
+    cold = []
+    for _ in range(5):
+        start = time.monotonic()
+        proc = subprocess.run([PROCESSOR], capture_output=True, text=True, env=env)
+        total = (time.monotonic() - start) * 1000
+        ready = re.search(r"ready_ms=([\d.]+)", proc.stdout + proc.stderr)
+        cold.append((float(ready.group(1)) if ready else float("nan"), total))
+
+    print("\n".join(lines))
+    print()
+    whole_x, whole_mem = ratios["300 MB"]
+    print(f"300 MB: scan/floor {ratios['300 MB floor']:.2f}x (target <= 1.3); "
+          f"whole/scan time {whole_x:.1f}x (target >= 10), memory {whole_mem:.1f}x (target >= 20)")
+    print(f"rules: pack {pack:.2f} s, pack + {n_sigma} SigmaHQ {with_sigma:.2f} s: "
+          f"{with_sigma / pack:.2f}x (target <= 1.2); alerts with SigmaHQ {alerts}")
+    print("lambda cold start (trail-processor, process start to ready, 5 runs): ready_ms "
+          + ", ".join(f"{r:.1f}" for r, _ in cold)
+          + "; process exec to exit (no runtime API) ms " + ", ".join(f"{t:.0f}" for _, t in cold))
+    if failures:
+        sys.exit("bench: planted events not detected: " + "; ".join(failures))
+    print(f"planted events detected: {3 * PLANTED} alerts per object, as planted")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+//! Decompression on its own thread: the reader's second core.
+//!
+//! gunzip and record splitting each cost about as much per byte, so on two cores the reader runs
+//! them side by side. A scoped thread owns the [`Source`] (sniffing, the size-capped decoder and
+//! its fault classification, unchanged) and sends filled chunks through a bounded channel; the
+//! reader's [`Buffer`](super::buffer::Buffer) copies from them as if it read the source itself.
+//!
+//! - **Bounded memory**: at most [`IN_FLIGHT`] chunks wait in the channel, one is being filled
+//!   and one is being read; emptied chunks go back to the thread to be reused.
+//! - **Same faults**: a fault travels in order after the data before it, with the counters the
+//!   thread saw, so it names the same offsets and every record before it is still delivered.
+//! - **Early stop**: when the reader is dropped, the thread's next send fails and it returns; the
+//!   scope then joins it. Neither side ever waits on the other while holding something it needs.
+
+use std::io::Read;
+use std::mem;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread::{self, Scope};
+
+use super::decompress::Source;
+use super::error::{Fault, ReadErrorKind};
+use super::Compression;
+
+/// Filled chunks that may wait for the reader.
+pub(crate) const IN_FLIGHT: usize = 2;
+
+/// One step of the thread's output: bytes, the end (`Ok(0)`) or the fault that ended it.
+#[derive(Debug)]
+struct Msg {
+    data: Vec<u8>,
+    result: Result<usize, Fault>,
+    read_bytes: u64,
+    gzip_consumed: Option<u64>,
+    compression: Option<Compression>,
+}
+
+/// The reader's end of the pipe.
+#[derive(Debug)]
+pub(crate) struct Pipe {
+    rx: Receiver<Msg>,
+    back: SyncSender<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+    len: usize,
+    done: bool,
+    /// Counters as of the last chunk taken from the channel.
+    pub read_bytes: u64,
+    pub gzip_consumed: Option<u64>,
+    pub compression: Option<Compression>,
+}
+
+impl Pipe {
+    /// Starts the decompress thread in `scope`, reading `chunk` bytes at a time.
+    pub fn spawn<'scope, R: Read + Send + 'scope>(
+        scope: &'scope Scope<'scope, '_>,
+        input: R,
+        max_decompressed: u64,
+        chunk: usize,
+    ) -> Pipe {
+        let chunk = chunk.max(1);
+        let (tx, rx) = mpsc::sync_channel(IN_FLIGHT);
+        let (back, recycled) = mpsc::sync_channel(IN_FLIGHT + 1);
+        let spare = tx.clone();
+        let spawned = thread::Builder::new()
+            .name("keytrail-gunzip".to_owned())
+            .spawn_scoped(scope, move || {
+                produce(input, max_decompressed, chunk, &tx, &recycled);
+            });
+        if let Err(e) = spawned {
+            // The channel is empty and has room: this send cannot block.
+            let _ = spare.send(Msg {
+                data: Vec::new(),
+                result: Err(Fault::new(
+                    ReadErrorKind::Io,
+                    0,
+                    format!("could not start the decompress thread ({e})"),
+                    "the process is out of threads or memory; retry",
+                )),
+                read_bytes: 0,
+                gzip_consumed: None,
+                compression: None,
+            });
+        }
+        drop(spare);
+        Pipe {
+            rx,
+            back,
+            current: Vec::new(),
+            pos: 0,
+            len: 0,
+            done: false,
+            read_bytes: 0,
+            gzip_consumed: None,
+            compression: None,
+        }
+    }
+
+    /// Copies the next bytes into `buf`; `Ok(0)` is the end. `at` names the offset of a fault
+    /// that the thread could not report itself (it died).
+    pub fn read(&mut self, buf: &mut [u8], at: u64) -> Result<usize, Fault> {
+        loop {
+            if self.pos < self.len {
+                let avail = self.current.get(self.pos..self.len).unwrap_or_default();
+                let n = avail.len().min(buf.len());
+                if let (Some(dst), Some(src)) = (buf.get_mut(..n), avail.get(..n)) {
+                    dst.copy_from_slice(src);
+                }
+                self.pos += n;
+                return Ok(n);
+            }
+            if self.done {
+                return Ok(0);
+            }
+            if self.current.capacity() > 0 {
+                // Never blocks: a full return channel just drops the chunk.
+                let _ = self.back.try_send(mem::take(&mut self.current));
+            }
+            let Ok(msg) = self.rx.recv() else {
+                self.done = true;
+                return Err(Fault::new(
+                    ReadErrorKind::Io,
+                    at,
+                    "the decompress thread stopped without a result".to_owned(),
+                    "this is a bug in keytrail; retry, and report it if it happens again",
+                ));
+            };
+            self.read_bytes = msg.read_bytes;
+            self.gzip_consumed = msg.gzip_consumed;
+            self.compression = msg.compression.or(self.compression);
+            match msg.result {
+                Ok(0) => self.done = true,
+                Ok(n) => {
+                    self.current = msg.data;
+                    self.pos = 0;
+                    self.len = n;
+                }
+                Err(fault) => {
+                    self.done = true;
+                    return Err(fault);
+                }
+            }
+        }
+    }
+}
+
+/// The thread: open the source, then send full chunks until the end or a fault.
+fn produce<R: Read>(
+    input: R,
+    max_decompressed: u64,
+    chunk: usize,
+    tx: &SyncSender<Msg>,
+    recycled: &Receiver<Vec<u8>>,
+) {
+    let mut source = match Source::open(input, max_decompressed, chunk) {
+        Ok(source) => source,
+        Err(fault) => {
+            let _ = tx.send(Msg {
+                data: Vec::new(),
+                result: Err(fault),
+                read_bytes: 0,
+                gzip_consumed: None,
+                compression: None,
+            });
+            return;
+        }
+    };
+    let compression = source.compression();
+    let mut at = 0u64;
+    loop {
+        let mut data = recycled.try_recv().unwrap_or_default();
+        data.resize(chunk, 0);
+        let mut len = 0;
+        let mut end = None;
+        while len < data.len() {
+            match source.read(data.get_mut(len..).unwrap_or_default(), at + len as u64) {
+                Ok(0) => {
+                    end = Some(Ok(0));
+                    break;
+                }
+                Ok(n) => len += n,
+                Err(fault) => {
+                    end = Some(Err(fault));
+                    break;
+                }
+            }
+        }
+        at += len as u64;
+        let msg = |data, result| Msg {
+            data,
+            result,
+            read_bytes: source.read_bytes(),
+            gzip_consumed: source.gzip_consumed(),
+            compression,
+        };
+        if len > 0 && tx.send(msg(data, Ok(len))).is_err() {
+            return; // the reader is gone
+        }
+        if let Some(result) = end {
+            let _ = tx.send(msg(Vec::new(), result));
+            return;
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The peek's fast path: the top level of a plain CloudTrail record, read byte by byte.
+//!
+//! Profiling put [`super::peek`] (serde_json over every byte of every record, `IgnoredAny` for
+//! what it skips) at half the cost of a scan. Most records are the easy case: an object whose
+//! keys have no escapes, with `eventSource`/`eventName`/`eventType` as plain strings. For those,
+//! [`peek_quick`] walks the top-level keys and jumps over each value (strings with `memchr2`,
+//! containers by counting brackets outside strings) without building or checking what is inside.
+//! Anything else (escapes in a key or a routing value, a routing field that is not a string, no
+//! routing field at all, an EventBridge envelope, anything malformed at the top level) returns
+//! `None`, and the caller takes the full [`super::peek`]. What is left unchecked is the inside of
+//! values the prefilter then drops (numbers, literals, separators inside nested containers): the
+//! reader has already checked their brackets and strings, and a record the prefilter admits is
+//! fully parsed, so a malformed one is still reported.
+
+use std::borrow::Cow;
+
+use memchr::memchr2;
+
+use super::{hint_for_key, Peek};
+
+/// The routing fields of a plain record, or `None` when the full peek must decide.
+pub fn peek_quick(json: &[u8]) -> Option<Peek<'_>> {
+    let mut peek = Peek {
+        object: true,
+        ..Peek::default()
+    };
+    let mut i = skip_ws(json, 0);
+    if json.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_ws(json, i + 1);
+    loop {
+        let (key, after) = plain_string(json, i)?;
+        i = skip_ws(json, after);
+        if json.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(json, i + 1);
+        let slot = match key {
+            b"eventSource" => Some(&mut peek.event_source),
+            b"eventName" => Some(&mut peek.event_name),
+            b"eventType" => Some(&mut peek.event_type),
+            _ => None,
+        };
+        i = match slot {
+            Some(slot) => {
+                let (value, after) = plain_string(json, i)?;
+                *slot = Some(Cow::Borrowed(std::str::from_utf8(value).ok()?));
+                after
+            }
+            None => skip_value(json, i)?,
+        };
+        let key = std::str::from_utf8(key).ok()?;
+        peek.hint = peek.hint.or_else(|| hint_for_key(key));
+        if let Some(slot) = peek.keys.get_mut(peek.key_count) {
+            *slot = Some(Cow::Borrowed(key));
+        }
+        peek.key_count += 1;
+        i = skip_ws(json, i);
+        match json.get(i) {
+            Some(b',') => i = skip_ws(json, i + 1),
+            Some(b'}') => break,
+            _ => return None,
+        }
+    }
+    let whole = skip_ws(json, i + 1) == json.len();
+    (whole && peek.looks_like_event()).then_some(peek)
+}
+
+fn skip_ws(json: &[u8], mut i: usize) -> usize {
+    while matches!(json.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+        i += 1;
+    }
+    i
+}
+
+/// The string at `i` when it has no escapes: its bytes and the index after its closing quote.
+fn plain_string(json: &[u8], i: usize) -> Option<(&[u8], usize)> {
+    if json.get(i) != Some(&b'"') {
+        return None;
+    }
+    let rest = json.get(i + 1..)?;
+    let k = memchr2(b'"', b'\\', rest)?;
+    if rest.get(k) != Some(&b'"') {
+        return None;
+    }
+    Some((rest.get(..k)?, i + 2 + k))
+}
+
+/// Index just after the string whose opening quote is at `i` (escapes allowed).
+fn skip_string(json: &[u8], mut i: usize) -> Option<usize> {
+    i += 1;
+    loop {
+        i += memchr2(b'"', b'\\', json.get(i..)?)?;
+        if json.get(i) == Some(&b'"') {
+            return Some(i + 1);
+        }
+        i += 2;
+    }
+}
+
+/// Index just after the value at `i`.
+fn skip_value(json: &[u8], mut i: usize) -> Option<usize> {
+    match json.get(i)? {
+        b'"' => skip_string(json, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            loop {
+                match json.get(i)? {
+                    b'"' => {
+                        i = skip_string(json, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        _ => {
+            let start = i;
+            while json
+                .get(i)
+                .is_some_and(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.'))
+            {
+                i += 1;
+            }
+            (i > start).then_some(i)
+        }
+    }
+}
