@@ -5,18 +5,17 @@
 use std::sync::Arc;
 
 use keytrail_aws::event::{
-    parse_invocation, BatchResult, Invocation, MessageContent, ObjectRef, ResultCode,
-    SqsBatchResponse,
+    parse_invocation, BatchResult, Invocation, ObjectRef, ResultCode, SqsBatchResponse,
 };
 use keytrail_aws::s3::ObjectSource;
 use keytrail_aws::sns::AlertSink;
 use lambda_runtime::Diagnostic;
 use serde_json::{json, Value};
-use tokio::task::JoinSet;
 
 use crate::metrics::Metrics;
-use crate::process::{process_event, process_object, ObjectError, Outcome};
-use crate::App;
+use crate::process::{process_event, ObjectError, Outcome, Work};
+use crate::schedule::run_bounded;
+use crate::{sqs, App};
 
 /// An invocation that failed as a whole.
 #[derive(Debug, thiserror::Error)]
@@ -75,8 +74,9 @@ where
     let mut metrics = Metrics::default();
     let result = match invocation {
         Invocation::Objects(objects) => {
-            let results = process_all(app, objects, &mut metrics).await;
-            objects_response(results)
+            let work = objects.iter().cloned().map(Work::Object).collect();
+            let results = process_all(app, work, &mut metrics).await;
+            objects_response(objects.into_iter().zip(results).collect())
         }
         Invocation::ApiCall(envelope) => match process_event(app, &envelope, &mut metrics).await {
             Ok(outcome) => Ok(json!({ "events": 1, "outcome": describe(&outcome) })),
@@ -88,51 +88,33 @@ where
             }),
         },
         Invocation::Sqs(messages) => {
-            let mut failures = Vec::new();
-            for message in messages {
-                let ok = match message.content {
-                    Err(e) => {
-                        // A message keytrail cannot read never becomes readable: report it so it
-                        // reaches the dead-letter queue instead of vanishing.
-                        tracing::error!(message_id = %message.message_id, "{e}");
-                        false
-                    }
-                    Ok(MessageContent::Ignored(reason)) => {
-                        tracing::info!(message_id = %message.message_id, reason = %reason, "ignored message");
-                        true
-                    }
-                    Ok(MessageContent::ApiCall(envelope)) => {
-                        process_event(app, &envelope, &mut metrics).await.is_ok()
-                    }
-                    Ok(MessageContent::Objects(objects)) => process_all(app, objects, &mut metrics)
-                        .await
-                        .iter()
-                        .all(|(_, r)| r.is_ok()),
-                };
-                if !ok {
-                    failures.push(message.message_id);
-                }
-            }
+            // All messages' objects run in one pool, under the one concurrency bound; each
+            // message then fails exactly when one of its own items did.
+            let (work, planned) = sqs::plan(messages);
+            let results = process_all(app, work, &mut metrics).await;
+            let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
+            let failures = sqs::failed_messages(&planned, &ok);
             Ok(
                 serde_json::to_value(SqsBatchResponse::from_failed(failures))
                     .unwrap_or(Value::Null),
             )
         }
         Invocation::Batch(job) => {
-            // Tasks that name no usable object fail permanently; the others are processed.
-            let objects: Vec<ObjectRef> = job
+            // Tasks that name no usable object fail permanently; the others are processed, and
+            // every processed task gets the result in its own slot.
+            let work: Vec<Work> = job
                 .tasks
                 .iter()
-                .filter_map(|t| t.object.as_ref().ok().cloned())
+                .filter_map(|t| t.object.as_ref().ok().cloned().map(Work::Object))
                 .collect();
-            let mut processed = process_all(app, objects, &mut metrics).await.into_iter();
+            let mut processed = process_all(app, work, &mut metrics).await.into_iter();
             let results = job
                 .tasks
                 .iter()
                 .map(|task| {
                     let (result_code, result_string) = match &task.object {
                         Err(e) => (ResultCode::PermanentFailure, e.to_string()),
-                        Ok(_) => match processed.next().map(|(_, r)| r) {
+                        Ok(_) => match processed.next() {
                             Some(Ok(outcome)) => (ResultCode::Succeeded, describe(&outcome)),
                             Some(Err(e)) if e.is_retryable() => {
                                 (ResultCode::TemporaryFailure, e.to_string())
@@ -159,50 +141,48 @@ where
     result
 }
 
-/// Processes objects concurrently (bounded by OBJECT_CONCURRENCY), results in input order.
+/// Runs every item concurrently, at most OBJECT_CONCURRENCY at once, and answers one result per
+/// item, in input order. An item whose task died (panicked, cancelled) fails, retryably, in its
+/// own slot.
 async fn process_all<S, K>(
     app: &Arc<App<S, K>>,
-    objects: Vec<ObjectRef>,
+    work: Vec<Work>,
     metrics: &mut Metrics,
-) -> Vec<(ObjectRef, Result<Outcome, ObjectError>)>
+) -> Vec<Result<Outcome, ObjectError>>
 where
     S: ObjectSource + 'static,
     K: AlertSink + 'static,
 {
-    let limit = app.config.object_concurrency.max(1);
-    let mut results: Vec<Option<(ObjectRef, Result<Outcome, ObjectError>)>> =
-        (0..objects.len()).map(|_| None).collect();
-    let mut tasks = JoinSet::new();
-    let mut queue = objects.into_iter().enumerate();
-    loop {
-        while tasks.len() < limit {
-            let Some((i, object)) = queue.next() else {
-                break;
+    let names: Vec<String> = work.iter().map(Work::name).collect();
+    let joined = run_bounded(work, app.config.object_concurrency, |item| {
+        let app = Arc::clone(app);
+        async move {
+            let mut m = Metrics::default();
+            let result = item.run(&app, &mut m).await;
+            (result, m)
+        }
+    })
+    .await;
+    joined
+        .into_iter()
+        .zip(names)
+        .map(|(joined, object)| {
+            let result = match joined {
+                Ok((result, m)) => {
+                    metrics.merge(&m);
+                    result
+                }
+                Err(source) => Err(ObjectError::Lost {
+                    object: object.clone(),
+                    source,
+                }),
             };
-            let app = Arc::clone(app);
-            tasks.spawn(async move {
-                let mut m = Metrics::default();
-                let result = process_object(&app, &object, &mut m).await;
-                (i, object, result, m)
-            });
-        }
-        let Some(joined) = tasks.join_next().await else {
-            break;
-        };
-        match joined {
-            Ok((i, object, result, m)) => {
-                metrics.merge(&m);
-                if let Err(e) = &result {
-                    tracing::error!(bucket = %object.bucket, key = %object.key, retryable = e.is_retryable(), "{e}");
-                }
-                if let Some(slot) = results.get_mut(i) {
-                    *slot = Some((object, result));
-                }
+            if let Err(e) = &result {
+                tracing::error!(object = %object, retryable = e.is_retryable(), "{e}");
             }
-            Err(e) => tracing::error!("object task failed: {e}"),
-        }
-    }
-    results.into_iter().flatten().collect()
+            result
+        })
+        .collect()
 }
 
 fn objects_response(

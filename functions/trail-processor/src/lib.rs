@@ -9,6 +9,8 @@ pub mod config;
 pub mod handler;
 pub mod metrics;
 pub mod process;
+pub mod schedule;
+pub mod sqs;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -21,7 +21,39 @@ use keytrail_aws::stream::{scan_body, scan_bytes, ScanTaskError, Scanned};
 use keytrail_core::Alert;
 
 use crate::metrics::Metrics;
+use crate::schedule::TaskLost;
 use crate::App;
+
+/// One unit of work of an invocation: an object to read, or an event to classify.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Work {
+    /// Read, classify and publish this object.
+    Object(ObjectRef),
+    /// Classify this EventBridge "AWS API Call via CloudTrail" envelope.
+    Event(serde_json::Value),
+}
+
+impl Work {
+    /// A name for log lines and errors: the object's URI, or `eventbridge:<id>`.
+    pub fn name(&self) -> String {
+        match self {
+            Work::Object(object) => object.uri(),
+            Work::Event(envelope) => event_name(envelope),
+        }
+    }
+
+    /// Does the work; `metrics` should be fresh for it.
+    pub async fn run<S: ObjectSource, K: AlertSink>(
+        &self,
+        app: &Arc<App<S, K>>,
+        metrics: &mut Metrics,
+    ) -> Result<Outcome, ObjectError> {
+        match self {
+            Work::Object(object) => process_object(app, object, metrics).await,
+            Work::Event(envelope) => process_event(app, envelope, metrics).await,
+        }
+    }
+}
 
 /// What became of an object that did not fail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +89,15 @@ pub enum ObjectError {
     /// The scan task died (a bug).
     #[error(transparent)]
     Task(#[from] ScanTaskError),
+    /// The object's own task panicked or was cancelled (a bug); worth a retry, and the
+    /// dead-letter queue catches an object that always fails this way.
+    #[error("object {object}: {source}: it fails so that it is retried")]
+    Lost {
+        /// The object (or event) name.
+        object: String,
+        /// What the runtime said.
+        source: TaskLost,
+    },
 }
 
 impl ObjectError {
@@ -64,7 +105,7 @@ impl ObjectError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ObjectError::Source(e) => e.is_retryable(),
-            ObjectError::Interrupted(_) | ObjectError::Task(_) => true,
+            ObjectError::Interrupted(_) | ObjectError::Task(_) | ObjectError::Lost { .. } => true,
             ObjectError::Publish { source, .. } => source.retryable,
         }
     }
@@ -123,14 +164,18 @@ pub async fn process_event<S: ObjectSource, K: AlertSink>(
     envelope: &serde_json::Value,
     metrics: &mut Metrics,
 ) -> Result<Outcome, ObjectError> {
+    let name = event_name(envelope);
+    let bytes = serde_json::to_vec(envelope).unwrap_or_default();
+    let scanned = scan_bytes(name.clone(), bytes, app.rules.clone(), app.scan_options()).await?;
+    finish(app, &name, scanned, metrics).await
+}
+
+fn event_name(envelope: &serde_json::Value) -> String {
     let id = envelope
         .get("id")
         .and_then(|v| v.as_str())
         .unwrap_or("unknown");
-    let name = format!("eventbridge:{id}");
-    let bytes = serde_json::to_vec(envelope).unwrap_or_default();
-    let scanned = scan_bytes(name.clone(), bytes, app.rules.clone(), app.scan_options()).await?;
-    finish(app, &name, scanned, metrics).await
+    format!("eventbridge:{id}")
 }
 
 async fn finish<S: ObjectSource, K: AlertSink>(
