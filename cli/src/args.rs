@@ -62,11 +62,12 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = Format::Auto)]
     pub format: Format,
 
-    /// Exit 1 when an alert at or above this level is found.
+    /// Exit 1 when an alert at or above this level is found (informational, low, medium, high,
+    /// critical).
     #[arg(long, value_name = "LEVEL")]
     pub fail_on: Option<Severity>,
 
-    /// Drop alerts below this level.
+    /// Drop alerts below this level (informational, low, medium, high, critical).
     #[arg(long, value_name = "LEVEL", default_value_t = Severity::Informational)]
     pub min_severity: Severity,
 

@@ -52,6 +52,11 @@ pub struct Peek<'a> {
     hint: Option<&'static str>,
     /// True when the value was an object (a `detail` may be anything).
     object: bool,
+    /// Where the value of each screened key is (see [`peek_quick`] and [`partial_event`]), by
+    /// the key's position in the list asked for; the last one wins, as in a parse.
+    screened: [Option<std::ops::Range<usize>>; crate::rules::MAX_SCREEN_KEYS],
+    /// A top-level key begins with a screened key and a dot: a path may read it too.
+    screen_dotted: bool,
 }
 
 impl Peek<'_> {
@@ -159,7 +164,7 @@ impl<'de> Visitor<'de> for PeekVisitor {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
-            peek.hint = peek.hint.or_else(|| hint_for_key(&key));
+            peek.hint = peek.hint.or_else(|| hint_for_key(key.as_bytes()));
             if let Some(slot) = peek.keys.get_mut(peek.key_count) {
                 *slot = Some(key);
             }
@@ -229,17 +234,37 @@ impl PeekVisitor {
 }
 
 /// A guess at what a non-event record is, from one of its keys.
-fn hint_for_key(key: &str) -> Option<&'static str> {
+fn hint_for_key(key: &[u8]) -> Option<&'static str> {
     match key {
-        "digestStartTime" | "digestPublicKeyFingerprint" | "previousDigestSignature" => {
+        b"digestStartTime" | b"digestPublicKeyFingerprint" | b"previousDigestSignature" => {
             Some("looks like a CloudTrail digest file, not a log: skip CloudTrail-Digest keys")
         }
-        "test_name" | "expected_result" | "rule_id" => {
+        b"test_name" | b"expected_result" | b"rule_id" => {
             Some("looks like a Panther rule test case: the event is under \"log\"")
         }
-        "Records" => Some("a nested log file"),
+        b"Records" => Some("a nested log file"),
         _ => None,
     }
+}
+
+/// An event holding only the `keys` values that [`peek_quick`] found when asked for `keys`, or
+/// `None` when one of them is not valid JSON (the full parse then reports it) or when a
+/// top-level key begins with one of `keys` and a dot (a rule's path may read that key too).
+///
+/// It is what [`crate::rules::RuleSet::screen`] needs for the rules that read only those keys:
+/// each value is parsed whole, so those rules answer on it exactly as on the whole record.
+pub fn partial_event(json: &[u8], peek: &Peek<'_>, keys: &[String]) -> Option<serde_json::Value> {
+    if peek.screen_dotted {
+        return None;
+    }
+    let mut map = serde_json::Map::new();
+    for (key, range) in keys.iter().zip(&peek.screened) {
+        if let Some(range) = range {
+            let value = serde_json::from_slice(json.get(range.clone())?).ok()?;
+            map.insert(key.clone(), value);
+        }
+    }
+    Some(serde_json::Value::Object(map))
 }
 
 /// EventBridge detail types that carry a CloudTrail event in `detail`.

@@ -67,6 +67,9 @@ pub struct ObjectReport {
     pub records: u64,
     /// Records that some rule could match and were therefore parsed in full.
     pub parsed: u64,
+    /// Records that only rules the index cannot route could match, checked on the few values
+    /// those rules read ([`RuleSet::screen`]) before any full parse.
+    pub screened: u64,
     /// Alerts produced (after the severity floor).
     pub alerts: u64,
     /// The fault that stopped reading, if any.
@@ -164,12 +167,14 @@ fn scan_records<R: Read>(
         decompressed_bytes: 0,
         records: 0,
         parsed: 0,
+        screened: 0,
         alerts: 0,
         fault: None,
         bad_records: Tally::default(),
         not_events: Tally::default(),
     };
     let mut matched = Vec::new();
+    let screen = rules.screen_keys().unwrap_or_default();
     loop {
         let raw = match reader.next_record() {
             Ok(Some(raw)) => raw,
@@ -181,7 +186,8 @@ fn scan_records<R: Read>(
         };
         report.records += 1;
         let index = raw.index;
-        let quick = record::peek_quick(raw.json).map(Ok);
+        let quick = record::peek_quick(raw.json, raw.closes, screen).map(Ok);
+        let screenable = quick.is_some() && !screen.is_empty();
         let peek = match quick.unwrap_or_else(|| record::peek(raw.json)) {
             Ok(peek) => peek,
             Err(e) => {
@@ -193,8 +199,18 @@ fn scan_records<R: Read>(
             report.not_events.add(index, || peek.describe_keys());
             continue;
         }
-        if !rules.may_match(peek.event_source.as_deref(), peek.event_name.as_deref()) {
+        let (source, name) = (peek.event_source.as_deref(), peek.event_name.as_deref());
+        if !rules.may_match(source, name) {
             continue;
+        }
+        // Only rules the index cannot route could match: check them on the few values they
+        // read before parsing the whole record.
+        if screenable && !rules.routed_may_match(source, name) {
+            report.screened += 1;
+            let partial = record::partial_event(raw.json, &peek, screen);
+            if partial.is_some_and(|partial| !rules.screen(&partial)) {
+                continue;
+            }
         }
         report.parsed += 1;
         let event = match Event::parse(raw.json) {

@@ -70,6 +70,9 @@ pub(crate) struct Frames<R> {
     pub(super) records: u64,
     /// Where the first key's quote is, relative to `start`, in `FirstKeyString`.
     pub(super) key_at: usize,
+    /// True when the last record came straight from [`ValueScan`], so its
+    /// [`ValueScan::closes`] describe it.
+    pub(super) scanned: bool,
 }
 
 impl<R: Read> Frames<R> {
@@ -92,6 +95,7 @@ impl<R: Read> Frames<R> {
             values: 0,
             records: 0,
             key_at: 0,
+            scanned: false,
         }
     }
 
@@ -100,6 +104,11 @@ impl<R: Read> Frames<R> {
         let mut frames = Frames::new_empty(opts);
         frames.source = Some(source);
         frames
+    }
+
+    /// [`ValueScan::closes`] of the record just returned, when they describe it.
+    pub fn closes(&self) -> Option<&[u32]> {
+        self.scanned.then(|| self.scan.closes())
     }
 
     pub fn compression(&self) -> Option<Compression> {
@@ -288,6 +297,7 @@ impl<R: Read> Frames<R> {
                 State::Element { records } => {
                     let end = self.value()?;
                     self.records += 1;
+                    self.scanned = true;
                     self.state = State::AfterElement { records };
                     return Ok(Some(self.buf.start..end));
                 }
@@ -346,6 +356,8 @@ impl<R: Read> Frames<R> {
 
     /// The top-level object `start..pos` as one record.
     fn event(&mut self) -> Range<usize> {
+        // The probe may have reused the scanner since.
+        self.scanned = false;
         self.set_shape(Shape::SingleEvent);
         self.records += 1;
         self.state = State::TopLevel;

@@ -33,6 +33,7 @@ mod frame;
 mod pipe;
 mod probe;
 mod split;
+pub(crate) use split::quote_or_backslash;
 #[cfg(test)]
 mod tests;
 mod tokens;
@@ -99,6 +100,21 @@ pub struct RawRecord<'a> {
     pub offset: u64,
     /// The record's JSON text.
     pub json: &'a [u8],
+    /// Where each object or array directly inside the record ends (offsets into `json` of
+    /// their closing brackets, in order), when the splitter noted them; `None` when unknown.
+    /// [`crate::record::peek_quick`] uses them to skip over nested values.
+    pub closes: Option<&'a [u32]>,
+}
+
+/// Where the containers directly inside the complete JSON value `json` close, as the reader
+/// notes them for [`RawRecord::closes`]; `None` when `json` is not one well-formed value.
+#[cfg(test)]
+pub(crate) fn closes_of(json: &[u8]) -> Option<Vec<u32>> {
+    let start = json.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let mut scan = split::ValueScan::default();
+    split::value_end(&mut scan, json, start, usize::MAX)?;
+    let start = u32::try_from(start).ok()?;
+    Some(scan.closes().iter().map(|c| c + start).collect())
 }
 
 /// Streams records out of one object.
@@ -161,6 +177,7 @@ impl<R: Read> RecordReader<R> {
                     index: self.frames.records - 1,
                     offset: buf.offset(range.start),
                     json: buf.bytes().get(range).unwrap_or_default(),
+                    closes: self.frames.closes(),
                 }))
             }
             Ok(None) => Ok(None),

@@ -8,6 +8,10 @@
 //! out it reports how far it got, and continues from there once more bytes arrived. Everything
 //! else about the record (numbers, literals, commas, UTF-8) is left to `serde_json` when the
 //! record is peeked or parsed.
+//!
+//! On the way it notes where each container directly inside the value closes
+//! ([`ValueScan::closes`]): the peek then walks a record's top level and jumps over
+//! `userIdentity`, `requestParameters` and the like without scanning their bytes a second time.
 
 use memchr::memchr2;
 
@@ -42,6 +46,39 @@ static CLASS: [u8; 256] = {
     t[b']' as usize] = CLOSE;
     t
 };
+
+/// Index of the first `"` or `\` in `bytes`.
+///
+/// Most strings in a trail are short (keys, ids, times), where `memchr2`'s vector setup costs
+/// more than it saves: the first [`SHORT`] bytes are checked eight at a time in a `u64`
+/// (SWAR: a byte equal to the target becomes zero under XOR, and the classic
+/// `(x - 0x01..) & !x & 0x80..` finds the first zero byte exactly), the rest with `memchr2`.
+#[inline]
+pub(crate) fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const SLASHES: u64 = ONES * b'\\' as u64;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut at = 0;
+    while at < SHORT {
+        let Some(word) = bytes.get(at..at + 8) else {
+            break;
+        };
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        let x = u64::from_le_bytes(eight);
+        let found = zero(x ^ QUOTES) | zero(x ^ SLASHES);
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    memchr2(b'"', b'\\', bytes.get(at..)?).map(|k| at + k)
+}
+
+/// How many bytes of a string [`quote_or_backslash`] checks without `memchr2`.
+const SHORT: usize = 32;
 
 /// Bytes that may continue a bare scalar (number, `true`, `false`, `null`).
 fn is_scalar_byte(b: u8) -> bool {
@@ -83,6 +120,13 @@ pub(crate) struct ValueScan {
     in_string: bool,
     escaped: bool,
     scalar: bool,
+    /// Offsets (from the value's first byte) of the closing bracket of every container directly
+    /// inside the value, in order.
+    closes: Vec<u32>,
+    /// Index of the value's first byte in the data of the current call.
+    origin: usize,
+    /// Where the last call stopped, as an offset from the value's first byte.
+    resume: usize,
 }
 
 impl ValueScan {
@@ -94,11 +138,33 @@ impl ValueScan {
         self.in_string = false;
         self.escaped = false;
         self.scalar = false;
+        self.closes.clear();
+    }
+
+    /// Offsets, from the value's first byte, of the closing bracket of each container directly
+    /// inside the value (its top-level members or elements that are objects or arrays), in
+    /// order. Complete once [`ValueScan::scan`] answered [`Step::Done`].
+    pub fn closes(&self) -> &[u32] {
+        &self.closes
     }
 
     /// Scans `data` from `i` (the value's first byte on the first call, then where the last call
-    /// stopped). At the end of the input, a `More` means the value is truncated.
-    pub fn scan(&mut self, data: &[u8], mut i: usize, max_depth: usize) -> Step {
+    /// stopped: the bytes before it may have moved, as long as they moved together). At the end
+    /// of the input, a `More` means the value is truncated.
+    pub fn scan(&mut self, data: &[u8], i: usize, max_depth: usize) -> Step {
+        self.origin = if self.started {
+            i.saturating_sub(self.resume)
+        } else {
+            i
+        };
+        let step = self.scan_from(data, i, max_depth);
+        if let Step::More(next) = step {
+            self.resume = next.saturating_sub(self.origin);
+        }
+        step
+    }
+
+    fn scan_from(&mut self, data: &[u8], mut i: usize, max_depth: usize) -> Step {
         if !self.started {
             let Some(&b) = data.get(i) else {
                 return Step::More(i);
@@ -139,7 +205,7 @@ impl ValueScan {
                     i += 1;
                     self.escaped = false;
                 }
-                let Some(k) = data.get(i..).and_then(|rest| memchr2(b'"', b'\\', rest)) else {
+                let Some(k) = data.get(i..).and_then(quote_or_backslash) else {
                     return Step::More(data.len());
                 };
                 i += k;
@@ -174,8 +240,12 @@ impl ValueScan {
                     if self.stack.pop() != Some(b) {
                         return Step::Bad(i, Bad::Mismatch);
                     }
-                    if self.stack.is_empty() {
-                        return Step::Done(i + 1);
+                    match self.stack.len() {
+                        0 => return Step::Done(i + 1),
+                        1 => self
+                            .closes
+                            .push(u32::try_from(i - self.origin).unwrap_or(u32::MAX)),
+                        _ => {}
                     }
                 }
                 _ => return Step::Bad(i, Bad::Stray),
@@ -265,6 +335,61 @@ mod tests {
                     "{input} in chunks of {chunk}"
                 );
             }
+        }
+    }
+
+    /// The closes come out the same however the value is cut, and wherever its bytes move
+    /// between calls (the reader's buffer slides kept bytes to the front).
+    #[test]
+    fn closes_survive_resumption_and_moved_bytes() {
+        let value = br#"{"a":{"b":[1]},"c":"{[","d":[[],{}],"e":1}"#;
+        let want: Vec<u32> = vec![13, 34];
+        for chunk in [1, 2, 5, 1000] {
+            let mut scan = ValueScan::default();
+            scan.reset(1);
+            // Each call sees the value behind a prefix of a different length.
+            let mut i = 0; // offset in `value` where the scan resumes
+            let mut avail = chunk.min(value.len());
+            let mut round = 0usize;
+            loop {
+                let prefix = vec![b' '; round % 3];
+                let data = [prefix.as_slice(), &value[..avail]].concat();
+                match scan.scan(&data, prefix.len() + i, 128) {
+                    Step::Done(end) => {
+                        assert_eq!(end - prefix.len(), value.len());
+                        break;
+                    }
+                    Step::More(next) => {
+                        assert!(avail < value.len(), "chunk {chunk}: truncated");
+                        i = next - prefix.len();
+                        avail = (avail + chunk).min(value.len());
+                    }
+                    Step::Bad(at, why) => panic!("chunk {chunk}: {why:?} at {at}"),
+                }
+                round += 1;
+            }
+            assert_eq!(scan.closes(), want.as_slice(), "chunk {chunk}");
+            for &c in scan.closes() {
+                assert!(matches!(value[c as usize], b'}' | b']'));
+            }
+        }
+    }
+
+    #[test]
+    fn quote_or_backslash_finds_the_first() {
+        for len in 0..80 {
+            for at in 0..len {
+                for (b, other) in [(b'"', b'\\'), (b'\\', b'"')] {
+                    let mut bytes: Vec<u8> =
+                        (0..len).map(|k| b"a\xff\x22\x5c\x00"[k % 2]).collect();
+                    bytes[at] = b;
+                    if at + 1 < len {
+                        bytes[at + 1] = other;
+                    }
+                    assert_eq!(quote_or_backslash(&bytes), Some(at), "{len} {at}");
+                }
+            }
+            assert_eq!(quote_or_backslash(&vec![0xa2; len]), None);
         }
     }
 

@@ -58,6 +58,10 @@ fn read_with<R: std::io::Read>(mut reader: RecordReader<R>) -> Outcome {
         match reader.next_record() {
             Ok(Some(r)) => {
                 assert_eq!(r.index, out.records.len() as u64);
+                // Closes noted while splitting, across any refill, match a scan of the record.
+                if let Some(closes) = r.closes {
+                    assert_eq!(Some(closes.to_vec()), super::closes_of(r.json));
+                }
                 out.records
                     .push(String::from_utf8_lossy(r.json).into_owned());
                 out.offsets.push(r.offset);

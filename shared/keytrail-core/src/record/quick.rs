@@ -3,23 +3,38 @@
 //! Profiling put [`super::peek`] (serde_json over every byte of every record, `IgnoredAny` for
 //! what it skips) at half the cost of a scan. Most records are the easy case: an object whose
 //! keys have no escapes, with `eventSource`/`eventName`/`eventType` as plain strings. For those,
-//! [`peek_quick`] walks the top-level keys and jumps over each value (strings with `memchr2`,
-//! containers by counting brackets outside strings) without building or checking what is inside.
+//! [`peek_quick`] walks the top-level keys and jumps over each value (strings with
+//! [`quote_or_backslash`], containers by counting brackets outside strings) without building or
+//! checking what is inside.
 //! Anything else (escapes in a key or a routing value, a routing field that is not a string, no
 //! routing field at all, an EventBridge envelope, anything malformed at the top level) returns
 //! `None`, and the caller takes the full [`super::peek`]. What is left unchecked is the inside of
 //! values the prefilter then drops (numbers, literals, separators inside nested containers): the
 //! reader has already checked their brackets and strings, and a record the prefilter admits is
 //! fully parsed, so a malformed one is still reported.
+//!
+//! When the splitter noted where the record's nested containers close (`closes`, from
+//! [`crate::read::RawRecord::closes`]), a nested value is not scanned again at all: the walk
+//! jumps to its closing bracket, after checking that the byte there closes what opened.
 
 use std::borrow::Cow;
 
-use memchr::memchr2;
+use crate::read::quote_or_backslash;
 
 use super::{hint_for_key, Peek};
 
 /// The routing fields of a plain record, or `None` when the full peek must decide.
-pub fn peek_quick(json: &[u8]) -> Option<Peek<'_>> {
+///
+/// `closes` are the offsets of the closing brackets of the record's nested containers, in
+/// order, as [`crate::read::RawRecord::closes`] gives them; `None` scans nested values instead.
+/// Where each top-level key of `screen` has its value is noted for [`super::partial_event`]
+/// (keys beyond [`crate::rules::MAX_SCREEN_KEYS`] are not).
+pub fn peek_quick<'a>(
+    json: &'a [u8],
+    closes: Option<&[u32]>,
+    screen: &[String],
+) -> Option<Peek<'a>> {
+    let mut closes = closes.map(<[u32]>::iter);
     let mut peek = Peek {
         object: true,
         ..Peek::default()
@@ -36,6 +51,7 @@ pub fn peek_quick(json: &[u8]) -> Option<Peek<'_>> {
             return None;
         }
         i = skip_ws(json, i + 1);
+        let value_at = i;
         let slot = match key {
             b"eventSource" => Some(&mut peek.event_source),
             b"eventName" => Some(&mut peek.event_name),
@@ -48,12 +64,29 @@ pub fn peek_quick(json: &[u8]) -> Option<Peek<'_>> {
                 *slot = Some(Cow::Borrowed(std::str::from_utf8(value).ok()?));
                 after
             }
-            None => skip_value(json, i)?,
+            None => match (json.get(i), closes.as_mut()) {
+                (Some(&open @ (b'{' | b'[')), Some(closes)) => {
+                    let close = usize::try_from(*closes.next()?).ok()?;
+                    let want = if open == b'{' { b'}' } else { b']' };
+                    (close > i && json.get(close) == Some(&want)).then_some(close + 1)?
+                }
+                _ => skip_value(json, i)?,
+            },
         };
-        let key = std::str::from_utf8(key).ok()?;
+        for (s, slot) in screen.iter().zip(peek.screened.iter_mut()) {
+            // Lengths and the byte after first: few keys get as far as a comparison.
+            let s = s.as_bytes();
+            if key.len() == s.len() {
+                if key == s {
+                    *slot = Some(value_at..i);
+                }
+            } else if key.get(s.len()) == Some(&b'.') && key.starts_with(s) {
+                peek.screen_dotted = true;
+            }
+        }
         peek.hint = peek.hint.or_else(|| hint_for_key(key));
         if let Some(slot) = peek.keys.get_mut(peek.key_count) {
-            *slot = Some(Cow::Borrowed(key));
+            *slot = Some(Cow::Borrowed(std::str::from_utf8(key).ok()?));
         }
         peek.key_count += 1;
         i = skip_ws(json, i);
@@ -80,7 +113,7 @@ fn plain_string(json: &[u8], i: usize) -> Option<(&[u8], usize)> {
         return None;
     }
     let rest = json.get(i + 1..)?;
-    let k = memchr2(b'"', b'\\', rest)?;
+    let k = quote_or_backslash(rest)?;
     if rest.get(k) != Some(&b'"') {
         return None;
     }
@@ -91,7 +124,7 @@ fn plain_string(json: &[u8], i: usize) -> Option<(&[u8], usize)> {
 fn skip_string(json: &[u8], mut i: usize) -> Option<usize> {
     i += 1;
     loop {
-        i += memchr2(b'"', b'\\', json.get(i..)?)?;
+        i += quote_or_backslash(json.get(i..)?)?;
         if json.get(i) == Some(&b'"') {
             return Some(i + 1);
         }

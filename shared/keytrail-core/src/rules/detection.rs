@@ -30,6 +30,13 @@ impl Search {
         }
     }
 
+    fn top_keys(&self, out: &mut BTreeSet<String>) -> bool {
+        match self {
+            Search::All(conds) => conds.iter().all(|c| c.top_keys(out)),
+            Search::Any(alts) => alts.iter().all(|s| s.top_keys(out)),
+        }
+    }
+
     /// Values of `field` that every match requires (lowercased), or `None` when unconstrained.
     fn required(&self, field: &str) -> Option<BTreeSet<String>> {
         match self {
@@ -117,6 +124,14 @@ impl Detection {
             Cond::Or(conds)
         };
         Ok(Detection { searches, cond })
+    }
+
+    /// Adds the first segment of every path this detection reads to `out`; false when it may
+    /// read anything (a keyword search). Given an event holding those top-level keys with their
+    /// whole values, and no top-level key that begins with one of them and a dot,
+    /// [`Detection::is_match`] answers as on the whole event.
+    pub(crate) fn top_keys(&self, out: &mut BTreeSet<String>) -> bool {
+        self.searches.iter().all(|s| s.top_keys(out))
     }
 
     /// Whether the event matches.

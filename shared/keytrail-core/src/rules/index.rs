@@ -53,11 +53,23 @@ impl Table {
         }
     }
 
-    /// Whether some rule may match `value`; `None` means unknown.
+    /// Whether some rule may match `value`; `None` means unknown. Runs for every record, so a
+    /// short value is lowercased on the stack rather than in a new `String`.
     fn may_match(&self, value: Option<&str>) -> bool {
         match value {
             None => !self.keyed.is_empty(),
-            Some(v) if v.is_ascii() => self.by_value.contains_key(&v.to_ascii_lowercase()),
+            Some(v) if v.is_ascii() => {
+                let mut buf = [0u8; 64];
+                match buf.get_mut(..v.len()) {
+                    Some(lower) => {
+                        lower.copy_from_slice(v.as_bytes());
+                        lower.make_ascii_lowercase();
+                        std::str::from_utf8(lower)
+                            .is_ok_and(|lower| self.by_value.contains_key(lower))
+                    }
+                    None => self.by_value.contains_key(&v.to_ascii_lowercase()),
+                }
+            }
             Some(_) => !self.keyed.is_empty(),
         }
     }
@@ -100,9 +112,21 @@ impl Index {
 
     /// False when no rule can match a record with these routing fields (`None`: unknown).
     pub(crate) fn may_match(&self, event_source: Option<&str>, event_name: Option<&str>) -> bool {
-        !self.always.is_empty()
-            || self.names.may_match(event_name)
-            || self.sources.may_match(event_source)
+        !self.always.is_empty() || self.routed_may_match(event_source, event_name)
+    }
+
+    /// Like [`Index::may_match`], leaving out the rules checked for every record.
+    pub(crate) fn routed_may_match(
+        &self,
+        event_source: Option<&str>,
+        event_name: Option<&str>,
+    ) -> bool {
+        self.names.may_match(event_name) || self.sources.may_match(event_source)
+    }
+
+    /// The rules the index cannot route: checked for every record.
+    pub(crate) fn always(&self) -> &[usize] {
+        &self.always
     }
 
     /// How rule `i` is routed, for tests and diagnostics.

@@ -185,12 +185,14 @@ pub(crate) fn assemble(
         return Err(errors);
     }
     let index = Index::build(compiled.iter().map(|c| &c.detection));
+    let screen = super::screen_keys(&compiled, index.always());
     Ok((
         RuleSet {
             rules: kept,
             info,
             compiled,
             index,
+            screen,
         },
         skipped,
     ))

@@ -46,7 +46,7 @@ mod transform;
 mod value;
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde_json::Value;
@@ -147,6 +147,26 @@ impl Compiled {
     fn is_match(&self, event: &Value) -> bool {
         self.detection.is_match(event) && self.filters.iter().all(|f| f.is_match(event))
     }
+
+    /// Adds the first segments of the paths the rule and its filters read; false: any key.
+    fn top_keys(&self, out: &mut BTreeSet<String>) -> bool {
+        self.detection.top_keys(out) && self.filters.iter().all(|f| f.top_keys(out))
+    }
+}
+
+/// At most this many top-level keys are screened (see [`RuleSet::screen_keys`]).
+pub const MAX_SCREEN_KEYS: usize = 8;
+
+/// The first segments of the paths that the rules the index cannot route read, when they are
+/// few.
+fn screen_keys(compiled: &[Compiled], always: &[usize]) -> Option<Vec<String>> {
+    let mut keys = BTreeSet::new();
+    for &i in always {
+        if !compiled.get(i)?.top_keys(&mut keys) {
+            return None;
+        }
+    }
+    (!keys.is_empty() && keys.len() <= MAX_SCREEN_KEYS).then(|| keys.into_iter().collect())
 }
 
 /// Compiled rules behind a prefilter index.
@@ -156,6 +176,8 @@ pub struct RuleSet {
     info: Vec<RuleInfo>,
     compiled: Vec<Compiled>,
     index: Index,
+    /// [`RuleSet::screen_keys`].
+    screen: Option<Vec<String>>,
 }
 
 impl RuleSet {
@@ -236,6 +258,33 @@ impl RuleSet {
     /// was not found cheaply and is treated as unknown, never as absent.
     pub fn may_match(&self, event_source: Option<&str>, event_name: Option<&str>) -> bool {
         self.index.may_match(event_source, event_name)
+    }
+
+    /// Like [`RuleSet::may_match`], leaving out the rules the index cannot route (those
+    /// [`RuleSet::screen`] checks).
+    pub fn routed_may_match(&self, event_source: Option<&str>, event_name: Option<&str>) -> bool {
+        self.index.routed_may_match(event_source, event_name)
+    }
+
+    /// The top-level keys that the rules the index cannot route read (the first segment of each
+    /// path; sorted, at most [`MAX_SCREEN_KEYS`]), when there are such rules and none of them
+    /// needs the whole record (a keyword search does). A record that
+    /// [`RuleSet::routed_may_match`] rules out can be screened on just these keys' values
+    /// instead of being parsed whole, unless it has a top-level key that begins with one of
+    /// them and a dot (`userIdentity.type` as one key), which a path may also read.
+    pub fn screen_keys(&self) -> Option<&[String]> {
+        self.screen.as_deref()
+    }
+
+    /// Whether some rule the index cannot route matches `partial`: an event holding the
+    /// [`RuleSet::screen_keys`] the record has, with their whole values (see
+    /// [`crate::record::partial_event`]). The answer is the same as on the whole record, since
+    /// those rules read nothing else.
+    pub fn screen(&self, partial: &Value) -> bool {
+        self.index
+            .always()
+            .iter()
+            .any(|&i| self.compiled.get(i).is_some_and(|c| c.is_match(partial)))
     }
 
     /// Indexes (into [`RuleSet::rules`]) of the rules matching `event`, appended to `out` in

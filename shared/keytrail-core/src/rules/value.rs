@@ -5,7 +5,10 @@
 //! alternative matchers. Numbers and booleans in a rule also match their string form (`42`
 //! matches `42` and `"42"`), and a string in a rule matches a number or boolean by its JSON text.
 
+use std::collections::BTreeSet;
+
 use regex::Regex;
+
 use serde_json::Value;
 use serde_norway::Value as Yaml;
 
@@ -125,6 +128,21 @@ impl FieldCond {
             }
             _ => visit(&mut |v| !v.is_null() && value_matches(test, v)),
         }
+    }
+
+    /// Adds the first segment of every path this condition reads to `out` (see
+    /// [`FieldPath::top_key`]); false when it may read anything (a keyword search).
+    pub(crate) fn top_keys(&self, out: &mut BTreeSet<String>) -> bool {
+        let Some(path) = &self.path else {
+            return false;
+        };
+        out.insert(path.top_key().to_owned());
+        for test in &self.tests {
+            if let Test::FieldRef(other, ..) = test {
+                out.insert(other.top_key().to_owned());
+            }
+        }
+        true
     }
 
     /// Lowercased exact values of `field` that any match of this condition requires, when the

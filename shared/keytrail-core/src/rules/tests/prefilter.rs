@@ -72,6 +72,12 @@ fn may_match_uses_the_index() {
     ] {
         assert_eq!(set.may_match(source, name), want, "{source:?} {name:?}");
     }
+    // Longer than the stack buffer the lookup lowercases into.
+    let long = format!("Export{}", "C".repeat(70));
+    let set = one(&format!("s:\n  eventName: {long}\ncondition: s"));
+    assert!(set.may_match(None, Some(&long.to_ascii_lowercase())));
+    assert!(set.may_match(None, Some(&long)));
+    assert!(!set.may_match(None, Some(&long[..64])));
     let empty = RuleSet::from_sources(Vec::<(String, String)>::new()).unwrap();
     assert!(!empty.may_match(Some("acm.amazonaws.com"), Some("ExportCertificate")));
 }
@@ -227,4 +233,79 @@ fn index_never_changes_results() {
         matched_events > 100,
         "only {matched_events} events matched any rule"
     );
+}
+
+/// Screening (the rules the index cannot route, checked on only the top-level values they read)
+/// answers as matching the whole event does: over the corpus, with SigmaHQ's rules and the pack,
+/// plus records made to hit those rules, one with a duplicate key.
+#[test]
+fn screening_never_changes_results() {
+    // A keyword search reads every value: with one among the unrouted rules, nothing screens.
+    let (set, _) =
+        RuleSet::from_sources_lenient(rule_sources()).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(set.screen_keys(), None);
+    let mut sources = rule_sources();
+    sources.retain(|(_, text)| !text.contains("  - amazonaws"));
+    let (set, _) = RuleSet::from_sources_lenient(sources).unwrap_or_else(|e| panic!("{e:#?}"));
+    let keys = set
+        .screen_keys()
+        .expect("SigmaHQ's unrouted rules read a few top-level keys");
+    let unrouted: Vec<usize> = (0..set.rules().len())
+        .filter(|&i| set.index.route(i).is_none())
+        .collect();
+    assert!(unrouted.len() >= 3, "unrouted rules: {unrouted:?}");
+    let mut records: Vec<Vec<u8>> = corpus_events()
+        .iter()
+        .map(|e| serde_json::to_vec(e).unwrap())
+        .collect();
+    let made = [
+        r#"{"eventType":"AwsApiCall","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"},"eventName":"ListBuckets"}"#,
+        r#"{"eventType":"AwsServiceEvent","userIdentity":{"type":"Root"},"eventName":"ListBuckets"}"#,
+        r#"{"eventName":"GetCallerIdentity","userAgent":"TruffleHog","eventType":"AwsApiCall"}"#,
+        r#"{"eventName":"GetCallerIdentity","userAgent":"TruffleHog","userAgent":"aws-cli","eventType":"AwsApiCall"}"#,
+        r#"{"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","sourceIPAddress":"198.51.100.1","userIdentity":{"arn":"arn:aws:sts::1:assumed-role/aws:ec2-instance/i-1"}}"#,
+    ];
+    records.extend(made.iter().map(|r| r.as_bytes().to_vec()));
+    let (mut screened, mut hits) = (0, 0);
+    for json in &records {
+        let closes = crate::read::closes_of(json);
+        let Some(peek) = crate::record::peek_quick(json, closes.as_deref(), keys) else {
+            continue;
+        };
+        let event: Value = serde_json::from_slice(json).unwrap();
+        let partial = crate::record::partial_event(json, &peek, keys).unwrap();
+        let whole = unrouted.iter().any(|&i| set.is_match(i, &event));
+        assert_eq!(set.screen(&partial), whole, "{partial} of {event}");
+        screened += 1;
+        hits += usize::from(whole);
+    }
+    assert!(screened > 500, "only {screened} records screened");
+    assert!(hits >= 3, "only {hits} records hit an unrouted rule");
+}
+
+/// A top-level key spelled with the path's dots (`userIdentity.type`) is read by the path too,
+/// so a record with one is never screened on `userIdentity` alone.
+#[test]
+fn dotted_top_level_keys_are_not_screened() {
+    let set = one("s:\n  userIdentity.type: Root\ncondition: s");
+    let keys = set.screen_keys().unwrap();
+    assert_eq!(keys, ["userIdentity"]);
+    for (json, screened) in [
+        (
+            r#"{"eventName":"X","userIdentity":{"type":"Root"}}"#,
+            Some(true),
+        ),
+        (
+            r#"{"eventName":"X","userIdentity":{"type":"IAMUser"}}"#,
+            Some(false),
+        ),
+        (r#"{"eventName":"X","userIdentity.type":"Root"}"#, None),
+        (r#"{"eventName":"X","userIdentityX":1}"#, Some(false)),
+    ] {
+        let peek = crate::record::peek_quick(json.as_bytes(), None, keys).unwrap();
+        let partial = crate::record::partial_event(json.as_bytes(), &peek, keys);
+        assert_eq!(partial.map(|p| set.screen(&p)), screened, "{json}");
+        let whole: Value = serde_json::from_slice(json.as_bytes()).unwrap();
+        assert_eq!(set.is_match(0, &whole), screened != Some(false), "{json}");
+    }
 }
