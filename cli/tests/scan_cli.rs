@@ -2,42 +2,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn corpus() -> PathBuf {
-    repo().join("../shared/corpus")
-}
-
-fn keytrail(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_keytrail"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("run keytrail")
-}
-
-fn alerts(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect()
-}
-
-fn count(alerts: &[Value], event_name: &str) -> usize {
-    alerts
-        .iter()
-        .filter(|a| a["event_name"] == event_name)
-        .count()
-}
+mod support;
+use support::{alerts, corpus, count, keytrail};
 
 /// Records of a plain JSON file in the corpus, read with serde_json directly (independent of
 /// keytrail's reader): `{"Records":[...]}`, an array, NDJSON or one event.

@@ -255,3 +255,37 @@ fn multi_member_gzip_yields_the_sum() {
     );
     assert_eq!(out.records.len(), 1006);
 }
+
+/// What the built-in pack makes of every record of the corpus, pinned in one snapshot: each file
+/// with the alerts it raises (record, event, rule, level), or `-` when it raises none. Every
+/// seed-derived example therefore has its expected outcome, hits and misses alike, and a rule
+/// change that adds or drops an alert anywhere in the corpus shows up in review.
+#[test]
+fn every_corpus_record_has_its_pinned_outcome() {
+    use keytrail_core::rules::RuleSet;
+    use keytrail_core::scan::{scan_object, ScanOptions};
+
+    let rules = RuleSet::builtin().unwrap();
+    let root = corpus_dir();
+    let mut text = String::new();
+    for (_, path) in corpus_files() {
+        let rel = path.strip_prefix(&root).unwrap().display().to_string();
+        let mut lines = Vec::new();
+        let file = fs::File::open(&path).unwrap();
+        scan_object(&rel, file, &rules, &ScanOptions::default(), &mut |a| {
+            lines.push(format!(
+                "  #{} {} -> {} ({})",
+                a.source.record.unwrap_or_default(),
+                a.event_name.as_deref().unwrap_or("?"),
+                a.rule_id,
+                a.severity
+            ));
+        });
+        if lines.is_empty() {
+            text.push_str(&format!("{rel}: -\n"));
+        } else {
+            text.push_str(&format!("{rel}:\n{}\n", lines.join("\n")));
+        }
+    }
+    insta::assert_snapshot!("corpus_outcomes", text);
+}

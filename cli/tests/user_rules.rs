@@ -1,0 +1,153 @@
+//! User rules through the CLI: `--rules DIR` with a custom rule and an allowlist filter, and
+//! `keytrail rules test DIR`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::Value;
+
+mod support;
+use support::{alerts, corpus, count, keytrail, repo};
+
+/// `--rules DIR` adds a user rule and an allowlist filter for a built-in rule, without editing
+/// the pack: the filter silences exactly the allowed principal's export.
+#[test]
+fn user_rules_and_allowlist_filters_from_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = "title: Certificates listed\nid: custom-list-certificates\nlevel: low\n\
+        logsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  s:\n    \
+        eventName: ListCertificates\n  condition: s\n";
+    std::fs::write(dir.path().join("custom.yml"), rule).unwrap();
+    let example = std::fs::read_to_string(
+        repo().join("rules/examples/allow-export-by-deploy-role.yml"),
+    )
+    .unwrap()
+    .replace(
+        "userIdentity.arn|startswith: 'arn:aws:sts::111122223333:assumed-role/cert-deployer/'",
+        "userIdentity.arn: 'arn:aws:iam::123456789012:user/Alice'",
+    );
+    assert!(
+        example.contains("user/Alice"),
+        "the example's selection moved"
+    );
+    let acm = corpus().join("awsdocs/acm");
+    let export = acm.join("acm-supported-actions-in-cloudtrail__03__acm__ExportCertificate.json");
+    let list = acm.join("acm-supported-actions-in-cloudtrail__05__acm__ListCertificates.json");
+    let (export, list) = (export.to_str().unwrap(), list.to_str().unwrap());
+    let rules = dir.path().to_str().unwrap();
+
+    // Without the directory: the export alerts, the listing does not.
+    let out = keytrail(&["scan", "--format", "jsonl", "events/trail", export, list]);
+    let before = alerts(&out);
+    let exports = |a: &[Value]| {
+        a.iter()
+            .filter(|a| a["rule_id"] == "acm-export-certificate")
+            .map(|a| a["principal"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        exports(&before).iter().any(|p| p.ends_with("user/Alice")),
+        "{before:?}"
+    );
+    assert_eq!(count(&before, "ListCertificates"), 0);
+
+    // With the rule only: the listing alerts too.
+    let out = keytrail(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--rules",
+        rules,
+        "events/trail",
+        export,
+        list,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let with_rule = alerts(&out);
+    let listed = count(&with_rule, "ListCertificates");
+    assert!(listed >= 1, "{with_rule:?}");
+    assert!(with_rule
+        .iter()
+        .any(|a| a["rule_id"] == "custom-list-certificates"));
+
+    // With the allowlist as well: Alice's exports are silenced, nobody else's.
+    std::fs::write(dir.path().join("allow.yml"), example).unwrap();
+    let out = keytrail(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--rules",
+        rules,
+        "events/trail",
+        export,
+        list,
+    ]);
+    let allowed = alerts(&out);
+    let alice = |a: &[Value]| {
+        exports(a)
+            .iter()
+            .filter(|p| p.ends_with("user/Alice"))
+            .count()
+    };
+    assert_eq!(alice(&allowed), 0, "{allowed:?}");
+    assert_eq!(
+        exports(&allowed).len(),
+        exports(&before).len() - alice(&before)
+    );
+    assert_eq!(count(&allowed, "ListCertificates"), listed);
+}
+
+/// `keytrail rules test DIR` fails a user rule that lacks a miss fixture, and passes once both
+/// kinds exist and hold.
+#[test]
+fn rules_test_dir_needs_a_hit_and_a_miss_per_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = "title: Certificates listed\nid: custom-list-certificates\nlevel: low\n\
+        logsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  s:\n    \
+        eventName: ListCertificates\n  condition: s\n";
+    std::fs::write(dir.path().join("custom.yml"), rule).unwrap();
+    let fixtures = dir.path().join("tests/custom-list-certificates");
+    std::fs::create_dir_all(fixtures.join("hit")).unwrap();
+    std::fs::write(
+        fixtures.join("hit/list.json"),
+        r#"{"eventSource":"acm.amazonaws.com","eventName":"ListCertificates","eventID":"1"}"#,
+    )
+    .unwrap();
+    let run = || keytrail(&["rules", "test", dir.path().to_str().unwrap()]);
+
+    let out = run();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("has no miss fixture"), "{text}");
+
+    // A miss fixture that the rule does match fails too.
+    std::fs::create_dir_all(fixtures.join("miss")).unwrap();
+    let miss = fixtures.join("miss/describe.json");
+    std::fs::write(
+        &miss,
+        r#"{"eventSource":"acm.amazonaws.com","eventName":"ListCertificates","eventID":"2"}"#,
+    )
+    .unwrap();
+    assert_ne!(run().status.code(), Some(0));
+
+    std::fs::write(
+        &miss,
+        r#"{"eventSource":"acm.amazonaws.com","eventName":"DescribeCertificate","eventID":"2"}"#,
+    )
+    .unwrap();
+    let out = run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
