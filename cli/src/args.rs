@@ -49,7 +49,8 @@ pub struct ScanArgs {
 
     /// Only objects dated on or after this day (YYYY-MM-DD), from CloudTrail's
     /// .../CloudTrail/REGION/YYYY/MM/DD/ key layout. With a prefix ending at a region folder,
-    /// only those days are listed.
+    /// only the days from --since (to --until or today) are listed; otherwise the whole prefix
+    /// is listed and keys are filtered by their date.
     #[arg(long, value_name = "DATE")]
     pub since: Option<crate::dates::Day>,
 
@@ -125,7 +126,10 @@ pub enum RulesCommand {
     ///
     /// Without DIR: the built-in pack, with fixtures from ./rules/tests (run it from a keytrail
     /// checkout). With DIR: the rules in DIR (on top of the built-in pack, so filters in DIR
-    /// apply), with fixtures from DIR/tests/<rule-id>/{hit,miss}/*.json.
+    /// apply), with fixtures from DIR/tests/<rule-id>/{hit,miss}/*.json. Strict: a rule that
+    /// uses an unsupported Sigma feature is an error here. Exit status 0 when every fixture
+    /// passed, 1 when one failed or a rule lacks a hit or a miss fixture, 2 when the rules could
+    /// not be loaded.
     Test {
         /// A rule directory with a tests/ folder.
         dir: Option<PathBuf>,

@@ -124,7 +124,7 @@ fn rules_test_dir_needs_a_hit_and_a_miss_per_rule() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("has no miss fixture"), "{text}");
 
     // A miss fixture that the rule does match fails too.
@@ -135,7 +135,7 @@ fn rules_test_dir_needs_a_hit_and_a_miss_per_rule() {
         r#"{"eventSource":"acm.amazonaws.com","eventName":"ListCertificates","eventID":"2"}"#,
     )
     .unwrap();
-    assert_ne!(run().status.code(), Some(0));
+    assert_eq!(run().status.code(), Some(1));
 
     std::fs::write(
         &miss,
