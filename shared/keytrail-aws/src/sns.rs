@@ -184,3 +184,47 @@ fn entry(index: usize, alert: &Alert) -> Result<(PublishBatchRequestEntry, usize
         .map_err(|e| format!("alert {}: {e}", alert.alert_id))?;
     Ok((entry, size))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes an entry counts against the batch limit, as [`entry`] counts them.
+    fn size(e: &PublishBatchRequestEntry) -> usize {
+        let attrs: usize = e
+            .message_attributes()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| k.len() + v.string_value().map_or(0, str::len) + "String".len())
+            .sum();
+        e.message().len() + e.subject().map_or(0, str::len) + attrs
+    }
+
+    #[test]
+    fn batches_hold_at_most_ten_entries_and_256_kib() {
+        let alert = |i: usize, fault: &str| Alert::integrity(&format!("s3://b/k{i}"), fault);
+        let small: Vec<Alert> = (0..25).map(|i| alert(i, "truncated gzip")).collect();
+        let split = batches(&small).unwrap();
+        assert_eq!(split.iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 5]);
+        // Entry ids are unique within the call, and every alert is in exactly one batch.
+        let ids: std::collections::BTreeSet<&str> = split
+            .iter()
+            .flatten()
+            .map(PublishBatchRequestEntry::id)
+            .collect();
+        assert_eq!(ids.len(), 25);
+
+        // Large messages: fewer per batch, never over the byte limit, nothing dropped.
+        let big: Vec<Alert> = (0..7).map(|i| alert(i, &"x".repeat(90_000))).collect();
+        let split = batches(&big).unwrap();
+        assert!(split.len() > 1, "{} batches", split.len());
+        assert_eq!(split.iter().map(Vec::len).sum::<usize>(), 7);
+        for batch in &split {
+            let bytes: usize = batch.iter().map(size).sum();
+            assert!(
+                batch.len() <= MAX_BATCH_ENTRIES && bytes <= MAX_BATCH_BYTES,
+                "{bytes}"
+            );
+        }
+    }
+}
