@@ -221,11 +221,22 @@ const RESOURCE_KEYS: &[&str] = &[
     "externalAccountBindingArn",
 ];
 
-/// The ARNs and names an event touched, in order of first appearance, de-duplicated.
+/// At most this many bytes of resource names in one alert (with at most 32 names), so that the
+/// alert's other fields and the event still fit in [`MAX_ALERT_BYTES`].
+const MAX_RESOURCE_BYTES: usize = 8 * 1024;
+
+/// The ARNs and names an event touched, in order of first appearance, de-duplicated, within
+/// [`MAX_RESOURCE_BYTES`].
 fn resources(event: &Value) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let mut bytes = 0;
     let mut push = |s: &str| {
-        if !s.is_empty() && s.len() <= 2048 && !out.iter().any(|o| o == s) {
+        if !s.is_empty()
+            && s.len() <= 2048
+            && bytes + s.len() <= MAX_RESOURCE_BYTES
+            && !out.iter().any(|o| o == s)
+        {
+            bytes += s.len();
             out.push(s.to_owned());
         }
     };
@@ -453,6 +464,29 @@ mod tests {
                 text.len()
             );
         }
+        assert!(serde_json::to_vec(&a).unwrap().len() <= MAX_ALERT_BYTES);
+    }
+
+    /// Found by reading the fuzz harness's checks: 32 resources of 2 KiB each pushed an alert
+    /// past its limit, since only the event was cut to fit.
+    #[test]
+    fn many_long_resources_keep_the_alert_under_the_limit() {
+        let names: serde_json::Map<String, Value> = (0..40)
+            .map(|i| {
+                (
+                    format!("k{i}"),
+                    json!({"name": format!("{i:04}{}", "n".repeat(2044))}),
+                )
+            })
+            .collect();
+        let e = Event::from_value(json!({
+            "eventName": "ExportCertificate", "eventID": "id",
+            "requestParameters": names,
+        }))
+        .unwrap();
+        let a = Alert::new(&rule(), &e, "f", 0);
+        assert!(!a.resources.is_empty());
+        assert!(a.resources.iter().map(String::len).sum::<usize>() <= MAX_RESOURCE_BYTES);
         assert!(serde_json::to_vec(&a).unwrap().len() <= MAX_ALERT_BYTES);
     }
 
