@@ -247,36 +247,18 @@ fn hint_for_key(key: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// An event holding only the `keys` values that [`peek_quick`] found when asked for `keys`, or
-/// `None` when one of them is not valid JSON (the full parse then reports it) or when a
-/// top-level key begins with one of `keys` and a dot (a rule's path may read that key too).
-///
-/// It is what [`crate::rules::RuleSet::screen`] needs for the rules that read only those keys:
-/// each value is parsed whole, so those rules answer on it exactly as on the whole record.
-pub fn partial_event(json: &[u8], peek: &Peek<'_>, keys: &[String]) -> Option<serde_json::Value> {
-    if peek.screen_dotted {
-        return None;
-    }
-    let mut map = serde_json::Map::new();
-    for (key, range) in keys.iter().zip(&peek.screened) {
-        if let Some(range) = range {
-            let value = serde_json::from_slice(json.get(range.clone())?).ok()?;
-            map.insert(key.clone(), value);
-        }
-    }
-    Some(serde_json::Value::Object(map))
-}
-
 /// EventBridge detail types that carry a CloudTrail event in `detail`.
 fn is_cloudtrail_detail_type(kind: &str) -> bool {
     kind.ends_with("via CloudTrail")
 }
 
 mod event;
+mod project;
 mod quick;
 mod strings;
 
 pub use event::Event;
+pub use project::{partial_event, Projection};
 pub use quick::peek_quick;
 
 #[cfg(test)]

@@ -175,6 +175,7 @@ fn scan_records<R: Read>(
     };
     let mut matched = Vec::new();
     let screen = rules.screen_keys().unwrap_or_default();
+    let projection = rules.screen_projection();
     loop {
         let raw = match reader.next_record() {
             Ok(Some(raw)) => raw,
@@ -207,7 +208,7 @@ fn scan_records<R: Read>(
         // read before parsing the whole record.
         if screenable && !rules.routed_may_match(source, name) {
             report.screened += 1;
-            let partial = record::partial_event(raw.json, &peek, screen);
+            let partial = projection.and_then(|p| record::partial_event(raw.json, &peek, p));
             if partial.is_some_and(|partial| !rules.screen(&partial)) {
                 continue;
             }

@@ -12,6 +12,7 @@ use serde_norway::{Mapping, Value as Yaml};
 use super::condition::{self, Cond};
 use super::error::Problem;
 use super::value::FieldCond;
+use crate::record::Projection;
 
 /// One named search.
 #[derive(Debug, Clone)]
@@ -30,10 +31,10 @@ impl Search {
         }
     }
 
-    fn top_keys(&self, out: &mut BTreeSet<String>) -> bool {
+    fn project(&self, out: &mut Projection) -> bool {
         match self {
-            Search::All(conds) => conds.iter().all(|c| c.top_keys(out)),
-            Search::Any(alts) => alts.iter().all(|s| s.top_keys(out)),
+            Search::All(conds) => conds.iter().all(|c| c.project(out)),
+            Search::Any(alts) => alts.iter().all(|s| s.project(out)),
         }
     }
 
@@ -126,12 +127,11 @@ impl Detection {
         Ok(Detection { searches, cond })
     }
 
-    /// Adds the first segment of every path this detection reads to `out`; false when it may
-    /// read anything (a keyword search). Given an event holding those top-level keys with their
-    /// whole values, and no top-level key that begins with one of them and a dot,
-    /// [`Detection::is_match`] answers as on the whole event.
-    pub(crate) fn top_keys(&self, out: &mut BTreeSet<String>) -> bool {
-        self.searches.iter().all(|s| s.top_keys(out))
+    /// Adds every path this detection reads to `out`; false when it may read anything (a
+    /// keyword search). On an event holding those parts of a record (see
+    /// [`crate::record::partial_event`]), [`Detection::is_match`] answers as on the record.
+    pub(crate) fn project(&self, out: &mut Projection) -> bool {
+        self.searches.iter().all(|s| s.project(out))
     }
 
     /// Whether the event matches.

@@ -46,7 +46,7 @@ mod transform;
 mod value;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde_json::Value;
@@ -54,6 +54,7 @@ use serde_json::Value;
 use self::detection::Detection;
 pub use self::error::RuleError;
 use self::index::Index;
+use crate::record::Projection;
 use crate::Severity;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
@@ -148,25 +149,37 @@ impl Compiled {
         self.detection.is_match(event) && self.filters.iter().all(|f| f.is_match(event))
     }
 
-    /// Adds the first segments of the paths the rule and its filters read; false: any key.
-    fn top_keys(&self, out: &mut BTreeSet<String>) -> bool {
-        self.detection.top_keys(out) && self.filters.iter().all(|f| f.top_keys(out))
+    /// Adds the paths the rule and its filters read; false: it may read anything.
+    fn project(&self, out: &mut Projection) -> bool {
+        self.detection.project(out) && self.filters.iter().all(|f| f.project(out))
     }
 }
 
 /// At most this many top-level keys are screened (see [`RuleSet::screen_keys`]).
 pub const MAX_SCREEN_KEYS: usize = 8;
 
-/// The first segments of the paths that the rules the index cannot route read, when they are
-/// few.
-fn screen_keys(compiled: &[Compiled], always: &[usize]) -> Option<Vec<String>> {
-    let mut keys = BTreeSet::new();
-    for &i in always {
-        if !compiled.get(i)?.top_keys(&mut keys) {
+/// What the rules the index cannot route read, when it is little: [`RuleSet::screen`].
+#[derive(Debug)]
+struct Screen {
+    projection: Projection,
+    /// The projection's top-level keys, in its order.
+    keys: Vec<String>,
+}
+
+impl Screen {
+    fn build(compiled: &[Compiled], always: &[usize]) -> Option<Screen> {
+        let mut projection = Projection::default();
+        for &i in always {
+            if !compiled.get(i)?.project(&mut projection) {
+                return None;
+            }
+        }
+        if projection.is_empty() || projection.len() > MAX_SCREEN_KEYS {
             return None;
         }
+        let keys = projection.keys().map(str::to_owned).collect();
+        Some(Screen { projection, keys })
     }
-    (!keys.is_empty() && keys.len() <= MAX_SCREEN_KEYS).then(|| keys.into_iter().collect())
 }
 
 /// Compiled rules behind a prefilter index.
@@ -176,8 +189,8 @@ pub struct RuleSet {
     info: Vec<RuleInfo>,
     compiled: Vec<Compiled>,
     index: Index,
-    /// [`RuleSet::screen_keys`].
-    screen: Option<Vec<String>>,
+    /// [`RuleSet::screen_keys`] and [`RuleSet::screen_projection`].
+    screen: Option<Screen>,
 }
 
 impl RuleSet {
@@ -273,7 +286,13 @@ impl RuleSet {
     /// instead of being parsed whole, unless it has a top-level key that begins with one of
     /// them and a dot (`userIdentity.type` as one key), which a path may also read.
     pub fn screen_keys(&self) -> Option<&[String]> {
-        self.screen.as_deref()
+        self.screen.as_ref().map(|s| s.keys.as_slice())
+    }
+
+    /// The parts of a record that the rules the index cannot route read, for
+    /// [`crate::record::partial_event`]; there when [`RuleSet::screen_keys`] is.
+    pub fn screen_projection(&self) -> Option<&Projection> {
+        self.screen.as_ref().map(|s| &s.projection)
     }
 
     /// Whether some rule the index cannot route matches `partial`: an event holding the

@@ -45,15 +45,6 @@ impl FieldPath {
         &self.raw
     }
 
-    /// The first segment: a walk of this path reads the top-level key of that name, or when it
-    /// is missing a top-level key that begins with it and a dot (`a.b` for `a.b.c`).
-    pub(crate) fn top_key(&self) -> &str {
-        self.keys
-            .first()
-            .and_then(|k| k.first())
-            .map_or("", String::as_str)
-    }
-
     /// Calls `f` on every value at this path until it returns true; returns whether it did.
     pub(crate) fn any<'v>(&self, root: &'v Value, f: &mut dyn FnMut(&'v Value) -> bool) -> bool {
         self.walk(root, 0, f) == Walk::Stop

@@ -5,12 +5,12 @@
 //! alternative matchers. Numbers and booleans in a rule also match their string form (`42`
 //! matches `42` and `"42"`), and a string in a rule matches a number or boolean by its JSON text.
 
-use std::collections::BTreeSet;
-
 use regex::Regex;
 
 use serde_json::Value;
 use serde_norway::Value as Yaml;
+
+use crate::record::Projection;
 
 use super::cidr::Cidr;
 use super::error::Problem;
@@ -130,16 +130,16 @@ impl FieldCond {
         }
     }
 
-    /// Adds the first segment of every path this condition reads to `out` (see
-    /// [`FieldPath::top_key`]); false when it may read anything (a keyword search).
-    pub(crate) fn top_keys(&self, out: &mut BTreeSet<String>) -> bool {
+    /// Adds every path this condition reads to `out`; false when it may read anything (a
+    /// keyword search).
+    pub(crate) fn project(&self, out: &mut Projection) -> bool {
         let Some(path) = &self.path else {
             return false;
         };
-        out.insert(path.top_key().to_owned());
+        out.add_path(path.raw());
         for test in &self.tests {
             if let Test::FieldRef(other, ..) = test {
-                out.insert(other.top_key().to_owned());
+                out.add_path(other.raw());
             }
         }
         true

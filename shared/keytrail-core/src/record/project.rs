@@ -1,0 +1,160 @@
+//! Partial events for screening: only the parts of a record that some rules read.
+//!
+//! The rules the prefilter index cannot route would otherwise need every record parsed whole.
+//! A [`Projection`] says which parts they read (from their field paths); [`partial_event`]
+//! builds a `Value` of just those parts, walking the record's bytes with the peek's scanner and
+//! parsing only the values at the paths' ends. Because every value a path can reach is kept
+//! whole, and keys spelled with a path's dots (`sessionContext.sessionIssuer` as one key, which
+//! the path walk also tries) make it give up, those rules answer on the partial event exactly as
+//! on the whole record. Anything unusual (escapes in a key, a malformed member) gives `None`,
+//! and the caller parses the record whole.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::quick::{member, same, skip_value, skip_ws};
+use super::Peek;
+
+/// The parts of a JSON value that some rules read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Projection {
+    /// The whole value is read.
+    whole: bool,
+    /// Otherwise, when it is an object: these members (a value that is not an object is kept
+    /// whole).
+    members: BTreeMap<String, Projection>,
+}
+
+impl Projection {
+    /// Adds a dotted path: every member along it, and the whole value at its end.
+    pub fn add_path(&mut self, path: &str) {
+        let mut node = self;
+        for segment in path.split('.') {
+            if node.whole {
+                return;
+            }
+            node = node.members.entry(segment.to_owned()).or_default();
+        }
+        node.whole = true;
+        node.members.clear();
+    }
+
+    /// The top-level keys read, sorted.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.members.keys().map(String::as_str)
+    }
+
+    /// How many top-level keys are read.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// True when nothing is read.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty() && !self.whole
+    }
+
+    /// The parts of `json` (one complete JSON value) this projection reads, or `None` when
+    /// they cannot be told apart cheaply.
+    fn apply(&self, json: &[u8]) -> Option<Value> {
+        let mut i = skip_ws(json, 0);
+        if self.whole || json.get(i) != Some(&b'{') {
+            return serde_json::from_slice(json).ok();
+        }
+        let mut map = Map::new();
+        i = skip_ws(json, i + 1);
+        if json.get(i) == Some(&b'}') {
+            return (skip_ws(json, i + 1) == json.len()).then_some(Value::Object(map));
+        }
+        loop {
+            let (key, value_at) = member(json, i)?;
+            i = value_at;
+            let end = skip_value(json, i)?;
+            for (member, part) in &self.members {
+                let name = member.as_bytes();
+                if same(key, name) {
+                    // A repeated key: the last one wins, whole, as in a parse.
+                    let value = part.apply(json.get(i..end)?)?;
+                    map.insert(member.clone(), value);
+                } else if key.get(name.len()) == Some(&b'.') && key.starts_with(name) {
+                    return None;
+                }
+            }
+            i = skip_ws(json, end);
+            match json.get(i) {
+                Some(b',') => i = skip_ws(json, i + 1),
+                Some(b'}') => break,
+                _ => return None,
+            }
+        }
+        (skip_ws(json, i + 1) == json.len()).then_some(Value::Object(map))
+    }
+}
+
+/// An event holding only the parts of the record `json` that `projection` reads, from the
+/// top-level values [`super::peek_quick`] found when asked for `projection`'s keys. `None` when
+/// one of them is not valid JSON (the full parse then reports it), or when a key begins with a
+/// projected key and a dot (a rule's path may read that key too).
+///
+/// It is what [`crate::rules::RuleSet::screen`] needs: those rules answer on it exactly as on
+/// the whole record.
+pub fn partial_event(json: &[u8], peek: &Peek<'_>, projection: &Projection) -> Option<Value> {
+    if peek.screen_dotted {
+        return None;
+    }
+    let mut map = Map::new();
+    for ((key, part), range) in projection.members.iter().zip(&peek.screened) {
+        if let Some(range) = range {
+            map.insert(key.clone(), part.apply(json.get(range.clone())?)?);
+        }
+    }
+    Some(Value::Object(map))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projections_keep_what_paths_reach() {
+        let mut p = Projection::default();
+        p.add_path("userIdentity.type");
+        p.add_path("userIdentity.sessionContext.sessionIssuer.type");
+        p.add_path("userAgent");
+        p.add_path("userAgent.deeper");
+        assert_eq!(p.keys().collect::<Vec<_>>(), ["userAgent", "userIdentity"]);
+        let cases: &[(&str, Option<&str>)] = &[
+            (
+                r#"{"type":"AssumedRole","arn":"x","sessionContext":{"attributes":{"a":1},"sessionIssuer":{"type":"Role","arn":"y"}}}"#,
+                Some(
+                    r#"{"sessionContext":{"sessionIssuer":{"type":"Role"}},"type":"AssumedRole"}"#,
+                ),
+            ),
+            // The last of a repeated key wins, whole.
+            (
+                r#"{"type":"Root","type":"IAMUser"}"#,
+                Some(r#"{"type":"IAMUser"}"#),
+            ),
+            (
+                r#"{"sessionContext":{"sessionIssuer":{"type":"Role"}},"sessionContext":[1]}"#,
+                Some(r#"{"sessionContext":[1]}"#),
+            ),
+            // Not an object: kept whole, as a path walk would see it.
+            (r#"[{"type":"Root"}]"#, Some(r#"[{"type":"Root"}]"#)),
+            (r#" { } "#, Some("{}")),
+            // A key spelled with the path's dots, an escaped key, malformed members: give up.
+            (r#"{"sessionContext.sessionIssuer":{"type":"Role"}}"#, None),
+            (r#"{"ty\u0070e":"Root"}"#, None),
+            (r#"{"type" "Root"}"#, None),
+            (r#"{"type":"Root",}"#, None),
+            (r#"{"type":"Root"} x"#, None),
+            (r#"{"type":Root}"#, None),
+        ];
+        let identity = &p.members["userIdentity"];
+        for (json, want) in cases {
+            let got = identity.apply(json.as_bytes()).map(|v| v.to_string());
+            assert_eq!(got.as_deref(), *want, "{json}");
+        }
+    }
+}
