@@ -137,6 +137,26 @@ deny: ## cargo-deny: licences, advisories, sources (installs cargo-deny into .to
 	@test -x .tools/bin/cargo-deny || $(CARGO) install --locked --root .tools cargo-deny
 	.tools/bin/cargo-deny check
 
+# cargo-fuzz needs nightly; the fuzz crate is a workspace of its own (fuzz/Cargo.toml) and builds
+# into fuzz/target. Each target starts from the seeds in fuzz/corpus/<target> (kept in the repo)
+# and writes what it finds to fuzz/target/corpus/<target>, so the seeds stay small; crashes land in
+# fuzz/artifacts/<target>. The short stable run of the same checks is part of `make test`
+# (shared/keytrail-core/tests/fuzz_seeds.rs). Leak detection is off: LeakSanitizer reports the
+# 32 bytes glibc allocates for the thread-local destructors of the reader's decompress thread
+# (__cxa_thread_atexit_impl) now and then, which is no leak of ours and does not reproduce.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= reader rules render
+.PHONY: fuzz
+fuzz: ## cargo fuzz each target for FUZZ_SECONDS (default 600) on nightly (installs cargo-fuzz into .tools/)
+	@$(CARGO) +nightly --version >/dev/null 2>&1 || { echo "make fuzz: cargo +nightly does not work: cargo-fuzz needs a nightly toolchain (rustup toolchain install nightly)" >&2; exit 1; }
+	@test -x .tools/bin/cargo-fuzz || $(CARGO) install --locked --root .tools cargo-fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/target/corpus/$$t; \
+	  echo "== cargo fuzz run $$t for $(FUZZ_SECONDS) s =="; \
+	  (cd fuzz && env -u CARGO_TARGET_DIR PATH="$(CURDIR)/.tools/bin:$$PATH" $(CARGO) +nightly fuzz run $$t target/corpus/$$t corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=30 -detect_leaks=0 -print_final_stats=1) || exit 1; \
+	done
+
 .PHONY: clean
 clean: ## Remove build output
 	$(CARGO) clean

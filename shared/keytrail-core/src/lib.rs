@@ -25,6 +25,8 @@
 
 pub mod alert;
 pub mod fixtures;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod read;
 pub mod record;
 pub mod redact;

@@ -1,0 +1,154 @@
+//! The fuzz targets' short run, on stable: every file of `fuzz/corpus/<target>/` and a fixed set
+//! of mutations of each (bit flips, truncations, duplicated and dropped ranges, spliced bytes)
+//! through the same checks as the targets (`keytrail_core::fuzzing`). The long, coverage-guided
+//! run is `make fuzz`; inputs it found to crash are pinned below as regression tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use keytrail_core::fuzzing::{Checked, Harness};
+
+/// Mutations tried per seed file.
+const MUTATIONS: usize = 160;
+
+fn corpus(target: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target);
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3, "{}: too few seeds", dir.display());
+    files
+}
+
+/// xorshift64*: deterministic, so a failure names a mutation that fails again.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
+/// Mutation `k` of `seed`: one of six kinds, at positions drawn from `rng`.
+fn mutate(seed: &[u8], k: usize, rng: &mut Rng) -> Vec<u8> {
+    let mut out = seed.to_vec();
+    let len = out.len();
+    let at = rng.below(len);
+    match k % 6 {
+        0 => {
+            // A few bit flips.
+            for _ in 0..=rng.below(4) {
+                let i = rng.below(len);
+                if let Some(b) = out.get_mut(i) {
+                    *b ^= 1 << rng.below(8);
+                }
+            }
+        }
+        1 => out.truncate(at),
+        2 => {
+            // A range duplicated in place.
+            let end = (at + 1 + rng.below(64)).min(len);
+            let copy = out[at..end].to_vec();
+            out.splice(at..at, copy);
+        }
+        3 => {
+            let end = (at + 1 + rng.below(64)).min(len);
+            out.drain(at..end);
+        }
+        4 => {
+            // A byte that matters to a parser, inserted.
+            let special = b"{}[]\",:\\\n\x00\xff\x1f\x8b-#&*";
+            out.insert(at, special[rng.below(special.len())]);
+        }
+        _ => {
+            // The whole seed repeated (multi-member gzip, NDJSON, duplicate keys).
+            out.extend_from_slice(seed);
+            out.truncate(at + len);
+        }
+    }
+    out
+}
+
+fn run(target: &str, check: impl Fn(&[u8]) -> Checked) {
+    let mut rng = Rng(0x6b65_7974_7261_696c); // "keytrail"
+    let mut failures = Vec::new();
+    let mut inputs = 0;
+    for path in corpus(target) {
+        let seed = fs::read(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let mut one = |label: String, input: &[u8]| {
+            inputs += 1;
+            if let Err(why) = check(input) {
+                failures.push(format!("{label}: {why}"));
+            }
+        };
+        one(name.clone(), &seed);
+        for k in 0..MUTATIONS {
+            let input = mutate(&seed, k, &mut rng);
+            one(format!("{name} mutation {k}"), &input);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{target}: {} of {inputs} inputs fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn reader_seeds_and_mutations() {
+    let harness = Harness::new().unwrap();
+    run("reader", |data| harness.reader(data));
+}
+
+#[test]
+fn rules_seeds_and_mutations() {
+    let harness = Harness::new().unwrap();
+    run("rules", |data| harness.rules(data));
+}
+
+#[test]
+fn render_seeds_and_mutations() {
+    let harness = Harness::new().unwrap();
+    run("render", |data| harness.render(data));
+}
+
+/// Inputs that are no seed but every target must survive.
+#[test]
+fn degenerate_inputs() {
+    let harness = Harness::new().unwrap();
+    for input in [
+        &b""[..],
+        b" ",
+        b"\x1f\x8b",
+        b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff",
+        b"null",
+        b"{}",
+        b"[]",
+        b"{\"Records\":{}}",
+        b"\xef\xbb\xbf",
+        b"\xff\xfe\x00",
+    ] {
+        harness.reader(input).unwrap();
+        harness.rules(input).unwrap();
+        harness.render(input).unwrap();
+    }
+}
