@@ -7,15 +7,26 @@ use serde_json::Value;
 mod support;
 use support::{alerts, corpus, count, keytrail, repo};
 
+/// A user rule: any ListCertificates call.
+const LIST_RULE: &str = "title: Certificates listed\nid: custom-list-certificates\nlevel: low\n\
+    logsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  s:\n    \
+    eventName: ListCertificates\n  condition: s\n";
+
+/// Everything the command printed, stdout then stderr.
+fn printed(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// `--rules DIR` adds a user rule and an allowlist filter for a built-in rule, without editing
 /// the pack: the filter silences exactly the allowed principal's export.
 #[test]
 fn user_rules_and_allowlist_filters_from_a_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let rule = "title: Certificates listed\nid: custom-list-certificates\nlevel: low\n\
-        logsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  s:\n    \
-        eventName: ListCertificates\n  condition: s\n";
-    std::fs::write(dir.path().join("custom.yml"), rule).unwrap();
+    std::fs::write(dir.path().join("custom.yml"), LIST_RULE).unwrap();
     let example = std::fs::read_to_string(
         repo().join("rules/examples/allow-export-by-deploy-role.yml"),
     )
@@ -33,6 +44,18 @@ fn user_rules_and_allowlist_filters_from_a_directory() {
     let list = acm.join("acm-supported-actions-in-cloudtrail__05__acm__ListCertificates.json");
     let (export, list) = (export.to_str().unwrap(), list.to_str().unwrap());
     let rules = dir.path().to_str().unwrap();
+    let scan_with_rules = || {
+        keytrail(&[
+            "scan",
+            "--format",
+            "jsonl",
+            "--rules",
+            rules,
+            "events/trail",
+            export,
+            list,
+        ])
+    };
 
     // Without the directory: the export alerts, the listing does not.
     let out = keytrail(&["scan", "--format", "jsonl", "events/trail", export, list]);
@@ -50,22 +73,8 @@ fn user_rules_and_allowlist_filters_from_a_directory() {
     assert_eq!(count(&before, "ListCertificates"), 0);
 
     // With the rule only: the listing alerts too.
-    let out = keytrail(&[
-        "scan",
-        "--format",
-        "jsonl",
-        "--rules",
-        rules,
-        "events/trail",
-        export,
-        list,
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = scan_with_rules();
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
     let with_rule = alerts(&out);
     let listed = count(&with_rule, "ListCertificates");
     assert!(listed >= 1, "{with_rule:?}");
@@ -75,16 +84,7 @@ fn user_rules_and_allowlist_filters_from_a_directory() {
 
     // With the allowlist as well: Alice's exports are silenced, nobody else's.
     std::fs::write(dir.path().join("allow.yml"), example).unwrap();
-    let out = keytrail(&[
-        "scan",
-        "--format",
-        "jsonl",
-        "--rules",
-        rules,
-        "events/trail",
-        export,
-        list,
-    ]);
+    let out = scan_with_rules();
     let allowed = alerts(&out);
     let alice = |a: &[Value]| {
         exports(a)
@@ -105,10 +105,7 @@ fn user_rules_and_allowlist_filters_from_a_directory() {
 #[test]
 fn rules_test_dir_needs_a_hit_and_a_miss_per_rule() {
     let dir = tempfile::tempdir().unwrap();
-    let rule = "title: Certificates listed\nid: custom-list-certificates\nlevel: low\n\
-        logsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  s:\n    \
-        eventName: ListCertificates\n  condition: s\n";
-    std::fs::write(dir.path().join("custom.yml"), rule).unwrap();
+    std::fs::write(dir.path().join("custom.yml"), LIST_RULE).unwrap();
     let fixtures = dir.path().join("tests/custom-list-certificates");
     std::fs::create_dir_all(fixtures.join("hit")).unwrap();
     std::fs::write(
@@ -119,11 +116,7 @@ fn rules_test_dir_needs_a_hit_and_a_miss_per_rule() {
     let run = || keytrail(&["rules", "test", dir.path().to_str().unwrap()]);
 
     let out = run();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = printed(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("has no miss fixture"), "{text}");
 
@@ -143,11 +136,5 @@ fn rules_test_dir_needs_a_hit_and_a_miss_per_rule() {
     )
     .unwrap();
     let out = run();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
 }
