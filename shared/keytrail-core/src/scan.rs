@@ -122,9 +122,10 @@ impl fmt::Display for ObjectReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}: {} records, {} parsed, {} alerts, {} bytes ({} decompressed)",
+            "{}: {} records, {} screened, {} parsed, {} alerts, {} bytes ({} decompressed)",
             self.object,
             self.records,
+            self.screened,
             self.parsed,
             self.alerts,
             self.bytes,
@@ -174,7 +175,6 @@ fn scan_records<R: Read>(
         not_events: Tally::default(),
     };
     let mut matched = Vec::new();
-    let screen = rules.screen_keys().unwrap_or_default();
     let projection = rules.screen_projection();
     loop {
         let raw = match reader.next_record() {
@@ -187,8 +187,9 @@ fn scan_records<R: Read>(
         };
         report.records += 1;
         let index = raw.index;
-        let quick = record::peek_quick(raw.json, raw.closes, screen).map(Ok);
-        let screenable = quick.is_some() && !screen.is_empty();
+        let quick = record::peek_quick(raw.json, raw.closes, projection).map(Ok);
+        // Only a quick peek notes where the projected values are.
+        let screen = projection.filter(|_| quick.is_some());
         let peek = match quick.unwrap_or_else(|| record::peek(raw.json)) {
             Ok(peek) => peek,
             Err(e) => {
@@ -206,9 +207,9 @@ fn scan_records<R: Read>(
         }
         // Only rules the index cannot route could match: check them on the few values they
         // read before parsing the whole record.
-        if screenable && !rules.routed_may_match(source, name) {
+        if let Some(projection) = screen.filter(|_| !rules.routed_may_match(source, name)) {
             report.screened += 1;
-            let partial = projection.and_then(|p| record::partial_event(raw.json, &peek, p));
+            let partial = record::partial_event(raw.json, &peek, projection);
             if partial.is_some_and(|partial| !rules.screen(&partial)) {
                 continue;
             }

@@ -9,8 +9,6 @@
 //! on the whole record. Anything unusual (escapes in a key, a malformed member) gives `None`,
 //! and the caller parses the record whole.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value};
 
 use super::quick::{member, same, skip_value, skip_ws};
@@ -21,9 +19,10 @@ use super::Peek;
 pub struct Projection {
     /// The whole value is read.
     whole: bool,
-    /// Otherwise, when it is an object: these members (a value that is not an object is kept
-    /// whole).
-    members: BTreeMap<String, Projection>,
+    /// Otherwise, when it is an object: these members, sorted by name (a value that is not an
+    /// object is kept whole). A sorted `Vec`, not a map: the peek walks the top-level names for
+    /// every record.
+    members: Vec<(String, Projection)>,
 }
 
 impl Projection {
@@ -34,7 +33,18 @@ impl Projection {
             if node.whole {
                 return;
             }
-            node = node.members.entry(segment.to_owned()).or_default();
+            let at = match node
+                .members
+                .binary_search_by(|(name, _)| name.as_str().cmp(segment))
+            {
+                Ok(at) => at,
+                Err(at) => {
+                    node.members
+                        .insert(at, (segment.to_owned(), Projection::default()));
+                    at
+                }
+            };
+            node = &mut node.members[at].1;
         }
         node.whole = true;
         node.members.clear();
@@ -42,7 +52,12 @@ impl Projection {
 
     /// The top-level keys read, sorted.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.members.keys().map(String::as_str)
+        self.members.iter().map(|(name, _)| name.as_str())
+    }
+
+    /// The top-level members read, sorted by name.
+    pub(super) fn members(&self) -> &[(String, Projection)] {
+        &self.members
     }
 
     /// How many top-level keys are read.
@@ -151,7 +166,7 @@ mod tests {
             (r#"{"type":"Root"} x"#, None),
             (r#"{"type":Root}"#, None),
         ];
-        let identity = &p.members["userIdentity"];
+        let identity = &p.members[1].1;
         for (json, want) in cases {
             let got = identity.apply(json.as_bytes()).map(|v| v.to_string());
             assert_eq!(got.as_deref(), *want, "{json}");

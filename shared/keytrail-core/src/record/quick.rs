@@ -21,7 +21,7 @@ use std::borrow::Cow;
 
 use crate::read::quote_or_backslash;
 
-use super::{hint_for_key, Peek};
+use super::{hint_for_key, Peek, Projection};
 
 /// The routing fields of a plain record, or `None` when the full peek must decide.
 ///
@@ -32,8 +32,9 @@ use super::{hint_for_key, Peek};
 pub fn peek_quick<'a>(
     json: &'a [u8],
     closes: Option<&[u32]>,
-    screen: &[String],
+    screen: Option<&Projection>,
 ) -> Option<Peek<'a>> {
+    let screen = screen.map_or(&[][..], Projection::members);
     let mut closes = closes.map(<[u32]>::iter);
     let mut peek = Peek {
         object: true,
@@ -68,7 +69,7 @@ pub fn peek_quick<'a>(
                 _ => skip_value(json, i)?,
             },
         };
-        for (s, slot) in screen.iter().zip(peek.screened.iter_mut()) {
+        for ((s, _), slot) in screen.iter().zip(peek.screened.iter_mut()) {
             // Lengths and the byte after first: few keys get as far as a comparison.
             let s = s.as_bytes();
             if key.len() == s.len() {

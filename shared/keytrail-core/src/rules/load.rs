@@ -185,7 +185,7 @@ pub(crate) fn assemble(
         return Err(errors);
     }
     let index = Index::build(compiled.iter().map(|c| &c.detection));
-    let screen = super::Screen::build(&compiled, index.always());
+    let screen = super::screen_projection(&compiled, index.always());
     Ok((
         RuleSet {
             rules: kept,

@@ -155,31 +155,18 @@ impl Compiled {
     }
 }
 
-/// At most this many top-level keys are screened (see [`RuleSet::screen_keys`]).
+/// At most this many top-level keys are screened (see [`RuleSet::screen_projection`]).
 pub const MAX_SCREEN_KEYS: usize = 8;
 
-/// What the rules the index cannot route read, when it is little: [`RuleSet::screen`].
-#[derive(Debug)]
-struct Screen {
-    projection: Projection,
-    /// The projection's top-level keys, in its order.
-    keys: Vec<String>,
-}
-
-impl Screen {
-    fn build(compiled: &[Compiled], always: &[usize]) -> Option<Screen> {
-        let mut projection = Projection::default();
-        for &i in always {
-            if !compiled.get(i)?.project(&mut projection) {
-                return None;
-            }
-        }
-        if projection.is_empty() || projection.len() > MAX_SCREEN_KEYS {
+/// What the rules the index cannot route read, when it is little: see [`RuleSet::screen`].
+fn screen_projection(compiled: &[Compiled], always: &[usize]) -> Option<Projection> {
+    let mut projection = Projection::default();
+    for &i in always {
+        if !compiled.get(i)?.project(&mut projection) {
             return None;
         }
-        let keys = projection.keys().map(str::to_owned).collect();
-        Some(Screen { projection, keys })
     }
+    (!projection.is_empty() && projection.len() <= MAX_SCREEN_KEYS).then_some(projection)
 }
 
 /// Compiled rules behind a prefilter index.
@@ -189,8 +176,8 @@ pub struct RuleSet {
     info: Vec<RuleInfo>,
     compiled: Vec<Compiled>,
     index: Index,
-    /// [`RuleSet::screen_keys`] and [`RuleSet::screen_projection`].
-    screen: Option<Screen>,
+    /// [`RuleSet::screen_projection`].
+    screen: Option<Projection>,
 }
 
 impl RuleSet {
@@ -279,24 +266,17 @@ impl RuleSet {
         self.index.routed_may_match(event_source, event_name)
     }
 
-    /// The top-level keys that the rules the index cannot route read (the first segment of each
-    /// path; sorted, at most [`MAX_SCREEN_KEYS`]), when there are such rules and none of them
-    /// needs the whole record (a keyword search does). A record that
-    /// [`RuleSet::routed_may_match`] rules out can be screened on just these keys' values
-    /// instead of being parsed whole, unless it has a top-level key that begins with one of
-    /// them and a dot (`userIdentity.type` as one key), which a path may also read.
-    pub fn screen_keys(&self) -> Option<&[String]> {
-        self.screen.as_ref().map(|s| s.keys.as_slice())
-    }
-
-    /// The parts of a record that the rules the index cannot route read, for
-    /// [`crate::record::partial_event`]; there when [`RuleSet::screen_keys`] is.
+    /// The parts of a record that the rules the index cannot route read (at most
+    /// [`MAX_SCREEN_KEYS`] top-level keys), when there are such rules and none of them needs the
+    /// whole record (a keyword search does). A record that [`RuleSet::routed_may_match`] rules
+    /// out can be screened on just these parts ([`crate::record::partial_event`]) instead of
+    /// being parsed whole.
     pub fn screen_projection(&self) -> Option<&Projection> {
-        self.screen.as_ref().map(|s| &s.projection)
+        self.screen.as_ref()
     }
 
-    /// Whether some rule the index cannot route matches `partial`: an event holding the
-    /// [`RuleSet::screen_keys`] the record has, with their whole values (see
+    /// Whether some rule the index cannot route matches `partial`: an event holding the parts
+    /// of a record that [`RuleSet::screen_projection`] names (see
     /// [`crate::record::partial_event`]). The answer is the same as on the whole record, since
     /// those rules read nothing else.
     pub fn screen(&self, partial: &Value) -> bool {
