@@ -101,6 +101,11 @@ impl Moto {
         aws_sdk_sqs::Client::new(&self.sdk)
     }
 
+    /// A DynamoDB client for this server.
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+    }
+
     /// Deletes every resource in the server (`POST /moto-api/reset`), as if freshly started.
     pub async fn reset(&self) {
         let port = self.port;

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_config::SdkConfig;
+use keytrail_aws::client;
 use keytrail_aws::s3::S3Source;
 use keytrail_aws::sns::SnsSink;
 use keytrail_core::rules::RuleSet;
@@ -79,6 +81,12 @@ pub async fn put(moto: &Moto, key: &str, body: Vec<u8>) {
 
 /// An app publishing to `topic`, with extra environment variables.
 pub fn app(moto: &Moto, topic: &str, env: &[(&str, &str)]) -> TestApp {
+    app_with(&moto.sdk_config(), topic, env)
+}
+
+/// An app whose clients are built from `sdk` (a [`Moto::sdk_config`], or one pointing at a proxy
+/// in front of moto), publishing to `topic`, with extra environment variables.
+pub fn app_with(sdk: &SdkConfig, topic: &str, env: &[(&str, &str)]) -> TestApp {
     let topic_owned = topic.to_owned();
     let pairs: Vec<(String, String)> = env
         .iter()
@@ -94,8 +102,9 @@ pub fn app(moto: &Moto, topic: &str, env: &[(&str, &str)]) -> TestApp {
     Arc::new(App {
         config,
         rules: Arc::new(RuleSet::builtin().unwrap()),
-        source: S3Source::new(moto.s3()),
-        sink: SnsSink::new(moto.sns(), topic.to_owned()).with_retries(2, Duration::from_millis(5)),
+        source: S3Source::new(client::s3_client(sdk)),
+        sink: SnsSink::new(client::sns_client(sdk), topic.to_owned())
+            .with_retries(2, Duration::from_millis(5)),
         function_name: "trail-processor-test".to_owned(),
     })
 }
