@@ -5,6 +5,7 @@
 //! says what to fix, instead of failing record by record.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use keytrail_aws::event::KeyFilter;
 use keytrail_core::size::parse_size;
@@ -27,6 +28,25 @@ pub struct Config {
     pub max_decompressed_bytes: u64,
     /// `OBJECT_CONCURRENCY` (default 4): objects of one invocation processed at once.
     pub object_concurrency: usize,
+    /// `DEADLINE_RESERVE_MS` (default 5000): how long before the invocation's deadline reading
+    /// stops, leaving time to publish what was found and to fail the rest cleanly.
+    pub deadline_reserve: Duration,
+    /// `IDEMPOTENCY_TABLE`: the DynamoDB table that keeps an alert from being published twice;
+    /// none when unset.
+    pub idempotency: Option<Idempotency>,
+}
+
+/// The idempotency table's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    /// `IDEMPOTENCY_TABLE`: the table's name.
+    pub table: String,
+    /// `IDEMPOTENCY_LEASE_SECONDS` (default 960): how long a claim keeps other invocations from
+    /// publishing an alert; at least the function's timeout.
+    pub lease: Duration,
+    /// `IDEMPOTENCY_TTL_DAYS` (default 15): how long the table remembers a published alert;
+    /// longer than any retry (SQS keeps a message at most 14 days).
+    pub ttl: Duration,
 }
 
 /// Everything wrong with the environment.
@@ -120,6 +140,26 @@ impl Config {
                 1
             }
         };
+        let mut number =
+            |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| match get(name)
+                .map(|v| v.parse::<u64>())
+            {
+                None => default,
+                Some(Ok(n)) if range.contains(&n) => n,
+                Some(_) => {
+                    problems.push(format!(
+                        "{name} must be a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ));
+                    default
+                }
+            };
+        let deadline_reserve =
+            Duration::from_millis(number("DEADLINE_RESERVE_MS", 5000, 0..=600_000));
+        let lease = Duration::from_secs(number("IDEMPOTENCY_LEASE_SECONDS", 960, 1..=86_400));
+        let ttl = Duration::from_secs(86_400 * number("IDEMPOTENCY_TTL_DAYS", 15, 1..=365));
+        let idempotency = get("IDEMPOTENCY_TABLE").map(|table| Idempotency { table, lease, ttl });
         if problems.is_empty() {
             Ok(Config {
                 alert_topic_arn,
@@ -129,6 +169,8 @@ impl Config {
                 key_filter,
                 max_decompressed_bytes,
                 object_concurrency,
+                deadline_reserve,
+                idempotency,
             })
         } else {
             Err(ConfigError(problems))
@@ -170,6 +212,8 @@ mod tests {
         assert_eq!(c.max_decompressed_bytes, 4 << 30);
         assert_eq!(c.object_concurrency, 4);
         assert!(c.rules_dirs.is_empty() && c.rules_s3.is_none());
+        assert_eq!(c.deadline_reserve, Duration::from_secs(5));
+        assert_eq!(c.idempotency, None);
     }
 
     #[test]
@@ -180,6 +224,8 @@ mod tests {
             ("RULES_S3_URI", "https://bucket/rules"),
             ("RULES_DIRS", "/nonexistent/keytrail-rules"),
             ("OBJECT_CONCURRENCY", "0"),
+            ("DEADLINE_RESERVE_MS", "soon"),
+            ("IDEMPOTENCY_LEASE_SECONDS", "0"),
         ])
         .unwrap_err();
         let text = err.to_string();
@@ -190,10 +236,12 @@ mod tests {
             "RULES_S3_URI",
             "/nonexistent/keytrail-rules does not exist",
             "OBJECT_CONCURRENCY",
+            "DEADLINE_RESERVE_MS must be a whole number from 0 to 600000",
+            "IDEMPOTENCY_LEASE_SECONDS must be a whole number from 1 to 86400",
         ] {
             assert!(text.contains(needle), "{needle} missing from: {text}");
         }
-        assert_eq!(err.0.len(), 6);
+        assert_eq!(err.0.len(), 8);
     }
 
     #[test]
@@ -206,8 +254,21 @@ mod tests {
             ("MAX_DECOMPRESSED_BYTES", "512MiB"),
             ("RULES_S3_URI", "s3://my-rules/keytrail/"),
             ("RULES_DIRS", &format!("{d}:{d}")),
+            ("DEADLINE_RESERVE_MS", "250"),
+            ("IDEMPOTENCY_TABLE", "keytrail-published"),
+            ("IDEMPOTENCY_LEASE_SECONDS", "120"),
+            ("IDEMPOTENCY_TTL_DAYS", "2"),
         ])
         .unwrap();
+        assert_eq!(c.deadline_reserve, Duration::from_millis(250));
+        assert_eq!(
+            c.idempotency,
+            Some(Idempotency {
+                table: "keytrail-published".to_owned(),
+                lease: Duration::from_secs(120),
+                ttl: Duration::from_secs(2 * 86_400),
+            })
+        );
         assert_eq!(c.min_severity, Severity::High);
         assert_eq!(c.max_decompressed_bytes, 512 << 20);
         assert_eq!(

@@ -3,6 +3,7 @@
 //! per task for S3 Batch Operations).
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use keytrail_aws::event::{
     parse_invocation, BatchResult, Invocation, ObjectRef, ResultCode, SqsBatchResponse,
@@ -11,6 +12,7 @@ use keytrail_aws::s3::ObjectSource;
 use keytrail_aws::sns::AlertSink;
 use lambda_runtime::Diagnostic;
 use serde_json::{json, Value};
+use tokio::time::Instant;
 
 use crate::metrics::Metrics;
 use crate::process::{process_event, ObjectError, Outcome, Work};
@@ -64,8 +66,37 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
-/// Handles one invocation payload.
+/// Handles one invocation payload, with no deadline.
 pub async fn handle<S, K>(app: &Arc<App<S, K>>, payload: Value) -> Result<Value, HandlerError>
+where
+    S: ObjectSource + 'static,
+    K: AlertSink + 'static,
+{
+    handle_until(app, payload, None).await
+}
+
+/// When to stop reading: `reserve` before the invocation's `deadline` (milliseconds since the
+/// epoch, as Lambda gives it); `None` for a deadline of 0 (none given).
+pub fn stop_at(deadline_ms: u64, reserve: Duration) -> Option<Instant> {
+    if deadline_ms == 0 {
+        return None;
+    }
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let left = Duration::from_millis(
+        u64::try_from(u128::from(deadline_ms).saturating_sub(now_ms)).unwrap_or(0),
+    );
+    Some(Instant::now() + left.saturating_sub(reserve))
+}
+
+/// Handles one invocation payload; reading stops at `stop_at`, and what was not finished by then
+/// fails retryably in its own slot.
+pub async fn handle_until<S, K>(
+    app: &Arc<App<S, K>>,
+    payload: Value,
+    stop_at: Option<Instant>,
+) -> Result<Value, HandlerError>
 where
     S: ObjectSource + 'static,
     K: AlertSink + 'static,
@@ -75,23 +106,25 @@ where
     let result = match invocation {
         Invocation::Objects(objects) => {
             let work = objects.iter().cloned().map(Work::Object).collect();
-            let results = process_all(app, work, &mut metrics).await;
+            let results = process_all(app, work, &mut metrics, stop_at).await;
             objects_response(objects.into_iter().zip(results).collect())
         }
-        Invocation::ApiCall(envelope) => match process_event(app, &envelope, &mut metrics).await {
-            Ok(outcome) => Ok(json!({ "events": 1, "outcome": describe(&outcome) })),
-            Err(e) => Err(HandlerError::Objects {
-                failed: 1,
-                total: 1,
-                retryable: e.is_retryable(),
-                first: e.to_string(),
-            }),
-        },
+        Invocation::ApiCall(envelope) => {
+            match process_event(app, &envelope, &mut metrics, stop_at).await {
+                Ok(outcome) => Ok(json!({ "events": 1, "outcome": describe(&outcome) })),
+                Err(e) => Err(HandlerError::Objects {
+                    failed: 1,
+                    total: 1,
+                    retryable: e.is_retryable(),
+                    first: e.to_string(),
+                }),
+            }
+        }
         Invocation::Sqs(messages) => {
             // All messages' objects run in one pool, under the one concurrency bound; each
             // message then fails exactly when one of its own items did.
             let (work, planned) = sqs::plan(messages);
-            let results = process_all(app, work, &mut metrics).await;
+            let results = process_all(app, work, &mut metrics, stop_at).await;
             let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
             let failures = sqs::failed_messages(&planned, &ok);
             Ok(
@@ -107,7 +140,9 @@ where
                 .iter()
                 .filter_map(|t| t.object.as_ref().ok().cloned().map(Work::Object))
                 .collect();
-            let mut processed = process_all(app, work, &mut metrics).await.into_iter();
+            let mut processed = process_all(app, work, &mut metrics, stop_at)
+                .await
+                .into_iter();
             let results = job
                 .tasks
                 .iter()
@@ -148,6 +183,7 @@ async fn process_all<S, K>(
     app: &Arc<App<S, K>>,
     work: Vec<Work>,
     metrics: &mut Metrics,
+    stop_at: Option<Instant>,
 ) -> Vec<Result<Outcome, ObjectError>>
 where
     S: ObjectSource + 'static,
@@ -158,7 +194,7 @@ where
         let app = Arc::clone(app);
         async move {
             let mut m = Metrics::default();
-            let result = item.run(&app, &mut m).await;
+            let result = item.run(&app, &mut m, stop_at).await;
             (result, m)
         }
     })

@@ -9,12 +9,14 @@ pub mod config;
 pub mod handler;
 pub mod metrics;
 pub mod process;
+pub mod publish;
 pub mod schedule;
 pub mod sqs;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use keytrail_aws::ledger::Ledger;
 use keytrail_aws::s3::S3Source;
 use keytrail_core::read::ReadOptions;
 use keytrail_core::rules::RuleSet;
@@ -33,8 +35,18 @@ pub struct App<S, K> {
     pub source: S,
     /// Where alerts go.
     pub sink: K,
+    /// The idempotency table, when `IDEMPOTENCY_TABLE` names one.
+    pub ledger: Option<Ledger>,
     /// The function's name, for metrics.
     pub function_name: String,
+}
+
+/// The ledger the configuration asks for, on `client`.
+pub fn ledger(config: &Config, client: aws_sdk_dynamodb::Client) -> Option<Ledger> {
+    config
+        .idempotency
+        .as_ref()
+        .map(|i| Ledger::new(client, i.table.clone(), i.lease, i.ttl))
 }
 
 impl<S, K> App<S, K> {

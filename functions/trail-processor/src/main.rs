@@ -19,6 +19,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .await
         .map_err(|e| e.to_string())?;
     let sink = SnsSink::new(client::sns_client(&sdk), config.alert_topic_arn.clone());
+    let ledger = trail_processor::ledger(&config, client::dynamodb_client(&sdk));
     let function_name =
         std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "trail-processor".to_owned());
     let rule_count = rules.rules().len();
@@ -27,13 +28,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         rules: Arc::new(rules),
         source,
         sink,
+        ledger,
         function_name,
     });
     let ready_ms = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX) as f64 / 1000.0;
     tracing::info!(rules = rule_count, ready_ms, "ready");
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let app = Arc::clone(&app);
-        async move { handler::handle(&app, event.payload).await }
+        async move {
+            let stop_at = handler::stop_at(event.context.deadline, app.config.deadline_reserve);
+            handler::handle_until(&app, event.payload, stop_at).await
+        }
     }))
     .await
 }

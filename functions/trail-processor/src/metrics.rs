@@ -22,6 +22,10 @@ pub struct Metrics {
     pub read_errors: u64,
     /// Alerts (or whole objects) that could not be published.
     pub publish_failures: u64,
+    /// Alerts not published again because the idempotency table says they were.
+    pub duplicates: u64,
+    /// Objects stopped before the invocation's deadline (they fail, retryably).
+    pub deadline_stops: u64,
     /// Alerts published, by severity.
     pub alerts: BTreeMap<Severity, u64>,
 }
@@ -35,6 +39,8 @@ impl Metrics {
         self.bytes += other.bytes;
         self.read_errors += other.read_errors;
         self.publish_failures += other.publish_failures;
+        self.duplicates += other.duplicates;
+        self.deadline_stops += other.deadline_stops;
         for (sev, n) in &other.alerts {
             *self.alerts.entry(*sev).or_default() += n;
         }
@@ -52,6 +58,8 @@ impl Metrics {
             ("Bytes".to_owned(), self.bytes, "Bytes"),
             ("ReadErrors".to_owned(), self.read_errors, "Count"),
             ("PublishFailures".to_owned(), self.publish_failures, "Count"),
+            ("DuplicatesSuppressed".to_owned(), self.duplicates, "Count"),
+            ("DeadlineStops".to_owned(), self.deadline_stops, "Count"),
         ];
         for sev in Severity::ALL {
             let name = format!("Alerts{}", capitalise(sev.as_str()));
@@ -117,7 +125,7 @@ mod tests {
         let defs = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
             .as_array()
             .unwrap();
-        assert_eq!(defs.len(), 11);
+        assert_eq!(defs.len(), 13);
         for d in defs {
             let name = d["Name"].as_str().unwrap();
             assert!(doc[name].is_u64(), "{name} has no value");

@@ -2,9 +2,13 @@
 //!
 //! - A key that is not a trail log (or a digest file) is skipped with a reason.
 //! - A missing object is skipped with a log line: it was deleted since it was announced.
-//! - The body is streamed through the scan; every record's alerts are collected.
+//! - The body is streamed through the scan, and its alerts are published in batches of ten while
+//!   it reads ([`crate::publish`]), so memory does not grow with the number of alerts.
 //! - A fault that may pass (a reset connection) fails the object as retryable, after publishing
-//!   what was found so far (the stable alert ids let subscribers drop the repeats).
+//!   what was found so far (the stable alert ids, and the idempotency table when there is one,
+//!   keep the retry from repeating them).
+//! - Reading stops `DEADLINE_RESERVE_MS` before the invocation's deadline: what was found is
+//!   published and the object fails, retryably, instead of Lambda killing it half way.
 //! - A fault that will not pass (corrupt, truncated, not a trail, too large) adds an integrity
 //!   alert naming the object and the fault; the object then succeeds, so it is not retried
 //!   forever.
@@ -12,15 +16,18 @@
 //!   try again and the dead-letter queue catches what never gets through.
 
 use std::sync::Arc;
-use std::time::Instant;
 
+use aws_sdk_s3::primitives::ByteStream;
 use keytrail_aws::event::ObjectRef;
+use keytrail_aws::ledger::LedgerError;
 use keytrail_aws::s3::{ObjectSource, SourceError};
-use keytrail_aws::sns::{AlertSink, PublishError};
-use keytrail_aws::stream::{scan_body, scan_bytes, ScanTaskError, Scanned};
+use keytrail_aws::sns::{AlertSink, PublishError, MAX_BATCH_ENTRIES};
+use keytrail_aws::stream::{ScanEnd, ScanStream, ScanTaskError, Stop};
 use keytrail_core::Alert;
+use tokio::time::Instant;
 
 use crate::metrics::Metrics;
+use crate::publish::publish;
 use crate::schedule::TaskLost;
 use crate::App;
 
@@ -42,15 +49,16 @@ impl Work {
         }
     }
 
-    /// Does the work; `metrics` should be fresh for it.
+    /// Does the work, stopping at `stop_at`; `metrics` should be fresh for it.
     pub async fn run<S: ObjectSource, K: AlertSink>(
         &self,
         app: &Arc<App<S, K>>,
         metrics: &mut Metrics,
+        stop_at: Option<Instant>,
     ) -> Result<Outcome, ObjectError> {
         match self {
-            Work::Object(object) => process_object(app, object, metrics).await,
-            Work::Event(envelope) => process_event(app, envelope, metrics).await,
+            Work::Object(object) => process_object(app, object, metrics, stop_at).await,
+            Work::Event(envelope) => process_event(app, envelope, metrics, stop_at).await,
         }
     }
 }
@@ -86,6 +94,42 @@ pub enum ObjectError {
         /// What SNS said.
         source: PublishError,
     },
+    /// The idempotency table could not be read or written.
+    #[error("object {object}: {source}")]
+    Ledger {
+        /// The object.
+        object: String,
+        /// What DynamoDB said.
+        source: LedgerError,
+    },
+    /// Another invocation is publishing one of the object's alerts right now (the same object
+    /// delivered twice at once), or died doing so less than a lease ago.
+    #[error(
+        "object {object}: alert {alert_id} is claimed by another invocation until {until} \
+         (epoch seconds); the object fails so that it is retried after that"
+    )]
+    Held {
+        /// The object.
+        object: String,
+        /// The alert.
+        alert_id: String,
+        /// When the other claim's lease runs out.
+        until: u64,
+    },
+    /// Reading stopped before the invocation's deadline.
+    #[error(
+        "object {object}: stopped {reserve_ms} ms before the invocation's deadline after {records} \
+         record(s), their alerts published; it fails so that it is retried (raise the function's \
+         Timeout or lower OBJECT_CONCURRENCY if this repeats)"
+    )]
+    Deadline {
+        /// The object (or event) name.
+        object: String,
+        /// Records read before the stop.
+        records: u64,
+        /// `DEADLINE_RESERVE_MS`.
+        reserve_ms: u128,
+    },
     /// The scan task died (a bug).
     #[error(transparent)]
     Task(#[from] ScanTaskError),
@@ -105,18 +149,24 @@ impl ObjectError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ObjectError::Source(e) => e.is_retryable(),
-            ObjectError::Interrupted(_) | ObjectError::Task(_) | ObjectError::Lost { .. } => true,
+            ObjectError::Interrupted(_)
+            | ObjectError::Task(_)
+            | ObjectError::Lost { .. }
+            | ObjectError::Ledger { .. }
+            | ObjectError::Held { .. }
+            | ObjectError::Deadline { .. } => true,
             ObjectError::Publish { source, .. } => source.retryable,
         }
     }
 }
 
-/// Reads, classifies and publishes one object. `metrics` should be fresh for this object: the
-/// object's log line reports its counters.
+/// Reads, classifies and publishes one object, stopping at `stop_at`. `metrics` should be fresh
+/// for this object: the object's log line reports its counters.
 pub async fn process_object<S: ObjectSource, K: AlertSink>(
     app: &Arc<App<S, K>>,
     object: &ObjectRef,
     metrics: &mut Metrics,
+    stop_at: Option<Instant>,
 ) -> Result<Outcome, ObjectError> {
     let uri = object.uri();
     if let Err(reason) = app.config.key_filter.check(object) {
@@ -124,33 +174,39 @@ pub async fn process_object<S: ObjectSource, K: AlertSink>(
         metrics.skipped += 1;
         return Ok(Outcome::Skipped(reason.to_string()));
     }
-    let started = Instant::now();
-    let body = match app.source.open(object).await {
-        Ok(body) => body,
-        Err(e @ SourceError::NotFound { .. }) => {
+    let started = std::time::Instant::now();
+    let opened = match stop_at {
+        Some(at) => tokio::time::timeout_at(at, app.source.open(object)).await,
+        None => Ok(app.source.open(object).await),
+    };
+    let body = match opened {
+        Err(_elapsed) => return Err(deadline(app, &uri, 0, metrics)),
+        Ok(Ok(body)) => body,
+        Ok(Err(e @ SourceError::NotFound { .. })) => {
             tracing::warn!(bucket = %object.bucket, key = %object.key, "{e}");
             metrics.skipped += 1;
             return Ok(Outcome::Skipped(e.to_string()));
         }
-        Err(e) => {
+        Ok(Err(e)) => {
             metrics.read_errors += 1;
             return Err(e.into());
         }
     };
-    let scanned = scan_body(
+    let scan = ScanStream::start(
         uri.clone(),
         body.stream,
         app.rules.clone(),
         app.scan_options(),
-    )
-    .await?;
-    let outcome = finish(app, &uri, scanned, metrics).await;
+        stop_at,
+    );
+    let outcome = publish_while_reading(app, &uri, scan, metrics).await;
     tracing::info!(
         bucket = %object.bucket,
         key = %object.key,
         bytes = object.size.or(body.size).unwrap_or(0),
         records = metrics.records,
         alerts = metrics.alerts.values().sum::<u64>(),
+        duplicates = metrics.duplicates,
         duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         ok = outcome.is_ok(),
         "processed object"
@@ -163,11 +219,18 @@ pub async fn process_event<S: ObjectSource, K: AlertSink>(
     app: &Arc<App<S, K>>,
     envelope: &serde_json::Value,
     metrics: &mut Metrics,
+    stop_at: Option<Instant>,
 ) -> Result<Outcome, ObjectError> {
     let name = event_name(envelope);
     let bytes = serde_json::to_vec(envelope).unwrap_or_default();
-    let scanned = scan_bytes(name.clone(), bytes, app.rules.clone(), app.scan_options()).await?;
-    finish(app, &name, scanned, metrics).await
+    let scan = ScanStream::start(
+        name.clone(),
+        ByteStream::from(bytes),
+        app.rules.clone(),
+        app.scan_options(),
+        stop_at,
+    );
+    publish_while_reading(app, &name, scan, metrics).await
 }
 
 fn event_name(envelope: &serde_json::Value) -> String {
@@ -178,43 +241,69 @@ fn event_name(envelope: &serde_json::Value) -> String {
     format!("eventbridge:{id}")
 }
 
-async fn finish<S: ObjectSource, K: AlertSink>(
+/// Publishes the scan's alerts in batches as they come, then settles the object: an integrity
+/// alert for a fault that will not pass, a retryable failure for one that may, for a stop at the
+/// deadline, and for alerts that could not be published (the scan stops at the first such batch:
+/// the retry reads the object again anyway).
+async fn publish_while_reading<S: ObjectSource, K: AlertSink>(
     app: &Arc<App<S, K>>,
     name: &str,
-    scanned: Scanned,
+    mut scan: ScanStream,
     metrics: &mut Metrics,
 ) -> Result<Outcome, ObjectError> {
-    let Scanned { report, mut alerts } = scanned;
+    let mut published = 0;
+    let mut failed: Option<ObjectError> = None;
+    while let Some(batch) = scan.next_batch(MAX_BATCH_ENTRIES).await {
+        if failed.is_some() {
+            continue;
+        }
+        match publish(app, name, batch, metrics).await {
+            Ok(n) => published += n,
+            Err(e) => {
+                scan.stop("alerts could not be published");
+                failed = Some(e);
+            }
+        }
+    }
+    let ScanEnd { report, stopped } = scan.finish().await?;
     metrics.objects += 1;
     metrics.records += report.records;
     metrics.bytes += report.bytes;
-    let retryable_fault = report
-        .fault
-        .as_ref()
-        .filter(|f| f.is_retryable())
-        .map(ToString::to_string);
-    let problems = if retryable_fault.is_some() {
-        Vec::new()
-    } else {
-        report.problems()
-    };
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if stopped == Some(Stop::Deadline) {
+        return Err(deadline(app, name, report.records, metrics));
+    }
+    if let Some(fault) = report.fault.as_ref().filter(|f| f.is_retryable()) {
+        metrics.read_errors += 1;
+        return Err(ObjectError::Interrupted(fault.to_string()));
+    }
+    let problems = report.problems();
     if !problems.is_empty() {
         metrics.read_errors += 1;
         tracing::warn!(object = name, records = report.records, problems = %problems.join(" | "), "object not read completely");
-        alerts.push(Alert::integrity(name, &problems.join("; ")));
-    }
-    publish(app, name, &alerts, metrics).await?;
-    if let Some(fault) = retryable_fault {
-        metrics.read_errors += 1;
-        return Err(ObjectError::Interrupted(fault));
+        let integrity = Alert::integrity(name, &problems.join("; "));
+        published += publish(app, name, vec![integrity], metrics).await?;
     }
     Ok(Outcome::Done {
-        alerts: alerts.len(),
+        alerts: published,
         problems,
     })
 }
 
-async fn publish<S: ObjectSource, K: AlertSink>(
+/// The failure of an object stopped at the deadline after `records` records.
+fn deadline<S, K>(app: &App<S, K>, name: &str, records: u64, metrics: &mut Metrics) -> ObjectError {
+    metrics.deadline_stops += 1;
+    ObjectError::Deadline {
+        object: name.to_owned(),
+        records,
+        reserve_ms: app.config.deadline_reserve.as_millis(),
+    }
+}
+
+/// Publishes `alerts` to the sink (no idempotency), counting them.
+pub(crate) async fn send<S: ObjectSource, K: AlertSink>(
     app: &Arc<App<S, K>>,
     name: &str,
     alerts: &[Alert],

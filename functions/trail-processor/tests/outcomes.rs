@@ -173,6 +173,7 @@ fn fake_app(concurrency: &str) -> Arc<App<FakeSource, FakeSink>> {
         rules: Arc::new(RuleSet::builtin().unwrap()),
         source: FakeSource::default(),
         sink: FakeSink::default(),
+        ledger: None,
         function_name: "trail-processor-test".to_owned(),
     })
 }

@@ -16,6 +16,7 @@
 
 pub mod client;
 pub mod event;
+pub mod ledger;
 pub mod s3;
 pub mod sns;
 pub mod stream;

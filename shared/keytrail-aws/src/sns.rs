@@ -34,6 +34,9 @@ pub struct PublishError {
     pub detail: String,
     /// False when SNS said the request itself was wrong (retrying will not help).
     pub retryable: bool,
+    /// The positions (in the slice given to [`AlertSink::publish`]) of the alerts not accepted;
+    /// the others were.
+    pub unpublished: Vec<usize>,
 }
 
 /// Where alerts go.
@@ -72,7 +75,7 @@ impl SnsSink {
     async fn publish_batch(
         &self,
         batch: Vec<PublishBatchRequestEntry>,
-    ) -> Result<(), (usize, String, bool)> {
+    ) -> Result<(), (Vec<String>, String, bool)> {
         let mut pending = batch;
         let mut last = String::new();
         let mut retryable = true;
@@ -106,37 +109,44 @@ impl SnsSink {
                 .join("; ");
             if failed.iter().any(|f| f.sender_fault()) {
                 retryable = false;
-                return Err((failed.len(), last, retryable));
+                let ids = failed.iter().map(|f| f.id().to_owned()).collect();
+                return Err((ids, last, retryable));
             }
             tracing::warn!(topic = %self.topic_arn, attempt, failed = failed.len(), error = %last, "entries not accepted");
             pending.retain(|e| failed.iter().any(|f| f.id() == e.id()));
         }
-        Err((pending.len(), last, retryable))
+        Err((
+            pending.iter().map(|e| e.id().to_owned()).collect(),
+            last,
+            retryable,
+        ))
     }
 }
 
 impl AlertSink for SnsSink {
     async fn publish(&self, alerts: &[Alert]) -> Result<(), PublishError> {
-        let error = |failed, detail, retryable| PublishError {
+        let error = |unpublished: Vec<usize>, detail, retryable| PublishError {
             topic: self.topic_arn.clone(),
-            failed,
+            failed: unpublished.len(),
             total: alerts.len(),
             detail,
             retryable,
+            unpublished,
         };
-        let batches = batches(alerts).map_err(|e| error(alerts.len(), e, false))?;
-        let (mut failed, mut detail, mut retryable) = (0, String::new(), true);
+        let batches = batches(alerts).map_err(|e| error((0..alerts.len()).collect(), e, false))?;
+        let (mut unpublished, mut detail, mut retryable) = (Vec::new(), String::new(), true);
         for batch in batches {
-            if let Err((n, why, again)) = self.publish_batch(batch).await {
-                failed += n;
+            if let Err((ids, why, again)) = self.publish_batch(batch).await {
+                unpublished.extend(ids.iter().filter_map(|id| entry_index(id)));
                 detail = why;
                 retryable &= again;
             }
         }
-        if failed == 0 {
+        if unpublished.is_empty() {
             Ok(())
         } else {
-            Err(error(failed, detail, retryable))
+            unpublished.sort_unstable();
+            Err(error(unpublished, detail, retryable))
         }
     }
 }
@@ -159,6 +169,11 @@ pub fn batches(alerts: &[Alert]) -> Result<Vec<Vec<PublishBatchRequestEntry>>, S
         }
     }
     Ok(out)
+}
+
+/// The position of the alert an entry id (`a<position>`) names.
+fn entry_index(id: &str) -> Option<usize> {
+    id.strip_prefix('a')?.parse().ok()
 }
 
 /// One alert as a PublishBatch entry, and the bytes it counts against the batch limit.

@@ -1,11 +1,16 @@
 //! The bridge from an async S3 body to keytrail-core's synchronous, streaming scan.
 //!
-//! The scan runs on a blocking thread and pulls bytes through a bounded channel that the async
-//! side fills from the body. At most [`CHANNEL_CHUNKS`] chunks wait in the channel, so memory is
-//! bounded by the channel, the reader's buffer and the largest record, never by the object: a
-//! 2 GB object streams through a 256 MB Lambda. A body that fails half way (a reset connection)
-//! reaches the reader as an I/O error, which the scan reports as a retryable fault after
-//! classifying every record before it.
+//! The scan runs on a blocking thread and pulls bytes through a bounded channel that a pump task
+//! fills from the body; its alerts come back through a second bounded channel, so the caller
+//! publishes them while the object is still being read. Memory is bounded by the two channels,
+//! the reader's buffer and the largest record, never by the object or by how many alerts it
+//! raises: a 2 GB object with a noisy rule streams through a 256 MB Lambda.
+//!
+//! A body that fails half way (a reset connection) reaches the reader as an I/O error, which the
+//! scan reports as a retryable fault after classifying every record before it. The caller can
+//! also stop a scan ([`ScanStream::stop`], say because alerts cannot be published), and a scan
+//! stops by itself at its deadline: both reach the reader as an I/O error too, so the scan ends
+//! with a retryable fault, never as a clean end of a shorter object.
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -15,10 +20,14 @@ use bytes::{Buf, Bytes};
 use keytrail_core::rules::RuleSet;
 use keytrail_core::scan::{scan_object, ObjectReport, ScanOptions};
 use keytrail_core::Alert;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 /// How many body chunks may wait for the scanner.
 pub const CHANNEL_CHUNKS: usize = 16;
+/// How many alerts may wait for the caller before the scan waits for it.
+pub const CHANNEL_ALERTS: usize = 64;
 
 /// A scanned object: what was read and the alerts it raised.
 #[derive(Debug)]
@@ -39,60 +48,205 @@ pub struct ScanTaskError {
     pub detail: String,
 }
 
-/// Scans `body` as object `object` on a blocking thread, streaming.
+/// Why a scan stopped before the end of its object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// Its deadline passed.
+    Deadline,
+    /// The caller stopped it, for this reason.
+    Caller(String),
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::Deadline => f.write_str("stopped at its deadline"),
+            Stop::Caller(why) => write!(f, "stopped: {why}"),
+        }
+    }
+}
+
+/// How a [`ScanStream`] ended.
+#[derive(Debug)]
+pub struct ScanEnd {
+    /// What happened while reading.
+    pub report: ObjectReport,
+    /// Set when the scan was stopped before the end of the object (then `report.fault` is the
+    /// I/O error the stop caused).
+    pub stopped: Option<Stop>,
+}
+
+/// A scan in progress: alerts come out of [`ScanStream::next_batch`] while it reads.
+#[derive(Debug)]
+pub struct ScanStream {
+    object: String,
+    alerts: mpsc::Receiver<Alert>,
+    worker: JoinHandle<ObjectReport>,
+    pump: JoinHandle<()>,
+    stop: Arc<watch::Sender<Option<Stop>>>,
+}
+
+impl ScanStream {
+    /// Starts scanning `body` as object `object`; the scan stops by itself at `deadline`.
+    pub fn start(
+        object: String,
+        body: ByteStream,
+        rules: Arc<RuleSet>,
+        options: ScanOptions,
+        deadline: Option<Instant>,
+    ) -> ScanStream {
+        let (chunk_tx, chunk_rx) = mpsc::channel::<io::Result<Bytes>>(CHANNEL_CHUNKS);
+        let (alert_tx, alerts) = mpsc::channel::<Alert>(CHANNEL_ALERTS);
+        let (stop, stop_rx) = watch::channel(None);
+        let stop = Arc::new(stop);
+        let name = object.clone();
+        let reader = ChannelReader {
+            rx: chunk_rx,
+            current: Bytes::new(),
+            stop: stop_rx.clone(),
+        };
+        let worker = tokio::task::spawn_blocking(move || {
+            // A send fails only when the caller dropped the stream: nobody wants the alert.
+            scan_object(&name, reader, &rules, &options, &mut |a| {
+                let _ = alert_tx.blocking_send(a);
+            })
+        });
+        let pump = tokio::spawn(pump(body, chunk_tx, deadline, Arc::clone(&stop), stop_rx));
+        ScanStream {
+            object,
+            alerts,
+            worker,
+            pump,
+            stop,
+        }
+    }
+
+    /// The next `size` alerts (fewer at the end of the scan); `None` once every alert is out.
+    pub async fn next_batch(&mut self, size: usize) -> Option<Vec<Alert>> {
+        let mut batch = Vec::with_capacity(size);
+        while batch.len() < size.max(1) {
+            match self.alerts.recv().await {
+                Some(alert) => batch.push(alert),
+                None => break,
+            }
+        }
+        (!batch.is_empty()).then_some(batch)
+    }
+
+    /// Stops the scan: it ends soon with a retryable fault naming `why`. Alerts already found
+    /// still come out of [`ScanStream::next_batch`].
+    pub fn stop(&self, why: &str) {
+        request_stop(&self.stop, Stop::Caller(why.to_owned()));
+    }
+
+    /// Waits for the scan's end. Alerts not yet taken are dropped: take them first.
+    pub async fn finish(mut self) -> Result<ScanEnd, ScanTaskError> {
+        self.alerts.close();
+        while self.alerts.recv().await.is_some() {}
+        let report = self.worker.await.map_err(|e| ScanTaskError {
+            object: self.object.clone(),
+            detail: e.to_string(),
+        })?;
+        self.pump.abort();
+        let stopped = self.stop.borrow().clone();
+        Ok(ScanEnd { report, stopped })
+    }
+}
+
+/// Records the first reason a scan stops for; later ones change nothing.
+fn request_stop(stop: &watch::Sender<Option<Stop>>, why: Stop) {
+    stop.send_if_modified(|current| {
+        let first = current.is_none();
+        if first {
+            *current = Some(why);
+        }
+        first
+    });
+}
+
+/// Feeds the body into the scanner until it ends, fails, the scanner stops reading, the scan is
+/// stopped or the deadline passes.
+async fn pump(
+    mut body: ByteStream,
+    tx: mpsc::Sender<io::Result<Bytes>>,
+    deadline: Option<Instant>,
+    stop: Arc<watch::Sender<Option<Stop>>>,
+    mut stopped: watch::Receiver<Option<Stop>>,
+) {
+    let at_deadline = async {
+        match deadline {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(at_deadline);
+    let work = async {
+        while let Some(chunk) = body.next().await {
+            let item = chunk.map_err(io::Error::other);
+            let failed = item.is_err();
+            // A send error means the scan stopped reading (a fault ended it): stop pumping.
+            if tx.send(item).await.is_err() || failed {
+                break;
+            }
+        }
+    };
+    tokio::select! {
+        () = work => {}
+        _ = stopped.wait_for(Option::is_some) => {}
+        () = &mut at_deadline => {
+            request_stop(&stop, Stop::Deadline);
+        }
+    }
+    // Dropping the sender wakes a reader waiting for a chunk; it then sees the stop.
+}
+
+/// Scans `body` as object `object` on a blocking thread, streaming, and collects its alerts (for
+/// callers that want them all, such as the CLI; the Lambda publishes from a [`ScanStream`]).
 pub async fn scan_body(
     object: String,
-    mut body: ByteStream,
+    body: ByteStream,
     rules: Arc<RuleSet>,
     options: ScanOptions,
 ) -> Result<Scanned, ScanTaskError> {
-    let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(CHANNEL_CHUNKS);
-    let name = object.clone();
-    let worker = tokio::task::spawn_blocking(move || {
-        let mut alerts = Vec::new();
-        let reader = ChannelReader {
-            rx,
-            current: Bytes::new(),
-        };
-        let report = scan_object(&name, reader, &rules, &options, &mut |a| alerts.push(a));
-        Scanned { report, alerts }
-    });
-    while let Some(chunk) = body.next().await {
-        let item = chunk.map_err(io::Error::other);
-        let failed = item.is_err();
-        // A send error means the scan stopped reading (a fault ended it): stop pumping.
-        if tx.send(item).await.is_err() || failed {
-            break;
-        }
+    let mut scan = ScanStream::start(object, body, rules, options, None);
+    let mut alerts = Vec::new();
+    while let Some(batch) = scan.next_batch(CHANNEL_ALERTS).await {
+        alerts.extend(batch);
     }
-    drop(tx);
-    worker.await.map_err(|e| ScanTaskError {
-        object,
-        detail: e.to_string(),
+    let end = scan.finish().await?;
+    Ok(Scanned {
+        report: end.report,
+        alerts,
     })
 }
 
-/// Scans bytes already in memory (an EventBridge API-call event) through the same path.
-pub async fn scan_bytes(
-    object: String,
-    bytes: Vec<u8>,
-    rules: Arc<RuleSet>,
-    options: ScanOptions,
-) -> Result<Scanned, ScanTaskError> {
-    scan_body(object, ByteStream::from(bytes), rules, options).await
-}
-
 /// A `Read` over chunks arriving on a channel; blocks the (blocking-pool) thread while waiting.
+/// A stop makes every later read fail.
 struct ChannelReader {
     rx: mpsc::Receiver<io::Result<Bytes>>,
     current: Bytes,
+    stop: watch::Receiver<Option<Stop>>,
+}
+
+impl ChannelReader {
+    fn stopped(&self) -> io::Result<()> {
+        match &*self.stop.borrow() {
+            None => Ok(()),
+            // Not `Interrupted`: readers retry that kind.
+            Some(stop) => Err(io::Error::other(stop.to_string())),
+        }
+    }
 }
 
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stopped()?;
         while self.current.is_empty() {
             match self.rx.blocking_recv() {
-                None => return Ok(0),
+                None => {
+                    self.stopped()?;
+                    return Ok(0);
+                }
                 Some(chunk) => self.current = chunk?,
             }
         }

@@ -99,14 +99,24 @@ pub fn app_with(sdk: &SdkConfig, topic: &str, env: &[(&str, &str)]) -> TestApp {
         pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
     })
     .unwrap();
+    let ledger = trail_processor::ledger(&config, client::dynamodb_client(sdk));
     Arc::new(App {
         config,
         rules: Arc::new(RuleSet::builtin().unwrap()),
         source: S3Source::new(client::s3_client(sdk)),
         sink: SnsSink::new(client::sns_client(sdk), topic.to_owned())
             .with_retries(2, Duration::from_millis(5)),
+        ledger,
         function_name: "trail-processor-test".to_owned(),
     })
+}
+
+/// Creates the idempotency table `name` in moto, as the template does; an app gets it with
+/// `("IDEMPOTENCY_TABLE", name)` in its environment.
+pub async fn create_idempotency_table(moto: &Moto, name: &str) {
+    keytrail_aws::ledger::create_table(&moto.dynamodb(), name)
+        .await
+        .unwrap();
 }
 
 /// The alerts (default JSON messages) waiting on the queue, sorted by event name.

@@ -1,0 +1,106 @@
+//! Publishing a batch of alerts, once each when the idempotency table is on.
+//!
+//! Without a table the batch goes straight to the sink. With one (`IDEMPOTENCY_TABLE`), every
+//! alert is claimed first ([`keytrail_aws::ledger`] describes the protocol): alerts already
+//! published are skipped, the claimed ones are published and then marked, and a failed publish
+//! releases its claims so the retry can take them at once. An alert claimed by another live
+//! invocation fails the object retryably, after the rest of the batch went out.
+
+use std::sync::Arc;
+
+use keytrail_aws::ledger::{Claim, Ledger, Token};
+use keytrail_aws::s3::ObjectSource;
+use keytrail_aws::sns::AlertSink;
+use keytrail_core::Alert;
+
+use crate::metrics::Metrics;
+use crate::process::{send, ObjectError};
+use crate::App;
+
+/// Publishes `alerts` of object `name`; answers how many were published by this call (alerts
+/// the table says are out already are not counted, but in `metrics.duplicates`).
+pub async fn publish<S: ObjectSource, K: AlertSink>(
+    app: &Arc<App<S, K>>,
+    name: &str,
+    alerts: Vec<Alert>,
+    metrics: &mut Metrics,
+) -> Result<usize, ObjectError> {
+    let Some(ledger) = &app.ledger else {
+        send(app, name, &alerts, metrics).await?;
+        return Ok(alerts.len());
+    };
+    let mut claimed: Vec<Alert> = Vec::with_capacity(alerts.len());
+    let mut tokens: Vec<Token> = Vec::with_capacity(alerts.len());
+    let mut held = None;
+    for alert in alerts {
+        match ledger.claim(&alert.alert_id, name).await {
+            Ok(Claim::Claimed(token)) => {
+                tokens.push(token);
+                claimed.push(alert);
+            }
+            Ok(Claim::Published) => metrics.duplicates += 1,
+            Ok(Claim::Held { until }) => {
+                held.get_or_insert((alert.alert_id, until));
+            }
+            Err(source) => {
+                release(ledger, &claimed, &tokens).await;
+                return Err(ObjectError::Ledger {
+                    object: name.to_owned(),
+                    source,
+                });
+            }
+        }
+    }
+    let sent = send(app, name, &claimed, metrics).await;
+    // What SNS accepted is marked, even when the rest failed, so the retry does not repeat it; a
+    // mark that fails leaves its claim to expire, and the object still succeeds (failing it
+    // would publish the alert again on the retry).
+    let every: Vec<usize>;
+    let unpublished: &[usize] = match &sent {
+        Ok(()) => &[],
+        Err(ObjectError::Publish { source, .. }) => &source.unpublished,
+        Err(_) => {
+            every = (0..claimed.len()).collect();
+            &every
+        }
+    };
+    let (mut out, mut back) = (Vec::new(), Vec::new());
+    for (i, (alert, token)) in claimed.iter().zip(&tokens).enumerate() {
+        if unpublished.contains(&i) {
+            back.push((alert, token));
+        } else {
+            out.push(alert);
+        }
+    }
+    for alert in &out {
+        if let Err(e) = ledger.mark(&alert.alert_id).await {
+            tracing::warn!(object = name, "{e}; published, not marked");
+        }
+    }
+    for (alert, token) in back {
+        release_one(ledger, alert, token).await;
+    }
+    sent?;
+    match held {
+        Some((alert_id, until)) => Err(ObjectError::Held {
+            object: name.to_owned(),
+            alert_id,
+            until,
+        }),
+        None => Ok(claimed.len()),
+    }
+}
+
+/// Gives up the claims on alerts that were not published; a failure only delays their retry
+/// until the lease runs out, so it is logged, not raised.
+async fn release(ledger: &Ledger, alerts: &[Alert], tokens: &[Token]) {
+    for (alert, token) in alerts.iter().zip(tokens) {
+        release_one(ledger, alert, token).await;
+    }
+}
+
+async fn release_one(ledger: &Ledger, alert: &Alert, token: &Token) {
+    if let Err(e) = ledger.release(&alert.alert_id, token).await {
+        tracing::warn!("{e}; the retry waits for the lease");
+    }
+}
