@@ -104,6 +104,8 @@ impl ScanStream {
             rx: chunk_rx,
             current: Bytes::new(),
             stop: stop_rx.clone(),
+            stopper: Arc::clone(&stop),
+            deadline: deadline.map(Instant::into_std),
         };
         let worker = tokio::task::spawn_blocking(move || {
             // A send fails only when the caller dropped the stream: nobody wants the alert.
@@ -221,15 +223,25 @@ pub async fn scan_body(
 }
 
 /// A `Read` over chunks arriving on a channel; blocks the (blocking-pool) thread while waiting.
-/// A stop makes every later read fail.
+/// A stop makes every later read fail. The reader watches the deadline itself too: the pump
+/// only sees it while the body is still arriving, and a body that arrived whole (an API-call
+/// event, a small object) can take longer to scan than the time left.
 struct ChannelReader {
     rx: mpsc::Receiver<io::Result<Bytes>>,
     current: Bytes,
     stop: watch::Receiver<Option<Stop>>,
+    stopper: Arc<watch::Sender<Option<Stop>>>,
+    deadline: Option<std::time::Instant>,
 }
 
 impl ChannelReader {
     fn stopped(&self) -> io::Result<()> {
+        if self
+            .deadline
+            .is_some_and(|at| std::time::Instant::now() >= at)
+        {
+            request_stop(&self.stopper, Stop::Deadline);
+        }
         match &*self.stop.borrow() {
             None => Ok(()),
             // Not `Interrupted`: readers retry that kind.
