@@ -175,7 +175,10 @@ async fn alerts_go_out_while_the_object_is_still_being_read() {
     }
     let reading = !running.is_finished();
     let published = event_names(&app).len();
-    assert!(reading && published == 20, "reading: {reading}, published: {published}");
+    assert!(
+        reading && published == 20,
+        "reading: {reading}, published: {published}"
+    );
     running.abort();
 }
 
