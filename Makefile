@@ -133,9 +133,15 @@ samples: ## Rebuild events/trail/*.json.gz from ../shared/corpus
 	python3 events/build-samples.py
 
 .PHONY: deny
-deny: ## cargo-deny: licences, advisories, sources (installs cargo-deny into .tools/)
+deny: ## cargo-deny: licences, bans, sources; advisories when the RustSec DB can be fetched (installs cargo-deny into .tools/)
 	@test -x .tools/bin/cargo-deny || $(CARGO) install --locked --root .tools cargo-deny
-	.tools/bin/cargo-deny check
+	.tools/bin/cargo-deny check licenses bans sources
+	@if .tools/bin/cargo-deny fetch db >/dev/null 2>&1; then \
+	  echo ".tools/bin/cargo-deny --offline check advisories"; \
+	  .tools/bin/cargo-deny --offline check advisories; \
+	else \
+	  echo "make deny: advisories check SKIPPED: the RustSec advisory database (https://github.com/RustSec/advisory-db) could not be fetched; licences, bans and sources were checked" >&2; \
+	fi
 
 # cargo-fuzz needs nightly; the fuzz crate is a workspace of its own (fuzz/Cargo.toml) and builds
 # into fuzz/target. Each target starts from the seeds in fuzz/corpus/<target> (kept in the repo)
@@ -156,6 +162,14 @@ fuzz: ## cargo fuzz each target for FUZZ_SECONDS (default 600) on nightly (insta
 	  (cd fuzz && env -u CARGO_TARGET_DIR PATH="$(CURDIR)/.tools/bin:$$PATH" $(CARGO) +nightly fuzz run $$t target/corpus/$$t corpus/$$t -- \
 	    -max_total_time=$(FUZZ_SECONDS) -timeout=30 -detect_leaks=0 -print_final_stats=1) || exit 1; \
 	done
+
+.PHONY: load
+load: venv ## Load test: KEYTRAIL_LOAD_OBJECTS (default 2000) trail objects through the SQS path against moto; prints objects/s, alerts/s, peak RSS
+ifeq ($(NEXTEST),yes)
+	KEYTRAIL_LOAD_OBJECTS=$${KEYTRAIL_LOAD_OBJECTS:-2000} $(CARGO) nextest run -p trail-processor --test load --no-capture 2>&1 | grep -v '"_aws":{"CloudWatchMetrics"'
+else
+	KEYTRAIL_LOAD_OBJECTS=$${KEYTRAIL_LOAD_OBJECTS:-2000} $(CARGO) test -p trail-processor --test load -- --nocapture 2>&1 | grep -v '"_aws":{"CloudWatchMetrics"'
+endif
 
 .PHONY: clean
 clean: ## Remove build output

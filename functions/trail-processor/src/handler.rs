@@ -101,8 +101,16 @@ where
     S: ObjectSource + 'static,
     K: AlertSink + 'static,
 {
-    let invocation = parse_invocation(&payload).map_err(|e| HandlerError::Shape(e.to_string()))?;
     let mut metrics = Metrics::default();
+    let invocation = match parse_invocation(&payload) {
+        Ok(invocation) => invocation,
+        Err(e) => {
+            // Counted too, so an alarm can see a misrouted event source.
+            metrics.invalid_payloads += 1;
+            metrics.emit(&app.function_name);
+            return Err(HandlerError::Shape(e.to_string()));
+        }
+    };
     let result = match invocation {
         Invocation::Objects(objects) => {
             let work = objects.iter().cloned().map(Work::Object).collect();

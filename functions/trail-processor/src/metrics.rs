@@ -26,6 +26,8 @@ pub struct Metrics {
     pub duplicates: u64,
     /// Objects stopped before the invocation's deadline (they fail, retryably).
     pub deadline_stops: u64,
+    /// Invocations whose payload is none of the accepted shapes.
+    pub invalid_payloads: u64,
     /// Alerts published, by severity.
     pub alerts: BTreeMap<Severity, u64>,
 }
@@ -41,6 +43,7 @@ impl Metrics {
         self.publish_failures += other.publish_failures;
         self.duplicates += other.duplicates;
         self.deadline_stops += other.deadline_stops;
+        self.invalid_payloads += other.invalid_payloads;
         for (sev, n) in &other.alerts {
             *self.alerts.entry(*sev).or_default() += n;
         }
@@ -60,6 +63,7 @@ impl Metrics {
             ("PublishFailures".to_owned(), self.publish_failures, "Count"),
             ("DuplicatesSuppressed".to_owned(), self.duplicates, "Count"),
             ("DeadlineStops".to_owned(), self.deadline_stops, "Count"),
+            ("InvalidPayloads".to_owned(), self.invalid_payloads, "Count"),
         ];
         for sev in Severity::ALL {
             let name = format!("Alerts{}", capitalise(sev.as_str()));
@@ -125,7 +129,7 @@ mod tests {
         let defs = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
             .as_array()
             .unwrap();
-        assert_eq!(defs.len(), 13);
+        assert_eq!(defs.len(), 14);
         for d in defs {
             let name = d["Name"].as_str().unwrap();
             assert!(doc[name].is_u64(), "{name} has no value");

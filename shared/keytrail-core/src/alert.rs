@@ -82,7 +82,16 @@ pub struct Alert {
 impl Alert {
     /// The alert for `rule` matching `event`, record `record` of `object`.
     pub fn new(rule: &Rule, event: &Event, object: &str, record: u64) -> Alert {
-        let text = |path: &str| event.str_at(path).map(capped);
+        // A top-level field holding a PEM private key is redacted like the same text in the event.
+        let text = |path: &str| {
+            event.str_at(path).map(|s| {
+                if redact::is_secret_text(s) {
+                    redact::REDACTED.to_owned()
+                } else {
+                    capped(s)
+                }
+            })
+        };
         let event_id = text("eventID");
         let region = text("awsRegion");
         let principal_type = text("userIdentity.type");
@@ -266,12 +275,16 @@ fn resources(event: &Value) -> Vec<String> {
             match v {
                 Value::Object(map) => {
                     for (key, child) in map.iter().rev() {
+                        // Nothing under a secret-bearing key is a resource name: the event
+                        // carries it redacted, so the alert must not carry it in clear.
+                        if redact::is_secret_key(key) {
+                            continue;
+                        }
                         match child {
-                            Value::String(s)
-                                if RESOURCE_KEYS.contains(&key.as_str())
-                                    && !redact::is_secret_key(key) =>
-                            {
-                                push(s);
+                            Value::String(s) if RESOURCE_KEYS.contains(&key.as_str()) => {
+                                if !redact::is_secret_text(s) {
+                                    push(s);
+                                }
                             }
                             _ => stack.push(child),
                         }
@@ -385,6 +398,50 @@ mod tests {
         assert_eq!(a.event["responseElements"]["certificate"], redact::REDACTED);
         let text = serde_json::to_string(&a).unwrap();
         assert!(!text.contains("BEGIN CERTIFICATE") && !text.contains("[42,42,42]"));
+    }
+
+    /// Found by tests/redaction.rs: a resource-named value nested under a secret-bearing key
+    /// (`requestParameters.secretConfig.name`) was redacted in the event but copied in clear to
+    /// `resources`, and from there to the email, Slack and SNS.
+    #[test]
+    fn resources_skip_values_under_secret_keys() {
+        let e = Event::from_value(json!({
+            "eventName": "PutSecretValue", "eventID": "id",
+            "requestParameters": {
+                "name": "visible-name",
+                "secretConfig": {"name": "hidden-name", "keyId": "hidden-key"},
+                "tokens": [{"certificateArn": "hidden-arn"}],
+                "certificateId": "-----BEGIN PRIVATE KEY-----\nMII",
+            },
+        }))
+        .unwrap();
+        let a = Alert::new(&rule(), &e, "f", 0);
+        assert_eq!(a.resources, vec!["visible-name"]);
+        assert_eq!(a.event_name.as_deref(), Some("PutSecretValue"));
+        let text = serde_json::to_string(&a).unwrap();
+        assert!(
+            !text.contains("hidden-") && !text.contains("PRIVATE KEY"),
+            "{text}"
+        );
+    }
+
+    /// Found by reading the alert's fields for tests/redaction.rs: a PEM private key pasted into
+    /// a top-level text field (the user agent, an ARN) was redacted in the event but copied in
+    /// clear to `user_agent` / `principal`.
+    #[test]
+    fn private_key_in_a_top_level_field_is_redacted() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIEsecretbody\n-----END PRIVATE KEY-----";
+        let e = Event::from_value(json!({
+            "eventName": "ExportCertificate", "eventID": "id", "userAgent": pem,
+            "userIdentity": {"arn": pem, "type": "IAMUser"},
+        }))
+        .unwrap();
+        let a = Alert::new(&rule(), &e, "f", 0);
+        assert_eq!(a.user_agent.as_deref(), Some(redact::REDACTED));
+        assert_eq!(a.principal.as_deref(), Some(redact::REDACTED));
+        assert!(!serde_json::to_string(&a)
+            .unwrap()
+            .contains("MIIEsecretbody"));
     }
 
     #[test]

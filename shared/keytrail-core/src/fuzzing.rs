@@ -104,20 +104,22 @@ impl Readout {
 
 /// Whether two reads of the same bytes agree: the same records, offsets and fault. Except at a
 /// gzip fault: the decoder drops what it decoded in the call that meets a damaged or truncated
-/// stream, and decodes garbage before it notices a damaged one, so how far each read got (and
-/// whether it first trips on the garbage as JSON) depends on how the calls were cut. Then the
-/// records that both delivered must be the same. With `same_buffer` false the fault messages may
-/// differ (they quote the bytes around the fault that are still in the buffer).
+/// stream, so how far each read got depends on how the calls were cut. Then the fault kind must
+/// still be the same (the reader looks past garbage that a damaged stream decoded to, for the
+/// gzip fault behind it), and the records that both delivered must be the same. With
+/// `same_buffer` false the fault messages may differ (they quote the bytes around the fault that
+/// are still in the buffer).
 fn agree(a: &Readout, b: &Readout, same_buffer: bool) -> bool {
+    let kind = |r: &Readout| r.fault.as_ref().map(|f| f.0);
     let gzip = |r: &Readout| {
         matches!(
-            r.fault.as_ref().map(|f| f.0),
+            kind(r),
             Some(ReadErrorKind::CorruptGzip | ReadErrorKind::TruncatedGzip)
         )
     };
     if gzip(a) || gzip(b) {
         let n = a.records.len().min(b.records.len());
-        a.records.get(..n) == b.records.get(..n)
+        kind(a) == kind(b) && a.records.get(..n) == b.records.get(..n)
     } else if same_buffer {
         a == b
     } else {

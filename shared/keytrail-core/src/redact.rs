@@ -41,7 +41,8 @@ pub fn is_secret_key(key: &str) -> bool {
     SECRET_KEYS.contains(&lower.as_str()) || SECRET_FRAGMENTS.iter().any(|f| lower.contains(f))
 }
 
-fn is_secret_text(text: &str) -> bool {
+/// True when `text` carries a PEM private key, whatever key it sits under.
+pub fn is_secret_text(text: &str) -> bool {
     text.contains("PRIVATE KEY-----")
 }
 

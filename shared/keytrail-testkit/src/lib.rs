@@ -41,9 +41,11 @@
 // A test kit reports failures by panicking with a clear message: that is what a test needs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod fault;
 mod http;
 mod moto;
 mod stack;
 
+pub use fault::{Exchange, Fault, FaultProxy, Match, Rule, RuleId};
 pub use moto::Moto;
 pub use stack::{ReceivedMessage, Stack};

@@ -131,13 +131,37 @@ pub(crate) fn hex(bytes: &[u8], max: usize) -> String {
     out
 }
 
-/// A short escaped view of `data` around `pos`: `"Records": [1 2]` with the byte at `pos`
-/// marked by `>>`.
+/// A short escaped view of the structure of `data` around `pos`: `"Records": [1 2]` with the
+/// byte at `pos` marked by `>>`. Runs of four or more word-like bytes (letters, digits, base64's
+/// `+/=`, `-_.`, anything not ASCII) show as `…`: the bytes next to a fault can be the end of a
+/// private key or token in the record before it, and the message reaches logs and alerts. What
+/// is left (punctuation, short tokens) is what tells where the JSON went wrong.
 pub(crate) fn snippet(data: &[u8], pos: usize) -> String {
     let pos = pos.min(data.len());
     let before = data.get(pos.saturating_sub(24)..pos).unwrap_or_default();
     let after = data.get(pos..data.len().min(pos + 24)).unwrap_or_default();
-    format!("`{}>>{}`", before.escape_ascii(), after.escape_ascii())
+    format!("`{}>>{}`", masked(before), masked(after))
+}
+
+fn masked(bytes: &[u8]) -> String {
+    let wordy = |b: &u8| b.is_ascii_alphanumeric() || b"+/=-_.".contains(b) || !b.is_ascii();
+    let mut out = String::new();
+    let mut rest = bytes;
+    while let Some(first) = rest.first() {
+        let wordy_run = wordy(first);
+        let len = rest
+            .iter()
+            .position(|b| wordy(b) != wordy_run)
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(len);
+        if wordy_run && run.len() >= 4 {
+            out.push('…');
+        } else {
+            let _ = write!(out, "{}", run.escape_ascii());
+        }
+        rest = tail;
+    }
+    out
 }
 
 /// `'x'` or `byte 0xff`: one byte as a reader would name it.
@@ -220,6 +244,12 @@ mod tests {
     fn formats_bytes() {
         assert_eq!(hex(b"PK\x03\x04\x14", 4), "50 4b 03 04");
         assert_eq!(snippet(b"[1 2]", 3), "`[1 >>2]`");
+        // Long word-like runs (a key's tail, a token) are masked; punctuation and short tokens
+        // stay.
+        assert_eq!(
+            snippet(br#"{"k":"MIIEvQIBADANBgKeyTail0123"}} {"b":2}]"#, 35),
+            r#"`…\"}} >>{\"b\":2}]`"#
+        );
         assert_eq!(byte_name(b'x'), "'x'");
         assert_eq!(byte_name(0), "byte 0x00");
     }

@@ -21,6 +21,9 @@ use super::probe::{kind_of, records_member, Records};
 use super::split::ValueScan;
 use super::{Compression, ReadOptions, Shape};
 
+/// How far past a JSON fault in gzip content the reader looks for a gzip fault.
+pub(crate) const GZIP_FAULT_LOOKAHEAD: u64 = 1 << 20;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum State {
     Start,
@@ -125,10 +128,13 @@ impl<R: Read> Frames<R> {
 
     /// The next record's range in `buf.bytes()`; `None` at the end and after a fault.
     pub fn next(&mut self) -> Result<Option<Range<usize>>, Fault> {
-        let result = self.step();
+        let mut result = self.step();
         if let Err(fault) = &result {
             self.state = State::Done;
-            if fault.kind.is_source() {
+            if let Some(gzip) = self.gzip_fault_after(fault) {
+                result = Err(gzip);
+            }
+            if result.as_ref().is_err_and(|f| f.kind.is_source()) {
                 // Faults of the byte source do not know how far the records got.
                 return result.map_err(|mut f| {
                     f.hint = format!("{}; {}", f.hint, self.records_read());
@@ -137,6 +143,34 @@ impl<R: Read> Frames<R> {
             }
         }
         result
+    }
+
+    /// After a JSON fault in gzip content, the gzip fault that follows it within
+    /// [`GZIP_FAULT_LOOKAHEAD`] decompressed bytes, if one does. A damaged deflate stream can
+    /// decode to garbage before the decoder notices; the garbage then looks like bad JSON, but
+    /// the real fault (and the hint the user needs: fetch the object again) is the gzip one.
+    /// The look-ahead is bounded in bytes past the fault, so every reader reaches the same
+    /// verdict whatever its read sizes.
+    fn gzip_fault_after(&mut self, fault: &Fault) -> Option<Fault> {
+        use super::error::ReadErrorKind as K;
+        if fault.kind.is_source() || self.compression() != Some(Compression::Gzip) {
+            return None;
+        }
+        let source = self.source.as_mut()?;
+        let until = fault.at.saturating_add(GZIP_FAULT_LOOKAHEAD);
+        let mut at = self.buf.total();
+        let mut scratch = vec![0u8; 64 << 10];
+        while at < until {
+            match source.read(&mut scratch, at) {
+                Ok(0) => return None,
+                Ok(n) => at += n as u64,
+                Err(gzip) if matches!(gzip.kind, K::CorruptGzip | K::TruncatedGzip) => {
+                    return Some(gzip);
+                }
+                Err(_) => return None,
+            }
+        }
+        None
     }
 
     fn step(&mut self) -> Result<Option<Range<usize>>, Fault> {
