@@ -15,23 +15,18 @@
 #[allow(dead_code)] // notifier.rs uses the rest of the stand-in
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use keytrail_core::render::{message_attributes, sns_message};
-use keytrail_core::rules::RuleSet;
-use keytrail_core::scan::{scan_object, ScanOptions};
 use keytrail_core::{Alert, Severity};
-use keytrail_testkit::Moto;
+use keytrail_testkit::{LogBuffer, Moto};
 use lambda_runtime::Diagnostic;
-use serde_json::{json, Value};
+use serde_json::json;
 use slack_notifier::config::Config;
 use slack_notifier::handler::handle;
 use slack_notifier::post::{RetryPolicy, SlackClient};
 use slack_notifier::webhook::parse_secret;
 use slack_notifier::{App, Webhooks};
-use support::{FakeSlack, Reply};
+use support::{create_secret, scan_record, sns_event, FakeSlack, Reply};
 
 /// The secret parts of the two webhook paths.
 const DEFAULT_SECRET: &str = "LogTestDefaultHookSecret0001";
@@ -47,19 +42,6 @@ fn critical_path() -> String {
     format!("/services/TKEYTRAIL/BCRITICAL/{CRITICAL_SECRET}")
 }
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn alert(severity: Severity) -> Alert {
     let record = json!({
         "eventVersion": "1.08", "eventTime": "2026-01-02T03:04:05Z",
@@ -69,36 +51,9 @@ fn alert(severity: Severity) -> Alert {
         "requestParameters": {"certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc"},
         "eventID": "5f3c1d2e-0000-4000-8000-000000000002", "recipientAccountId": "123456789012"
     });
-    let mut alerts = Vec::new();
-    scan_object(
-        "s3://trail/k.json",
-        record.to_string().as_bytes(),
-        &RuleSet::builtin().unwrap(),
-        &ScanOptions::default(),
-        &mut |a| alerts.push(a),
-    );
-    let mut alert = alerts.into_iter().next().unwrap();
+    let mut alert = scan_record(&record).into_iter().next().unwrap();
     alert.severity = severity;
     alert
-}
-
-fn sns_event(alerts: &[Alert]) -> Value {
-    let records: Vec<Value> = alerts
-        .iter()
-        .enumerate()
-        .map(|(i, alert)| {
-            let doc: Value = serde_json::from_str(&sns_message(alert).message).unwrap();
-            let attributes: serde_json::Map<String, Value> = message_attributes(alert)
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), json!({"Type": "String", "Value": v})))
-                .collect();
-            json!({"EventSource": "aws:sns", "EventVersion": "1.0", "Sns": {
-                "Type": "Notification", "MessageId": format!("m-{i}"),
-                "TopicArn": "arn:aws:sns:us-east-1:123456789012:keytrail-alerts",
-                "Subject": "x", "Message": doc["default"], "MessageAttributes": attributes}})
-        })
-        .collect();
-    json!({ "Records": records })
 }
 
 fn policy(max_attempts: u32) -> RetryPolicy {
@@ -110,26 +65,13 @@ fn policy(max_attempts: u32) -> RetryPolicy {
     }
 }
 
-async fn create_secret(moto: &Moto, name: &str, value: &str) -> String {
-    let client = aws_sdk_secretsmanager::Client::new(&moto.sdk_config());
-    let out = client
-        .create_secret()
-        .name(name)
-        .secret_string(value)
-        .send()
-        .await
-        .unwrap();
-    out.arn().unwrap().to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_webhook_secret_in_logs_or_errors() {
-    let logs = Buffer::default();
+    let logs = LogBuffer::default();
     // Edition 2021: set_var is safe; nextest runs this one test in this process.
     std::env::set_var("AWS_LAMBDA_LOG_LEVEL", "debug");
     std::env::remove_var("RUST_LOG");
-    let writer = logs.clone();
-    lambda_runtime::tracing::init_default_subscriber_with_writer(move || writer.clone());
+    lambda_runtime::tracing::init_default_subscriber_with_writer(logs.make_writer());
     // What the runtime would log: every error the handler or the cold start returns.
     let mut errors: Vec<String> = Vec::new();
 
@@ -223,7 +165,7 @@ async fn no_webhook_secret_in_logs_or_errors() {
         "{paths:?} {errors:?}"
     );
     assert_eq!(paths.len(), 11, "{paths:?}");
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     println!(
         "{} lines of logs, {} errors",
         text.lines().count(),

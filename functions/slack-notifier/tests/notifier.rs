@@ -8,19 +8,16 @@ mod support;
 
 use std::time::Duration;
 
-use keytrail_core::render::{message_attributes, sns_message};
-use keytrail_core::rules::RuleSet;
-use keytrail_core::scan::{scan_object, ScanOptions};
 use keytrail_core::{Alert, Severity};
 use keytrail_testkit::Moto;
 use lambda_runtime::Diagnostic;
-use serde_json::{json, Value};
+use serde_json::json;
 use slack_notifier::config::Config;
 use slack_notifier::handler::{handle, HandlerError};
 use slack_notifier::post::{RetryPolicy, SlackClient};
 use slack_notifier::webhook::parse_secret;
 use slack_notifier::{App, Webhooks};
-use support::{FakeSlack, Reply};
+use support::{create_secret, scan_record, sns_event, FakeSlack, Reply};
 
 const HOOK_PATH: &str = "/services/T000/B000/XXXXSECRETXXXX";
 
@@ -49,41 +46,12 @@ fn alert(severity: Severity) -> Alert {
         "eventID": "5f3c1d2e-0000-4000-8000-000000000001",
         "recipientAccountId": "123456789012"
     });
-    let rules = RuleSet::builtin().unwrap();
-    let mut alerts = Vec::new();
-    scan_object(
-        "s3://trail/k.json",
-        record.to_string().as_bytes(),
-        &rules,
-        &ScanOptions::default(),
-        &mut |a| alerts.push(a),
-    );
-    let mut alert = alerts
+    let mut alert = scan_record(&record)
         .into_iter()
         .find(|a| a.rule_id == "acm-export-certificate")
         .unwrap();
     alert.severity = severity;
     alert
-}
-
-/// The SNS -> Lambda event for `alerts`, each as the trail-processor publishes it.
-fn sns_event(alerts: &[Alert]) -> Value {
-    let records: Vec<Value> = alerts
-        .iter()
-        .enumerate()
-        .map(|(i, alert)| {
-            let doc: Value = serde_json::from_str(&sns_message(alert).message).unwrap();
-            let attributes: serde_json::Map<String, Value> = message_attributes(alert)
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), json!({"Type": "String", "Value": v})))
-                .collect();
-            json!({"EventSource": "aws:sns", "EventVersion": "1.0", "Sns": {
-                "Type": "Notification", "MessageId": format!("m-{i}"),
-                "TopicArn": "arn:aws:sns:us-east-1:123456789012:keytrail-alerts",
-                "Subject": "x", "Message": doc["default"], "MessageAttributes": attributes}})
-        })
-        .collect();
-    json!({ "Records": records })
 }
 
 /// An app posting to `slack` (no Secrets Manager: the webhook tests below cover that).
@@ -96,18 +64,6 @@ fn app(slack: &FakeSlack, policy: RetryPolicy) -> App {
         },
         slack: SlackClient::new(policy).unwrap(),
     }
-}
-
-async fn create_secret(moto: &Moto, name: &str, value: &str) -> String {
-    let client = aws_sdk_secretsmanager::Client::new(&moto.sdk_config());
-    let out = client
-        .create_secret()
-        .name(name)
-        .secret_string(value)
-        .send()
-        .await
-        .unwrap();
-    out.arn().unwrap().to_owned()
 }
 
 #[tokio::test]

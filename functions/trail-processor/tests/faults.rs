@@ -201,21 +201,104 @@ fn sqs_message(id: &str, key: &str) -> Value {
     json!({ "Records": [message] })
 }
 
-/// Asserts a direct invocation failed retryably, naming the object.
-async fn fails_retryably(rig: &Rig, key: &str) {
-    let err = handle(&rig.app, s3_put(key)).await.unwrap_err();
-    assert!(err.is_retryable(), "{err}");
-    let name = key.rsplit('/').next().unwrap();
-    assert!(err.to_string().contains(name), "{err}");
+/// The rule `fault` on GetObject in the demo bucket.
+fn on_get(fault: Fault) -> Rule {
+    Rule::new(Match::s3_get_object(DEMO_BUCKET), fault)
 }
 
-fn fired(proxy: &FaultProxy, rule: RuleId, times: usize) {
-    assert_eq!(
-        proxy.injected(rule),
-        times,
-        "faults injected (requests the rule saw: {})",
-        proxy.seen(rule)
-    );
+/// The rule `fault` on PublishBatch.
+fn on_publish(fault: Fault) -> Rule {
+    Rule::new(Match::sns_publish_batch(), fault)
+}
+
+/// A reset after the head and half the body of the first GetObject.
+fn mid_body_reset() -> Rule {
+    on_get(Fault::ResetMidBody { after: usize::MAX }).times(1)
+}
+
+/// SNS `500 InternalError` on the 3rd of 5 PublishBatch calls, for `times` attempts.
+fn third_batch_fails(times: usize) -> Rule {
+    on_publish(Fault::sns_internal_error()).skip(2).times(times)
+}
+
+/// Asserts a direct invocation's answer: the object succeeded with `n` alerts.
+fn succeeded_with(r: &Value, n: usize) {
+    assert_eq!(r["results"][0]["outcome"], format!("{n} alert(s)"), "{r}");
+}
+
+/// Asserts that the two PublishBatch calls before the fault were accepted, and not all five.
+fn two_batches_accepted(accepted: usize) {
+    assert!((20..NOISY_ALERTS).contains(&accepted), "{accepted}");
+}
+
+impl Rig {
+    /// Adds a fault rule to the proxy.
+    fn add(&self, rule: Rule) -> RuleId {
+        self.proxy.add(rule)
+    }
+
+    /// Runs the handler on `event`, which must not fail.
+    async fn run(&self, event: Value) -> Value {
+        handle(&self.app, event).await.unwrap()
+    }
+
+    /// A direct invocation for `key`: the object succeeds with `n` alerts.
+    async fn direct(&self, key: &str, n: usize) {
+        succeeded_with(&self.run(s3_put(key)).await, n);
+    }
+
+    /// S3 Batch task `t1` for `key`: its result code is `code`.
+    async fn batch(&self, key: &str, code: &str) {
+        let r = self.run(batch_job("t1", key)).await;
+        assert_eq!(r["results"][0]["resultCode"], code, "{r}");
+    }
+
+    /// SQS message `m1` for `key`: a batch item failure if `fails`, else none.
+    async fn sqs(&self, key: &str, fails: bool) {
+        let failures = if fails {
+            json!([{"itemIdentifier": "m1"}])
+        } else {
+            json!([])
+        };
+        let r = self.run(sqs_message("m1", key)).await;
+        assert_eq!(r, json!({ "batchItemFailures": failures }));
+    }
+
+    /// A direct invocation for `key` fails retryably, naming the object.
+    async fn fails_retryably(&self, key: &str) {
+        let err = handle(&self.app, s3_put(key)).await.unwrap_err();
+        assert!(err.is_retryable(), "{err}");
+        let name = key.rsplit('/').next().unwrap();
+        assert!(err.to_string().contains(name), "{err}");
+    }
+
+    /// The rule injected its fault `times` times.
+    fn fired(&self, rule: RuleId, times: usize) {
+        assert_eq!(
+            self.proxy.injected(rule),
+            times,
+            "faults injected (requests the rule saw: {})",
+            self.proxy.seen(rule)
+        );
+    }
+
+    /// The rule fired once and saw the request again: `again` says who sent it again.
+    fn fired_once_then_sent_again(&self, rule: RuleId, again: &str) {
+        self.fired(rule, 1);
+        assert_eq!(self.proxy.seen(rule), 2, "{again}");
+    }
+
+    /// The alert ids that arrived before a reset mid-body: each once, and not all of them.
+    async fn delivered_before_the_reset(&self) -> BTreeSet<String> {
+        let first = counts(&alerts(&self.stack, 0).await);
+        assert!(first.values().all(|c| *c == 1), "{first:?}");
+        assert!(
+            first.len() < NOISY_ALERTS,
+            "the whole object was read past a reset: {}",
+            first.len()
+        );
+        first.into_keys().collect()
+    }
 }
 
 /// A GetObject connection reset before any response, once: the SDK retries it; the object
@@ -223,13 +306,9 @@ fn fired(proxy: &FaultProxy, rule: RuleId, times: usize) {
 #[tokio::test]
 async fn s3_reset_before_the_response_once_is_retried_by_the_sdk() {
     let rig = rig().await;
-    let rule = rig
-        .proxy
-        .add(Rule::new(Match::s3_get_object(DEMO_BUCKET), Fault::Reset).times(1));
-    let r = handle(&rig.app, s3_put(&key(DEMO))).await.unwrap();
-    assert_eq!(r["results"][0]["outcome"], "3 alert(s)", "{r}");
-    fired(&rig.proxy, rule, 1);
-    assert_eq!(rig.proxy.seen(rule), 2, "the SDK tried again");
+    let rule = rig.add(on_get(Fault::Reset).times(1));
+    rig.direct(&key(DEMO), DEMO_ALERTS).await;
+    rig.fired_once_then_sent_again(rule, "the SDK tried again");
     exactly_once(&rig.stack, DEMO_ALERTS).await;
 }
 
@@ -238,15 +317,13 @@ async fn s3_reset_before_the_response_once_is_retried_by_the_sdk() {
 #[tokio::test]
 async fn s3_reset_on_every_attempt_fails_the_object_until_lifted() {
     let rig = rig().await;
-    let rule = rig
-        .proxy
-        .add(Rule::new(Match::s3_get_object(DEMO_BUCKET), Fault::Reset));
-    fails_retryably(&rig, &key(DEMO)).await;
-    fired(&rig.proxy, rule, 3);
+    let rule = rig.add(on_get(Fault::Reset));
+    rig.fails_retryably(&key(DEMO)).await;
+    rig.fired(rule, 3);
     exactly_once(&rig.stack, 0).await;
 
     rig.proxy.lift(rule);
-    handle(&rig.app, s3_put(&key(DEMO))).await.unwrap();
+    rig.run(s3_put(&key(DEMO))).await;
     exactly_once(&rig.stack, DEMO_ALERTS).await;
 }
 
@@ -255,15 +332,9 @@ async fn s3_reset_on_every_attempt_fails_the_object_until_lifted() {
 #[tokio::test]
 async fn s3_slow_down_once_is_retried_by_the_sdk() {
     let rig = rig().await;
-    let rule = rig
-        .proxy
-        .add(Rule::new(Match::s3_get_object(DEMO_BUCKET), Fault::s3_slow_down()).times(1));
-    let r = handle(&rig.app, sqs_message("m1", &key(DEMO)))
-        .await
-        .unwrap();
-    assert_eq!(r, json!({"batchItemFailures": []}));
-    fired(&rig.proxy, rule, 1);
-    assert_eq!(rig.proxy.seen(rule), 2, "the request was tried again");
+    let rule = rig.add(on_get(Fault::s3_slow_down()).times(1));
+    rig.sqs(&key(DEMO), false).await;
+    rig.fired_once_then_sent_again(rule, "the request was tried again");
     exactly_once(&rig.stack, DEMO_ALERTS).await;
 }
 
@@ -272,22 +343,13 @@ async fn s3_slow_down_once_is_retried_by_the_sdk() {
 #[tokio::test]
 async fn s3_slow_down_on_every_attempt_is_a_batch_item_failure_until_lifted() {
     let rig = rig().await;
-    let rule = rig.proxy.add(Rule::new(
-        Match::s3_get_object(DEMO_BUCKET),
-        Fault::s3_slow_down(),
-    ));
-    let r = handle(&rig.app, sqs_message("m1", &key(DEMO)))
-        .await
-        .unwrap();
-    assert_eq!(r, json!({"batchItemFailures": [{"itemIdentifier": "m1"}]}));
-    fired(&rig.proxy, rule, 3);
+    let rule = rig.add(on_get(Fault::s3_slow_down()));
+    rig.sqs(&key(DEMO), true).await;
+    rig.fired(rule, 3);
     exactly_once(&rig.stack, 0).await;
 
     rig.proxy.lift(rule);
-    let r = handle(&rig.app, sqs_message("m1", &key(DEMO)))
-        .await
-        .unwrap();
-    assert_eq!(r, json!({"batchItemFailures": []}));
+    rig.sqs(&key(DEMO), false).await;
     exactly_once(&rig.stack, DEMO_ALERTS).await;
 }
 
@@ -297,19 +359,12 @@ async fn slow_s3_body_is_read_to_the_end() {
     let rig = rig().await;
     let key = noisy(&rig.moto).await;
     let (piece, delay) = (32, Duration::from_millis(5));
-    let rule = rig.proxy.add(Rule::new(
-        Match::s3_get_object(DEMO_BUCKET),
-        Fault::SlowBody { piece, delay },
-    ));
+    let rule = rig.add(on_get(Fault::SlowBody { piece, delay }));
     let started = Instant::now();
-    let r = handle(&rig.app, s3_put(&key)).await.unwrap();
+    let r = rig.run(s3_put(&key)).await;
     let elapsed = started.elapsed();
-    assert_eq!(
-        r["results"][0]["outcome"],
-        format!("{NOISY_ALERTS} alert(s)"),
-        "{r}"
-    );
-    fired(&rig.proxy, rule, 1);
+    succeeded_with(&r, NOISY_ALERTS);
+    rig.fired(rule, 1);
     // The body really trickled: at least one delay per piece.
     let size = rig
         .moto
@@ -333,31 +388,16 @@ async fn slow_s3_body_is_read_to_the_end() {
 async fn s3_reset_mid_body_fails_the_object_and_a_rerun_publishes_all() {
     let rig = rig().await;
     let key = noisy(&rig.moto).await;
-    let rule = rig.proxy.add(
-        Rule::new(
-            Match::s3_get_object(DEMO_BUCKET),
-            Fault::ResetMidBody { after: usize::MAX },
-        )
-        .times(1),
-    );
-    let r = handle(&rig.app, batch_job("t1", &key)).await.unwrap();
-    assert_eq!(r["results"][0]["resultCode"], "TemporaryFailure", "{r}");
-    fired(&rig.proxy, rule, 1);
+    let rule = rig.add(mid_body_reset());
+    rig.batch(&key, "TemporaryFailure").await;
+    rig.fired(rule, 1);
     // Records before the reset may have been published, each once, and nothing else.
-    let got = alerts(&rig.stack, 0).await;
-    let first = counts(&got);
-    assert!(first.values().all(|c| *c == 1), "{first:?}");
-    assert!(
-        first.len() < NOISY_ALERTS,
-        "the whole object was read past a reset: {}",
-        first.len()
-    );
+    let first = rig.delivered_before_the_reset().await;
 
-    let r = handle(&rig.app, batch_job("t1", &key)).await.unwrap();
-    assert_eq!(r["results"][0]["resultCode"], "Succeeded", "{r}");
+    rig.batch(&key, "Succeeded").await;
     let all = exactly_once(&rig.stack, NOISY_ALERTS).await;
     assert!(
-        first.keys().all(|id| all.contains(id)),
+        first.is_subset(&all),
         "the first run published alerts the rerun does not know"
     );
 }
@@ -366,13 +406,9 @@ async fn s3_reset_mid_body_fails_the_object_and_a_rerun_publishes_all() {
 #[tokio::test]
 async fn sns_throttling_once_is_retried_by_the_sdk() {
     let rig = rig().await;
-    let rule = rig
-        .proxy
-        .add(Rule::new(Match::sns_publish_batch(), Fault::sns_throttling()).times(1));
-    let r = handle(&rig.app, batch_job("t1", &key(DEMO))).await.unwrap();
-    assert_eq!(r["results"][0]["resultCode"], "Succeeded", "{r}");
-    fired(&rig.proxy, rule, 1);
-    assert_eq!(rig.proxy.seen(rule), 2, "the request was tried again");
+    let rule = rig.add(on_publish(Fault::sns_throttling()).times(1));
+    rig.batch(&key(DEMO), "Succeeded").await;
+    rig.fired_once_then_sent_again(rule, "the request was tried again");
     exactly_once(&rig.stack, DEMO_ALERTS).await;
 }
 
@@ -381,18 +417,13 @@ async fn sns_throttling_once_is_retried_by_the_sdk() {
 #[tokio::test]
 async fn sns_throttling_on_every_attempt_is_a_temporary_failure_until_lifted() {
     let rig = rig().await;
-    let rule = rig.proxy.add(Rule::new(
-        Match::sns_publish_batch(),
-        Fault::sns_throttling(),
-    ));
-    let r = handle(&rig.app, batch_job("t1", &key(DEMO))).await.unwrap();
-    assert_eq!(r["results"][0]["resultCode"], "TemporaryFailure", "{r}");
-    fired(&rig.proxy, rule, EVERY_ATTEMPT);
+    let rule = rig.add(on_publish(Fault::sns_throttling()));
+    rig.batch(&key(DEMO), "TemporaryFailure").await;
+    rig.fired(rule, EVERY_ATTEMPT);
     exactly_once(&rig.stack, 0).await;
 
     rig.proxy.lift(rule);
-    let r = handle(&rig.app, batch_job("t1", &key(DEMO))).await.unwrap();
-    assert_eq!(r["results"][0]["resultCode"], "Succeeded", "{r}");
+    rig.batch(&key(DEMO), "Succeeded").await;
     exactly_once(&rig.stack, DEMO_ALERTS).await;
 }
 
@@ -402,18 +433,9 @@ async fn sns_throttling_on_every_attempt_is_a_temporary_failure_until_lifted() {
 async fn sns_500_on_the_third_of_five_batches_once_delivers_every_alert_once() {
     let rig = rig().await;
     let key = noisy(&rig.moto).await;
-    let rule = rig.proxy.add(
-        Rule::new(Match::sns_publish_batch(), Fault::sns_internal_error())
-            .skip(2)
-            .times(1),
-    );
-    let r = handle(&rig.app, s3_put(&key)).await.unwrap();
-    assert_eq!(
-        r["results"][0]["outcome"],
-        format!("{NOISY_ALERTS} alert(s)"),
-        "{r}"
-    );
-    fired(&rig.proxy, rule, 1);
+    let rule = rig.add(third_batch_fails(1));
+    rig.direct(&key, NOISY_ALERTS).await;
+    rig.fired(rule, 1);
     let (accepted, faulted) = published(&rig.proxy);
     assert_eq!(accepted.len(), NOISY_ALERTS, "alerts SNS accepted");
     assert!(!faulted.is_empty() && faulted.len() <= 10, "{faulted:?}");
@@ -432,23 +454,14 @@ async fn sns_500_on_the_third_of_five_batches_once_delivers_every_alert_once() {
 async fn sns_500_on_the_third_of_five_batches_every_attempt_fails_the_object_until_lifted() {
     let rig = rig().await;
     let key = noisy(&rig.moto).await;
-    let rule = rig.proxy.add(
-        Rule::new(Match::sns_publish_batch(), Fault::sns_internal_error())
-            .skip(2)
-            .times(EVERY_ATTEMPT),
-    );
-    let r = handle(&rig.app, sqs_message("m1", &key)).await.unwrap();
-    assert_eq!(r, json!({"batchItemFailures": [{"itemIdentifier": "m1"}]}));
-    fired(&rig.proxy, rule, EVERY_ATTEMPT);
+    let rule = rig.add(third_batch_fails(EVERY_ATTEMPT));
+    rig.sqs(&key, true).await;
+    rig.fired(rule, EVERY_ATTEMPT);
 
     let (accepted, faulted) = published(&rig.proxy);
     let accepted: BTreeSet<String> = accepted.into_iter().collect();
     // The two batches before the fault went through; the one hit on every attempt did not.
-    assert!(
-        accepted.len() >= 20 && accepted.len() < NOISY_ALERTS,
-        "{}",
-        accepted.len()
-    );
+    two_batches_accepted(accepted.len());
     assert!(!faulted.is_empty() && faulted.len() <= 10, "{faulted:?}");
     assert!(accepted.is_disjoint(&faulted), "{faulted:?}");
     let first = exactly_once(&rig.stack, accepted.len()).await;
@@ -457,12 +470,7 @@ async fn sns_500_on_the_third_of_five_batches_every_attempt_fails_the_object_unt
     // Lifted: a re-run completes, and together the runs delivered
     // every alert; the re-run delivers each at most once.
     rig.proxy.lift(rule);
-    let r = handle(&rig.app, s3_put(&key)).await.unwrap();
-    assert_eq!(
-        r["results"][0]["outcome"],
-        format!("{NOISY_ALERTS} alert(s)"),
-        "{r}"
-    );
+    rig.direct(&key, NOISY_ALERTS).await;
     let got = alerts(&rig.stack, NOISY_ALERTS - first.len()).await;
     let again = counts(&got);
     assert!(again.values().all(|c| *c == 1), "{again:?}");
@@ -478,12 +486,9 @@ async fn sns_500_on_the_third_of_five_batches_every_attempt_fails_the_object_unt
 #[tokio::test]
 async fn sns_500_on_every_attempt_fails_a_direct_invocation_retryably() {
     let rig = rig().await;
-    let rule = rig.proxy.add(Rule::new(
-        Match::sns_publish_batch(),
-        Fault::sns_internal_error(),
-    ));
-    fails_retryably(&rig, &key(DEMO)).await;
-    fired(&rig.proxy, rule, EVERY_ATTEMPT);
+    let rule = rig.add(on_publish(Fault::sns_internal_error()));
+    rig.fails_retryably(&key(DEMO)).await;
+    rig.fired(rule, EVERY_ATTEMPT);
     exactly_once(&rig.stack, 0).await;
 }
 
@@ -493,23 +498,15 @@ async fn sns_500_on_every_attempt_fails_a_direct_invocation_retryably() {
 async fn sns_500_on_the_third_of_five_batches_with_the_idempotency_table_reruns_only_the_missing() {
     let rig = rig_with_ledger().await;
     let key = noisy(&rig.moto).await;
-    let rule = rig.proxy.add(
-        Rule::new(Match::sns_publish_batch(), Fault::sns_internal_error())
-            .skip(2)
-            .times(EVERY_ATTEMPT),
-    );
-    fails_retryably(&rig, &key).await;
-    fired(&rig.proxy, rule, EVERY_ATTEMPT);
+    let rule = rig.add(third_batch_fails(EVERY_ATTEMPT));
+    rig.fails_retryably(&key).await;
+    rig.fired(rule, EVERY_ATTEMPT);
     let (accepted, _) = published(&rig.proxy);
-    assert!(
-        accepted.len() >= 20 && accepted.len() < NOISY_ALERTS,
-        "{}",
-        accepted.len()
-    );
+    two_batches_accepted(accepted.len());
     let first = exactly_once(&rig.stack, accepted.len()).await;
 
     rig.proxy.lift(rule);
-    handle(&rig.app, s3_put(&key)).await.unwrap();
+    rig.run(s3_put(&key)).await;
     let again = exactly_once(&rig.stack, NOISY_ALERTS - first.len()).await;
     assert!(
         first.is_disjoint(&again),
@@ -524,27 +521,14 @@ async fn sns_500_on_the_third_of_five_batches_with_the_idempotency_table_reruns_
 async fn s3_reset_mid_body_with_the_idempotency_table_delivers_each_alert_once() {
     let rig = rig_with_ledger().await;
     let key = noisy(&rig.moto).await;
-    let rule = rig.proxy.add(
-        Rule::new(
-            Match::s3_get_object(DEMO_BUCKET),
-            Fault::ResetMidBody { after: usize::MAX },
-        )
-        .times(1),
-    );
-    let r = handle(&rig.app, sqs_message("m1", &key)).await.unwrap();
-    assert_eq!(r, json!({"batchItemFailures": [{"itemIdentifier": "m1"}]}));
-    fired(&rig.proxy, rule, 1);
-    let first = counts(&alerts(&rig.stack, 0).await);
-    assert!(first.values().all(|c| *c == 1), "{first:?}");
-    assert!(first.len() < NOISY_ALERTS, "{}", first.len());
+    let rule = rig.add(mid_body_reset());
+    rig.sqs(&key, true).await;
+    rig.fired(rule, 1);
+    let first = rig.delivered_before_the_reset().await;
 
-    let r = handle(&rig.app, sqs_message("m1", &key)).await.unwrap();
-    assert_eq!(r, json!({"batchItemFailures": []}));
+    rig.sqs(&key, false).await;
     let again = exactly_once(&rig.stack, NOISY_ALERTS - first.len()).await;
-    assert!(
-        first.keys().all(|id| !again.contains(id)),
-        "re-published after the reset"
-    );
+    assert!(first.is_disjoint(&again), "re-published after the reset");
 }
 
 /// SNS accepted a PublishBatch but its answer was lost (reset after forwarding): the SDK sends
@@ -553,13 +537,9 @@ async fn s3_reset_mid_body_with_the_idempotency_table_delivers_each_alert_once()
 #[tokio::test]
 async fn sns_answer_lost_after_accepting_is_sent_again_and_nothing_is_lost() {
     let rig = rig().await;
-    let rule = rig
-        .proxy
-        .add(Rule::new(Match::sns_publish_batch(), Fault::ResetAfterForward).times(1));
-    let r = handle(&rig.app, s3_put(&key(DEMO))).await.unwrap();
-    assert_eq!(r["results"][0]["outcome"], "3 alert(s)", "{r}");
-    fired(&rig.proxy, rule, 1);
-    assert_eq!(rig.proxy.seen(rule), 2, "the batch was sent again");
+    let rule = rig.add(on_publish(Fault::ResetAfterForward).times(1));
+    rig.direct(&key(DEMO), DEMO_ALERTS).await;
+    rig.fired_once_then_sent_again(rule, "the batch was sent again");
     let got = alerts(&rig.stack, 2 * DEMO_ALERTS).await;
     let counts = counts(&got);
     assert_eq!(counts.len(), DEMO_ALERTS, "{counts:?}");

@@ -17,10 +17,8 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use aws_sdk_s3::config::{Credentials, SharedCredentialsProvider};
+use keytrail_testkit::LogBuffer;
 use serde_json::{json, Value};
 use support::*;
 use trail_processor::handler::handle;
@@ -95,28 +93,14 @@ fn records() -> Vec<Value> {
     ]
 }
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Installs the function's subscriber (in `format`, at DEBUG) writing into the returned buffer.
-fn capture(format: &str) -> Buffer {
-    let buffer = Buffer::default();
+fn capture(format: &str) -> LogBuffer {
+    let buffer = LogBuffer::default();
     // Edition 2021: set_var is safe; this process runs this one test (nextest).
     std::env::set_var("AWS_LAMBDA_LOG_FORMAT", format);
     std::env::set_var("AWS_LAMBDA_LOG_LEVEL", "debug");
     std::env::remove_var("RUST_LOG");
-    let writer = buffer.clone();
-    lambda_runtime::tracing::init_default_subscriber_with_writer(move || writer.clone());
+    lambda_runtime::tracing::init_default_subscriber_with_writer(buffer.make_writer());
     buffer
 }
 
@@ -186,7 +170,7 @@ async fn run_and_check(format: &str) {
         event_names(&got)
     );
 
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     println!(
         "{} bytes, {} lines of logs",
         text.len(),

@@ -23,6 +23,8 @@
 //! - [`Stack`] creates what an end-to-end assertion needs: a trail bucket, the alert topic, and an
 //!   SQS queue subscribed to it with SNS envelopes kept (not raw delivery), so subjects and message
 //!   attributes can be asserted on as they arrive ([`ReceivedMessage`]).
+//! - [`FaultProxy`] sits between the SDK and moto and injects resets, slow bodies and canned
+//!   error answers by rule; [`LogBuffer`] catches a subscriber's output for log assertions.
 //!
 //! This is test code: it panics with a message naming what failed instead of returning errors.
 //!
@@ -43,9 +45,11 @@
 
 mod fault;
 mod http;
+mod logs;
 mod moto;
 mod stack;
 
 pub use fault::{Exchange, Fault, FaultProxy, Match, Rule, RuleId};
+pub use logs::LogBuffer;
 pub use moto::Moto;
 pub use stack::{ReceivedMessage, Stack};

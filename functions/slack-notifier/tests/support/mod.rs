@@ -1,5 +1,8 @@
 //! A local stand-in for Slack's incoming webhook: a tokio listener on `127.0.0.1:0` that records
-//! every request and answers from a script (then 200 `ok` once the script runs out).
+//! every request and answers from a script (then 200 `ok` once the script runs out); and, in
+//! [`fixtures`], the alerts, SNS events and webhook secrets both test files feed the notifier.
+
+mod fixtures;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -7,6 +10,8 @@ use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+pub use fixtures::{create_secret, scan_record, sns_event};
 
 /// One scripted answer.
 #[derive(Debug, Clone)]

@@ -1,0 +1,166 @@
+//! [`Harness::render`] and the output limits every check applies to every alert.
+
+use serde_json::{json, Value};
+
+use super::{ensure, scan, scan_report, Checked, Harness};
+use crate::alert::MAX_ALERT_BYTES;
+use crate::record::Event;
+use crate::render::{self, slack};
+use crate::Alert;
+
+impl Harness {
+    /// `data` as one JSON record; see the module docs.
+    pub fn render(&self, data: &[u8]) -> Checked {
+        let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(data) else {
+            return Ok(());
+        };
+        scan(&self.any_event, data)
+            .iter()
+            .try_for_each(check_alert)?;
+        // The same record, sure to have an eventName, re-serialized (no duplicate keys).
+        map.entry("eventName").or_insert_with(|| json!("FuzzEvent"));
+        let value = Value::Object(map);
+        let bytes = serde_json::to_vec(&value).map_err(|e| e.to_string())?;
+        let (alerts, clean) = scan_report(&self.any_event, &bytes);
+        let event = Event::from_value(value).map_err(|e| e.to_string())?;
+        let expected = clean && !event.wrapped() && event.event_name().is_some();
+        ensure(!expected || alerts.len() == 1, || {
+            format!("{} alerts for a record with an eventName", alerts.len())
+        })?;
+        alerts.iter().try_for_each(check_alert)
+    }
+}
+
+/// Every documented limit of every output of `alert`.
+pub fn check_alert(alert: &Alert) -> Checked {
+    let chars = |s: &str| s.chars().count();
+    let subject = render::subject(alert);
+    ensure(
+        !subject.is_empty()
+            && subject.len() <= render::MAX_SUBJECT_CHARS
+            && subject.bytes().all(|b| (0x20..0x7f).contains(&b))
+            && subject.starts_with(|c: char| c.is_ascii_graphic()),
+        || format!("subject {subject:?}"),
+    )?;
+    let email = render::email_text(alert);
+    ensure(!email.chars().any(|c| c.is_control() && c != '\n'), || {
+        format!("control character in the email {email:?}")
+    })?;
+    let sns = render::sns_message(alert);
+    ensure(sns.subject == subject, || "SNS subject differs".to_owned())?;
+    ensure(sns.message.len() <= render::MAX_MESSAGE_BYTES, || {
+        format!("SNS message of {} bytes", sns.message.len())
+    })?;
+    let doc: Value = serde_json::from_str(&sns.message).map_err(|e| format!("SNS message: {e}"))?;
+    for key in ["default", "email", "email-json"] {
+        ensure(doc[key].is_string(), || {
+            format!("SNS message without {key}")
+        })?;
+    }
+    let default: Value = serde_json::from_str(doc["default"].as_str().unwrap_or_default())
+        .map_err(|e| format!("SNS default: {e}"))?;
+    ensure(default["alert_id"] == alert.alert_id.as_str(), || {
+        "SNS default has another alert_id".to_owned()
+    })?;
+    for (name, value) in render::message_attributes(alert) {
+        ensure(
+            !value.is_empty() && !value.chars().any(char::is_control),
+            || format!("attribute {name} = {value:?}"),
+        )?;
+    }
+    let json = serde_json::to_string(alert).map_err(|e| e.to_string())?;
+    // Out of reach under `read_options` (an alert over the limit needs a record over its 64 KiB),
+    // checked for runs with larger limits.
+    ensure(json.len() <= MAX_ALERT_BYTES, || {
+        format!("serialized alert of {} bytes", json.len())
+    })?;
+    let mut back: Alert = serde_json::from_str(&json).map_err(|e| format!("alert JSON: {e}"))?;
+    // Floats in the event may move by one ulp through serde_json's parser: compare the rest.
+    back.event = alert.event.clone();
+    ensure(back == *alert, || {
+        "the alert does not survive its JSON".to_owned()
+    })?;
+    let message = render::slack_message(alert);
+    check_slack(&message, chars)
+}
+
+/// Slack's Block Kit limits and the escaping promises of [`render::slack`].
+fn check_slack(message: &Value, chars: impl Fn(&str) -> usize) -> Checked {
+    let text = |v: &Value| {
+        v.as_str()
+            .map(str::to_owned)
+            .ok_or(format!("not text: {v}"))
+    };
+    let fallback = text(&message["text"])?;
+    ensure(chars(&fallback) <= slack::MAX_FALLBACK_CHARS, || {
+        format!("{fallback:?}")
+    })?;
+    ensure(!fallback.contains(['<', '>']), || {
+        format!("live text {fallback:?}")
+    })?;
+    ensure(
+        message["unfurl_links"] == false && message["unfurl_media"] == false,
+        || "unfurling on".to_owned(),
+    )?;
+    let blocks = message["blocks"].as_array().cloned().unwrap_or_default();
+    ensure(
+        !blocks.is_empty() && blocks.len() <= slack::MAX_BLOCKS,
+        || format!("{} blocks", blocks.len()),
+    )?;
+    let mrkdwn = |object: &Value, max: usize| -> Checked {
+        let t = text(&object["text"])?;
+        ensure(
+            object["type"] == "mrkdwn" && object["verbatim"] == true,
+            || format!("not verbatim mrkdwn: {object}"),
+        )?;
+        ensure(chars(&t) <= max, || format!("{} chars > {max}", chars(&t)))?;
+        ensure(!t.contains(['<', '>']), || format!("live text {t:?}"))?;
+        ensure(!t.chars().any(|c| c.is_control() && c != '\n'), || {
+            format!("{t:?}")
+        })
+    };
+    for block in &blocks {
+        match block["type"].as_str().unwrap_or_default() {
+            "header" => {
+                let t = text(&block["text"]["text"])?;
+                ensure(block["text"]["type"] == "plain_text", || format!("{block}"))?;
+                ensure(chars(&t) <= slack::MAX_HEADER_CHARS, || {
+                    format!("header {t:?}")
+                })?;
+                ensure(!t.chars().any(char::is_control), || format!("header {t:?}"))?;
+            }
+            "section" => {
+                if let Some(fields) = block["fields"].as_array() {
+                    ensure(
+                        !fields.is_empty() && fields.len() <= slack::MAX_FIELDS,
+                        || format!("{} fields", fields.len()),
+                    )?;
+                    for f in fields {
+                        mrkdwn(f, slack::MAX_FIELD_CHARS)?;
+                    }
+                }
+                if block.get("text").is_some() {
+                    mrkdwn(&block["text"], slack::MAX_SECTION_CHARS)?;
+                }
+            }
+            "context" => {
+                let elements = block["elements"].as_array().cloned().unwrap_or_default();
+                ensure(!elements.is_empty() && elements.len() <= 10, || {
+                    format!("{block}")
+                })?;
+                for e in &elements {
+                    mrkdwn(e, slack::MAX_SECTION_CHARS)?;
+                }
+            }
+            "actions" => {
+                let url = text(&block["elements"][0]["url"])?;
+                ensure(
+                    url.starts_with("https://") && url.len() <= slack::MAX_URL_CHARS,
+                    || format!("button url {url:?}"),
+                )?;
+            }
+            other => return Err(format!("unexpected block type {other:?}")),
+        }
+    }
+    Ok(())
+}
