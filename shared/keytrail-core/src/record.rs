@@ -77,6 +77,16 @@ impl Peek<'_> {
         self.key_count
     }
 
+    /// Where the value of the `member`th screened key is, when the quick peek found it.
+    pub(crate) fn screened(&self, member: usize) -> Option<std::ops::Range<usize>> {
+        self.screened.get(member).cloned().flatten()
+    }
+
+    /// A top-level key begins with a screened key and a dot (a path may read it too).
+    pub(crate) fn screen_dotted(&self) -> bool {
+        self.screen_dotted
+    }
+
     /// The top-level keys for a message, with a guess at what the record is:
     /// `"rule_id", "test_name", "log" (looks like a Panther rule test case: the event is under "log")`.
     pub fn describe_keys(&self) -> String {

@@ -209,6 +209,10 @@ fn scan_records<R: Read>(
         // read before parsing the whole record.
         if let Some(projection) = screen.filter(|_| !rules.routed_may_match(source, name)) {
             report.screened += 1;
+            // First the raw bytes: most records lack every text those rules insist on.
+            if rules.screen_rules_out(raw.json, &peek) {
+                continue;
+            }
             let partial = record::partial_event(raw.json, &peek, projection);
             if partial.is_some_and(|partial| !rules.screen(&partial)) {
                 continue;

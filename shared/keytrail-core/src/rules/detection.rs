@@ -50,7 +50,24 @@ impl Search {
     }
 }
 
-fn union(sets: impl Iterator<Item = Option<BTreeSet<String>>>) -> Option<BTreeSet<String>> {
+/// `(field, text)` needles: see [`Detection::needles`].
+type NeedleSet = BTreeSet<(String, String)>;
+
+impl Search {
+    fn needles(&self) -> Option<NeedleSet> {
+        match self {
+            Search::All(conds) => fewest(conds.iter().filter_map(FieldCond::needles)),
+            Search::Any(alts) => union(alts.iter().map(Search::needles)),
+        }
+    }
+}
+
+/// Of several necessary needle sets, the one with the fewest needles.
+fn fewest(sets: impl Iterator<Item = NeedleSet>) -> Option<NeedleSet> {
+    sets.min_by_key(BTreeSet::len)
+}
+
+fn union<T: Ord>(sets: impl Iterator<Item = Option<BTreeSet<T>>>) -> Option<BTreeSet<T>> {
     let mut all = BTreeSet::new();
     for set in sets {
         all.extend(set?);
@@ -145,6 +162,23 @@ impl Detection {
     /// under NOT is unconstrained.
     pub(crate) fn required(&self, field: &str) -> Option<BTreeSet<String>> {
         self.cond_required(&self.cond, field)
+    }
+
+    /// Needles: every match has, at one of these `(field, text)` pairs, a value containing the
+    /// lowercase ASCII text, ASCII case aside; `None` when the analysis cannot say (see
+    /// [`super::needles`]). AND positions keep the smallest set, OR branches unite, and nothing
+    /// under NOT counts.
+    pub(crate) fn needles(&self) -> Option<NeedleSet> {
+        self.cond_needles(&self.cond)
+    }
+
+    fn cond_needles(&self, cond: &Cond) -> Option<NeedleSet> {
+        match cond {
+            Cond::Search(i) => self.searches.get(*i)?.needles(),
+            Cond::Not(_) => None,
+            Cond::And(items) => fewest(items.iter().filter_map(|c| self.cond_needles(c))),
+            Cond::Or(items) => union(items.iter().map(|c| self.cond_needles(c))),
+        }
     }
 
     fn cond_required(&self, cond: &Cond, field: &str) -> Option<BTreeSet<String>> {

@@ -186,6 +186,9 @@ pub(crate) fn assemble(
     }
     let index = Index::build(compiled.iter().map(|c| &c.detection));
     let screen = super::screen_projection(&compiled, index.always());
+    let needles = screen
+        .as_ref()
+        .and_then(|p| super::needles::Needles::build(&compiled, index.always(), p));
     Ok((
         RuleSet {
             rules: kept,
@@ -193,6 +196,7 @@ pub(crate) fn assemble(
             compiled,
             index,
             screen,
+            needles,
         },
         skipped,
     ))

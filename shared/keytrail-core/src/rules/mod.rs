@@ -38,6 +38,7 @@ mod error;
 mod index;
 mod load;
 mod modifiers;
+mod needles;
 mod path;
 mod pattern;
 #[cfg(test)]
@@ -178,6 +179,8 @@ pub struct RuleSet {
     index: Index,
     /// [`RuleSet::screen_projection`].
     screen: Option<Projection>,
+    /// [`RuleSet::screen_rules_out`].
+    needles: Option<needles::Needles>,
 }
 
 impl RuleSet {
@@ -284,6 +287,15 @@ impl RuleSet {
             .always()
             .iter()
             .any(|&i| self.compiled.get(i).is_some_and(|c| c.is_match(partial)))
+    }
+
+    /// True when no rule the index cannot route can match the record `json`, told from the raw
+    /// bytes of the values [`crate::record::peek_quick`] found for [`RuleSet::screen_projection`]
+    /// (see [`needles`]). False means [`RuleSet::screen`] must decide on the partial event.
+    pub fn screen_rules_out(&self, json: &[u8], peek: &crate::record::Peek<'_>) -> bool {
+        self.needles
+            .as_ref()
+            .is_some_and(|n| n.rule_out(json, peek))
     }
 
     /// Indexes (into [`RuleSet::rules`]) of the rules matching `event`, appended to `out` in

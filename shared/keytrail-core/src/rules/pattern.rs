@@ -127,6 +127,19 @@ impl StrMatcher {
         }
     }
 
+    /// A lowercase ASCII string every text this matches contains, ASCII case aside (for the
+    /// screen's needles, [`super::needles`]); `None` when there is none (a wildcard-only
+    /// pattern, non-ASCII text).
+    pub(crate) fn needle(&self) -> Option<String> {
+        match &self.kind {
+            Kind::Exact(text) | Kind::Prefix(text) | Kind::Suffix(text) | Kind::Contains(text) => {
+                usable_needle(text)
+            }
+            Kind::Regex(re) => regex_needle(re),
+            Kind::Any => None,
+        }
+    }
+
     /// Whether `hay` matches.
     pub(crate) fn is_match(&self, hay: &str) -> bool {
         if !self.cased && hay.is_ascii() {
@@ -179,6 +192,48 @@ pub(crate) fn build_regex(
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| format!("regex {pattern:?} does not compile: {e}"))
+}
+
+/// `text`, lowercased, when it can serve as a needle: ASCII, not empty, and without JSON's
+/// structural characters. The text of an object value is its compact JSON with the keys sorted,
+/// so a needle spanning two members or quotes could be in that text and not in the raw bytes;
+/// one without `"{}[],` lies within one token, which reads the same in both.
+pub(crate) fn usable_needle(text: &str) -> Option<String> {
+    let structural = |c: char| matches!(c, '"' | '{' | '}' | '[' | ']' | ',');
+    (!text.is_empty() && text.is_ascii() && !text.contains(structural))
+        .then(|| text.to_ascii_lowercase())
+}
+
+/// The longest literal that every match of `re` contains (a run of literal characters in the
+/// pattern's top-level sequence, at least 3 long, usable as a needle); `None` when there is
+/// none.
+pub(crate) fn regex_needle(re: &Regex) -> Option<String> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn top(hir: &Hir) -> &Hir {
+        match hir.kind() {
+            HirKind::Capture(c) => top(&c.sub),
+            _ => hir,
+        }
+    }
+    let hir = regex_syntax::Parser::new().parse(re.as_str()).ok()?;
+    let items: Vec<&Hir> = match top(&hir).kind() {
+        HirKind::Concat(items) => items.iter().collect(),
+        _ => vec![top(&hir)],
+    };
+    let mut best: Option<String> = None;
+    let mut run = String::new();
+    for item in items.iter().chain(std::iter::once(&&Hir::empty())) {
+        match item.kind() {
+            HirKind::Literal(lit) => run.push_str(std::str::from_utf8(&lit.0).ok()?),
+            _ => {
+                let usable = usable_needle(&std::mem::take(&mut run)).filter(|n| n.len() >= 3);
+                if usable.as_ref().map_or(0, String::len) > best.as_ref().map_or(0, String::len) {
+                    best = usable;
+                }
+            }
+        }
+    }
+    best
 }
 
 /// The text a string pattern is matched against: strings as they are, numbers and booleans in

@@ -5,6 +5,8 @@
 //! alternative matchers. Numbers and booleans in a rule also match their string form (`42`
 //! matches `42` and `"42"`), and a string in a rule matches a number or boolean by its JSON text.
 
+use std::collections::BTreeSet;
+
 use regex::Regex;
 
 use serde_json::Value;
@@ -159,6 +161,41 @@ impl FieldCond {
                 _ => None,
             })
             .collect()
+    }
+}
+
+impl FieldCond {
+    /// Needles: every value this condition accepts contains one of these `(field, text)`
+    /// texts, ASCII case aside (see [`super::needles`]); `None` when that cannot be said (a
+    /// keyword search, a regex without a literal it requires, or a test that is not a string
+    /// pattern: `null`, numbers, comparisons, CIDRs, field references).
+    pub(crate) fn needles(&self) -> Option<BTreeSet<(String, String)>> {
+        let field = self.path.as_ref()?.raw();
+        let of = |t: &Test| -> Option<BTreeSet<(String, String)>> {
+            match t {
+                Test::Str(alts) => alts
+                    .iter()
+                    .map(|m| Some((field.to_owned(), m.needle()?)))
+                    .collect(),
+                Test::Re(re) => Some(BTreeSet::from([(
+                    field.to_owned(),
+                    pattern::regex_needle(re)?,
+                )])),
+                _ => None,
+            }
+        };
+        if self.all {
+            // Every test holds: the needles of any one of them are necessary.
+            self.tests.iter().find_map(of)
+        } else {
+            self.tests
+                .iter()
+                .map(of)
+                .try_fold(BTreeSet::new(), |mut all, set| {
+                    all.extend(set?);
+                    Some(all)
+                })
+        }
     }
 }
 

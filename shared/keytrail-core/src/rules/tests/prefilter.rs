@@ -250,10 +250,10 @@ fn screening_never_changes_results() {
     let projection = set
         .screen_projection()
         .expect("SigmaHQ's unrouted rules read a few top-level keys");
-    let unrouted: Vec<usize> = (0..set.rules().len())
+    let unrouted = (0..set.rules().len())
         .filter(|&i| set.index.route(i).is_none())
-        .collect();
-    assert!(unrouted.len() >= 3, "unrouted rules: {unrouted:?}");
+        .count();
+    assert!(unrouted >= 3, "{unrouted} unrouted rules");
     assert!(projection.keys().any(|k| k == "userIdentity"));
     let mut records: Vec<Vec<u8>> = corpus_events()
         .iter()
@@ -268,10 +268,44 @@ fn screening_never_changes_results() {
         r#"{"eventType":"AwsApiCall","userIdentity":{"type":"Root","type":"IAMUser"},"eventName":"ListBuckets"}"#,
         r#"{"eventType":"AwsApiCall","userIdentity":{"type":"IAMUser","type":"Root"},"eventName":"ListBuckets"}"#,
         r#"{"eventType":"AwsApiCall","userIdentity":{"type":"Root"},"userIdentity":{"type":"IAMUser"},"eventName":"ListBuckets"}"#,
+        r#"{"eventName":"GetCallerIdentity","userAgent":"Truffle\u0048og","eventType":"AwsApiCall"}"#,
+        r#"{"eventType":"AwsApiCall","userIdentity":{"type":"\u0052oot"},"eventName":"ListBuckets"}"#,
+        r#"{"eventType":"AwsApiCall","userIdentity":{"type":"ROOT","n":1e3},"eventName":"ListBuckets"}"#,
     ];
     records.extend(made.iter().map(|r| r.as_bytes().to_vec()));
-    let (mut screened, mut hits) = (0, 0);
-    for json in &records {
+    let (screened, hits, ruled_out) = screen_all(&set, &records);
+    assert!(screened > 500, "only {screened} records screened");
+    assert!(hits >= 3, "only {hits} records hit an unrouted rule");
+    // Some synthetic rules (`not s`, an OR across fields) give the needles nothing to go on;
+    // SigmaHQ's and the pack's alone do.
+    assert_eq!(ruled_out, 0);
+    sources = rule_sources();
+    sources.retain(|(name, _)| !name.starts_with("synthetic"));
+    let (set, _) = RuleSet::from_sources_lenient(sources).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert!(
+        set.needles.is_some(),
+        "every unrouted SigmaHQ rule has needles"
+    );
+    let (screened, hits, ruled_out) = screen_all(&set, &records);
+    assert!(hits >= 3, "only {hits} records hit an unrouted rule");
+    // Over half: the rest are mostly AssumedRole identities, which SigmaHQ's assumerole rule
+    // needs a partial event for.
+    assert!(
+        ruled_out * 2 > screened,
+        "the needles ruled out only {ruled_out} of {screened}"
+    );
+}
+
+/// Screens every record that peeks quickly: the partial event must answer as the whole
+/// record, and the needles may rule out only records that no unrouted rule matches. Answers
+/// (screened, matched an unrouted rule, ruled out by the needles).
+fn screen_all(set: &RuleSet, records: &[Vec<u8>]) -> (usize, usize, usize) {
+    let projection = set.screen_projection().unwrap();
+    let unrouted: Vec<usize> = (0..set.rules().len())
+        .filter(|&i| set.index.route(i).is_none())
+        .collect();
+    let (mut screened, mut hits, mut ruled_out) = (0, 0, 0);
+    for json in records {
         let closes = crate::read::closes_of(json);
         let Some(peek) = crate::record::peek_quick(json, closes.as_deref(), Some(projection))
         else {
@@ -281,11 +315,14 @@ fn screening_never_changes_results() {
         let partial = crate::record::partial_event(json, &peek, projection).unwrap();
         let whole = unrouted.iter().any(|&i| set.is_match(i, &event));
         assert_eq!(set.screen(&partial), whole, "{partial} of {event}");
+        if set.screen_rules_out(json, &peek) {
+            assert!(!whole, "the needles ruled out a match: {event}");
+            ruled_out += 1;
+        }
         screened += 1;
         hits += usize::from(whole);
     }
-    assert!(screened > 500, "only {screened} records screened");
-    assert!(hits >= 3, "only {hits} records hit an unrouted rule");
+    (screened, hits, ruled_out)
 }
 
 /// A top-level key spelled with the path's dots (`userIdentity.type`) is read by the path too,
@@ -312,6 +349,48 @@ fn dotted_top_level_keys_are_not_screened() {
         assert_eq!(partial.map(|p| set.screen(&p)), screened, "{json}");
         let whole: Value = serde_json::from_slice(json.as_bytes()).unwrap();
         assert_eq!(set.is_match(0, &whole), screened != Some(false), "{json}");
+    }
+}
+
+/// The needles rule a record out only when the raw bytes say what the parsed text would.
+#[test]
+fn needles_rule_out_only_what_cannot_match() {
+    let set = one("s:\n  userIdentity.type: Root\n  userAgent|contains: hog\ncondition: s");
+    let projection = set.screen_projection().unwrap();
+    for (json, out) in [
+        (
+            r#"{"eventName":"X","userIdentity":{"type":"IAMUser"},"userAgent":"hog"}"#,
+            true,
+        ),
+        (
+            r#"{"eventName":"X","userIdentity":{"type":"Root"},"userAgent":"x"}"#,
+            false,
+        ),
+        (
+            r#"{"eventName":"X","userIdentity":{"type":"rOOt"},"userAgent":"hog"}"#,
+            false,
+        ),
+        (r#"{"eventName":"X","userAgent":"hog"}"#, true),
+        (
+            r#"{"eventName":"X","userIdentity":{"type":"\u0052oot"}}"#,
+            false,
+        ),
+        (
+            r#"{"eventName":"X","userIdentity":{"type":"Ro\u006ft"}}"#,
+            false,
+        ),
+        (
+            r#"{"eventName":"X","userIdentity":{"type":"IAMUser","n":1e9}}"#,
+            false,
+        ),
+        (r#"{"eventName":"X","userIdentity.type":"Root"}"#, false),
+    ] {
+        let peek = crate::record::peek_quick(json.as_bytes(), None, Some(projection)).unwrap();
+        assert_eq!(set.screen_rules_out(json.as_bytes(), &peek), out, "{json}");
+        if out {
+            let whole: Value = serde_json::from_slice(json.as_bytes()).unwrap();
+            assert!(!set.is_match(0, &whole), "{json}");
+        }
     }
 }
 

@@ -1,0 +1,214 @@
+//! The screen's needles: a check on a record's raw bytes that no rule the index cannot route can
+//! match it, before any partial event is built.
+//!
+//! [`super::RuleSet::screen`] evaluates the unrouted rules on a partial event, which costs a
+//! small parse per record. But most such rules insist on some text in one field
+//! (`userAgent|contains: TruffleHog`, `userIdentity.type: Root`): every value they accept there
+//! contains one of a few strings, ASCII case aside ([`super::detection::Detection::needles`]).
+//! When none of those strings is in the raw bytes of that field's top-level value, for every
+//! unrouted rule, none of them can match and the record needs no partial event at all.
+//!
+//! The answer must equal the partial event's, so the check only rules a record out when the raw
+//! bytes say what the parsed text would: no escape (`\u0052oot` is `Root`), nothing beyond ASCII
+//! (Unicode lowercasing), and no number whose text form differs from its bytes (an exponent, or
+//! more digits than a double keeps), and no whitespace between tokens (the text of an object is
+//! its compact JSON; needles hold no `"{}[],`, so each lies within one token). Otherwise, and
+//! when a top-level key begins with a screened key and a dot (a path may read that key), the
+//! partial event decides as before.
+
+use crate::record::{Peek, Projection};
+
+use super::Compiled;
+
+/// The longest top-level value checked; a longer one goes to the partial event.
+const MAX_CHECKED: usize = 1024;
+
+/// For every unrouted rule, the `(screened top-level value, text)` pairs one of which every
+/// match has.
+#[derive(Debug)]
+pub(crate) struct Needles {
+    plan: Vec<Vec<(usize, Vec<u8>)>>,
+}
+
+impl Needles {
+    /// Needles for every rule in `always` (indexes into `compiled`), placed in the screened
+    /// top-level values of `projection`; `None` when some rule has none (then every record gets
+    /// its partial event).
+    pub(crate) fn build(
+        compiled: &[Compiled],
+        always: &[usize],
+        projection: &Projection,
+    ) -> Option<Needles> {
+        let members: Vec<&str> = projection.keys().collect();
+        let mut plan = Vec::with_capacity(always.len());
+        for &i in always {
+            let needles = compiled.get(i)?.detection.needles()?;
+            let placed = needles
+                .into_iter()
+                .map(|(field, text)| {
+                    // A nested path is looked for in the whole top-level value around it.
+                    let top = field.split('.').next().unwrap_or_default();
+                    let member = members.iter().position(|m| *m == top)?;
+                    (member < super::MAX_SCREEN_KEYS).then(|| (member, text.into_bytes()))
+                })
+                .collect::<Option<Vec<_>>>()?;
+            plan.push(placed);
+        }
+        Some(Needles { plan })
+    }
+
+    /// True when no unrouted rule can match the record `json`, whose quick peek noted where the
+    /// screened values are; false when the partial event must decide.
+    pub(crate) fn rule_out(&self, json: &[u8], peek: &Peek<'_>) -> bool {
+        if peek.screen_dotted() {
+            return false;
+        }
+        let mut seen = [Seen::Unread; super::MAX_SCREEN_KEYS];
+        self.plan.iter().all(|pairs| {
+            pairs.iter().all(|(member, text)| {
+                let Some(slot) = seen.get_mut(*member) else {
+                    return false;
+                };
+                if *slot == Seen::Unread {
+                    *slot = match peek.screened(*member) {
+                        None => Seen::Missing,
+                        Some(range) => match json.get(range) {
+                            Some(raw) if raw.len() <= MAX_CHECKED && plain(raw) => Seen::Text(raw),
+                            _ => Seen::Undecided,
+                        },
+                    };
+                }
+                match *slot {
+                    // A missing value: a rule that needs text there cannot match.
+                    Seen::Missing => true,
+                    Seen::Text(raw) => !contains_ignoring_case(raw, text),
+                    Seen::Unread | Seen::Undecided => false,
+                }
+            })
+        })
+    }
+}
+
+/// What a screened top-level value is, for [`Needles::rule_out`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen<'a> {
+    Unread,
+    Missing,
+    /// Its bytes read as its text.
+    Text(&'a [u8]),
+    /// Escapes, non-ASCII, odd numbers, or too long: the partial event decides.
+    Undecided,
+}
+
+/// Whether `hay` contains `needle` (lowercase ASCII), ASCII case aside.
+fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let mut from = 0;
+    while let Some(k) = hay
+        .get(from..)
+        .and_then(|h| memchr::memchr2(first, first.to_ascii_uppercase(), h))
+    {
+        let at = from + k + 1;
+        if hay
+            .get(at..at + rest.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+        {
+            return true;
+        }
+        from = at;
+    }
+    false
+}
+
+/// True when every string and number in the JSON text `raw` reads as its bytes: no escape, only
+/// ASCII, and no number that prints differently once parsed (an exponent, 16 digits or more);
+/// and no whitespace between tokens, so an object's bytes read as its compact text does, member
+/// by member.
+fn plain(raw: &[u8]) -> bool {
+    let mut in_string = false;
+    let mut digits = 0usize;
+    let mut prev = 0u8;
+    for &b in raw {
+        if b == b'\\' || !b.is_ascii() {
+            return false;
+        }
+        if b == b'"' {
+            in_string = !in_string;
+        } else if !in_string && b.is_ascii_whitespace() {
+            return false;
+        } else if !in_string {
+            if b.is_ascii_digit() {
+                digits += 1;
+                if digits >= 16 {
+                    return false;
+                }
+            } else {
+                if matches!(b, b'e' | b'E') && (prev.is_ascii_digit() || prev == b'.') {
+                    return false;
+                }
+                digits = 0;
+            }
+        }
+        prev = b;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{contains_ignoring_case, plain};
+
+    #[test]
+    fn regexes_give_the_longest_literal_they_require() {
+        use crate::rules::pattern::{build_regex, regex_needle};
+        for (re, want) in [
+            (".+:assumed-role/aws:.+", Some(":assumed-role/aws:")),
+            (r"^arn:aws:iam::\d+:root$", Some("arn:aws:iam::")),
+            ("(Get|Put)Object", Some("object")),
+            ("Get|PutObject", None),
+            ("ab.", None),
+            (r#"x"y.*zzz"#, Some("zzz")),
+            (r#"\{"a":1\}"#, None),
+        ] {
+            let re = build_regex(re, true, false, true).unwrap();
+            assert_eq!(regex_needle(&re).as_deref(), want, "{re}");
+        }
+    }
+
+    #[test]
+    fn contains_ignoring_ascii_case() {
+        assert!(contains_ignoring_case(
+            b"aws-cli TruffleHog/3",
+            b"trufflehog"
+        ));
+        assert!(contains_ignoring_case(b"ROOT", b"root"));
+        assert!(!contains_ignoring_case(b"Roo", b"root"));
+        assert!(!contains_ignoring_case(b"rroo", b"root"));
+        assert!(contains_ignoring_case(b"rroot", b"root"));
+        assert!(contains_ignoring_case(b"x", b""));
+    }
+
+    #[test]
+    fn plain_text_reads_as_its_bytes() {
+        for (raw, want) in [
+            (&br#""aws-cli/2.15.0 Python/3.11.6""#[..], true),
+            (
+                br#"{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/a"}"#,
+                true,
+            ),
+            (br#""i-0a1b2c3d4e5f""#, true),
+            (br#""\u0052oot""#, false),
+            ("\"café\"".as_bytes(), false),
+            (br#"{"n":1e5}"#, false),
+            (br#"{"n":1.5E-3}"#, false),
+            (br#"{"n":12345678901234567}"#, false),
+            (br#"{"n":123456789012}"#, true),
+            (br#"{"a": 1}"#, false),
+            (br#"{"a":"x y"}"#, true),
+        ] {
+            assert_eq!(plain(raw), want, "{}", raw.escape_ascii());
+        }
+    }
+}
