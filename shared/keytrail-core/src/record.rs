@@ -269,6 +269,7 @@ mod strings;
 
 pub use event::Event;
 pub use project::{partial_event, Projection};
+pub(crate) use quick::object_member;
 pub use quick::peek_quick;
 
 #[cfg(test)]

@@ -96,6 +96,37 @@ pub fn peek_quick<'a>(
     (whole && peek.looks_like_event()).then_some(peek)
 }
 
+/// The value of member `key` of the JSON object `json` (the last one, as in a parse): `Ok(None)`
+/// when it has no such member, `Err(())` when that cannot be told cheaply (not an object, an
+/// escape in a key, a key with a dot, which a path may read too, anything malformed).
+pub(crate) fn object_member<'a>(json: &'a [u8], key: &[u8]) -> Result<Option<&'a [u8]>, ()> {
+    let mut i = skip_ws(json, 0);
+    if json.get(i) != Some(&b'{') {
+        return Err(());
+    }
+    i = skip_ws(json, i + 1);
+    let mut found = None;
+    if json.get(i) == Some(&b'}') {
+        return Ok(None);
+    }
+    loop {
+        let (name, value_at) = member(json, i).ok_or(())?;
+        if name.contains(&b'.') {
+            return Err(());
+        }
+        let end = skip_value(json, value_at).ok_or(())?;
+        if same(name, key) {
+            found = json.get(value_at..end);
+        }
+        i = skip_ws(json, end);
+        match json.get(i) {
+            Some(b',') => i = skip_ws(json, i + 1),
+            Some(b'}') => return Ok(found),
+            _ => return Err(()),
+        }
+    }
+}
+
 /// The key (without escapes) of the object member at `i`, and where its value starts.
 pub(super) fn member(json: &[u8], i: usize) -> Option<(&[u8], usize)> {
     let (key, after) = plain_string(json, i)?;

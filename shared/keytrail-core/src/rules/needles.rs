@@ -5,8 +5,10 @@
 //! small parse per record. But most such rules insist on some text in one field
 //! (`userAgent|contains: TruffleHog`, `userIdentity.type: Root`): every value they accept there
 //! contains one of a few strings, ASCII case aside ([`super::detection::Detection::needles`]).
-//! When none of those strings is in the raw bytes of that field's top-level value, for every
-//! unrouted rule, none of them can match and the record needs no partial event at all.
+//! The field is found in the raw bytes (a screened top-level value, and for a nested path the
+//! member below it, walked like the quick peek walks the top level). When, for every unrouted
+//! rule, none of its strings is in its field, none of them can match and the record needs no
+//! partial event at all.
 //!
 //! The answer must equal the partial event's, so the check only rules a record out when the raw
 //! bytes say what the parsed text would: no escape (`\u0052oot` is `Root`), nothing beyond ASCII
@@ -20,13 +22,16 @@ use crate::record::{Peek, Projection};
 
 use super::Compiled;
 
-/// The longest top-level value checked; a longer one goes to the partial event.
+/// The longest non-string value checked; a longer one goes to the partial event.
 const MAX_CHECKED: usize = 1024;
+/// The most distinct fields the needles look in.
+const MAX_FIELDS: usize = 16;
 
-/// For every unrouted rule, the `(screened top-level value, text)` pairs one of which every
-/// match has.
+/// For every unrouted rule, the `(field, text)` pairs one of which every match has; a field is
+/// a screened top-level value and the keys below it.
 #[derive(Debug)]
 pub(crate) struct Needles {
+    fields: Vec<(usize, Vec<Vec<u8>>)>,
     plan: Vec<Vec<(usize, Vec<u8>)>>,
 }
 
@@ -40,21 +45,31 @@ impl Needles {
         projection: &Projection,
     ) -> Option<Needles> {
         let members: Vec<&str> = projection.keys().collect();
+        let mut fields: Vec<(usize, Vec<Vec<u8>>)> = Vec::new();
         let mut plan = Vec::with_capacity(always.len());
         for &i in always {
             let needles = compiled.get(i)?.detection.needles()?;
-            let placed = needles
-                .into_iter()
-                .map(|(field, text)| {
-                    // A nested path is looked for in the whole top-level value around it.
-                    let top = field.split('.').next().unwrap_or_default();
-                    let member = members.iter().position(|m| *m == top)?;
-                    (member < super::MAX_SCREEN_KEYS).then(|| (member, text.into_bytes()))
-                })
-                .collect::<Option<Vec<_>>>()?;
+            let mut placed = Vec::with_capacity(needles.len());
+            for (path, text) in needles {
+                let mut keys = path.split('.');
+                let top = keys.next().unwrap_or_default();
+                let member = members.iter().position(|m| *m == top)?;
+                let field = (member, keys.map(|k| k.as_bytes().to_vec()).collect());
+                if member >= super::MAX_SCREEN_KEYS {
+                    return None;
+                }
+                let at = match fields.iter().position(|f| *f == field) {
+                    Some(at) => at,
+                    None => {
+                        fields.push(field);
+                        fields.len() - 1
+                    }
+                };
+                placed.push((at, text.into_bytes()));
+            }
             plan.push(placed);
         }
-        Some(Needles { plan })
+        (fields.len() <= MAX_FIELDS).then_some(Needles { fields, plan })
     }
 
     /// True when no unrouted rule can match the record `json`, whose quick peek noted where the
@@ -63,20 +78,19 @@ impl Needles {
         if peek.screen_dotted() {
             return false;
         }
-        let mut seen = [Seen::Unread; super::MAX_SCREEN_KEYS];
+        let mut seen = [Seen::Unread; MAX_FIELDS];
         self.plan.iter().all(|pairs| {
-            pairs.iter().all(|(member, text)| {
-                let Some(slot) = seen.get_mut(*member) else {
+            pairs.iter().all(|(field, text)| {
+                let Some(slot) = seen.get_mut(*field) else {
                     return false;
                 };
                 if *slot == Seen::Unread {
-                    *slot = match peek.screened(*member) {
-                        None => Seen::Missing,
-                        Some(range) => match json.get(range) {
-                            Some(raw) if raw.len() <= MAX_CHECKED && plain(raw) => Seen::Text(raw),
-                            _ => Seen::Undecided,
-                        },
-                    };
+                    *slot = self
+                        .fields
+                        .get(*field)
+                        .map_or(Seen::Undecided, |(member, keys)| {
+                            resolve(json, peek.screened(*member), keys)
+                        });
                 }
                 match *slot {
                     // A missing value: a rule that needs text there cannot match.
@@ -89,15 +103,45 @@ impl Needles {
     }
 }
 
-/// What a screened top-level value is, for [`Needles::rule_out`].
+/// What a field of a record is, for [`Needles::rule_out`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Seen<'a> {
     Unread,
     Missing,
-    /// Its bytes read as its text.
+    /// Bytes that read as the field's text.
     Text(&'a [u8]),
-    /// Escapes, non-ASCII, odd numbers, or too long: the partial event decides.
+    /// Escapes, non-ASCII, odd numbers, not an object where keys go down, too long: the
+    /// partial event decides.
     Undecided,
+}
+
+/// The field under `keys` of the top-level value at `range` of `json`.
+fn resolve<'a>(
+    json: &'a [u8],
+    range: Option<std::ops::Range<usize>>,
+    keys: &[Vec<u8>],
+) -> Seen<'a> {
+    let Some(mut value) = range.and_then(|r| json.get(r)) else {
+        return Seen::Missing;
+    };
+    for key in keys {
+        value = match crate::record::object_member(value, key) {
+            Ok(Some(inner)) => inner,
+            Ok(None) => return Seen::Missing,
+            Err(()) => return Seen::Undecided,
+        };
+    }
+    match value {
+        [b'"', content @ .., b'"'] => {
+            if content.is_ascii() && memchr::memchr(b'\\', content).is_none() {
+                Seen::Text(content)
+            } else {
+                Seen::Undecided
+            }
+        }
+        _ if value.len() <= MAX_CHECKED && plain(value) => Seen::Text(value),
+        _ => Seen::Undecided,
+    }
 }
 
 /// Whether `hay` contains `needle` (lowercase ASCII), ASCII case aside.

@@ -381,6 +381,23 @@ fn needles_rule_out_only_what_cannot_match() {
         ),
         (
             r#"{"eventName":"X","userIdentity":{"type":"IAMUser","n":1e9}}"#,
+            true,
+        ),
+        (r#"{"eventName":"X","userIdentity":{"type":1e9}}"#, false),
+        (
+            r#"{"eventName":"X","userIdentity":[{"type":"Root"}]}"#,
+            false,
+        ),
+        (
+            r#"{"eventName":"X","userIdentity":{"type":"Root","type":"IAMUser"}}"#,
+            true,
+        ),
+        (
+            r#"{"eventName":"X","userIdentity":{"type":"IAMUser","type":"Root"}}"#,
+            false,
+        ),
+        (
+            r#"{"eventName":"X","userIdentity":{"type.x":1,"type":"IAMUser"}}"#,
             false,
         ),
         (r#"{"eventName":"X","userIdentity.type":"Root"}"#, false),
