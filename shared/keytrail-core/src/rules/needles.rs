@@ -78,19 +78,39 @@ impl Needles {
         if peek.screen_dotted() {
             return false;
         }
+        // Two steps per field: a needle that is not even in the raw bytes of the top-level value
+        // around the field is not in the field (when those bytes read as their text); only a
+        // needle found there needs the field itself, walked down to.
+        let mut tops = [Seen::Unread; super::MAX_SCREEN_KEYS];
         let mut seen = [Seen::Unread; MAX_FIELDS];
         self.plan.iter().all(|pairs| {
             pairs.iter().all(|(field, text)| {
+                let Some((member, keys)) = self.fields.get(*field) else {
+                    return false;
+                };
+                let Some(top) = tops.get_mut(*member) else {
+                    return false;
+                };
+                if *top == Seen::Unread {
+                    *top = match peek.screened(*member).and_then(|r| json.get(r)) {
+                        None => Seen::Missing,
+                        Some(raw) if plain(raw) => Seen::Text(raw),
+                        Some(_) => Seen::Undecided,
+                    };
+                }
+                match *top {
+                    Seen::Missing => return true,
+                    Seen::Text(raw) if !contains_ignoring_case(raw, text) => return true,
+                    // A top-level field: its bytes are its text (quotes aside, which no needle
+                    // holds).
+                    Seen::Text(_) if keys.is_empty() => return false,
+                    _ => {}
+                }
                 let Some(slot) = seen.get_mut(*field) else {
                     return false;
                 };
                 if *slot == Seen::Unread {
-                    *slot = self
-                        .fields
-                        .get(*field)
-                        .map_or(Seen::Undecided, |(member, keys)| {
-                            resolve(json, peek.screened(*member), keys)
-                        });
+                    *slot = resolve(json, peek.screened(*member), keys);
                 }
                 match *slot {
                     // A missing value: a rule that needs text there cannot match.
@@ -171,29 +191,49 @@ fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
 /// and no whitespace between tokens, so an object's bytes read as its compact text does, member
 /// by member.
 fn plain(raw: &[u8]) -> bool {
-    let mut in_string = false;
+    if !raw.is_ascii() || memchr::memchr(b'\\', raw).is_some() {
+        return false;
+    }
+    // Jump from quote to quote: strings (the bulk) need no look once they hold no backslash;
+    // what lies between them is punctuation, numbers and literals.
+    let mut outside = true;
+    let mut from = 0;
+    loop {
+        let next = memchr::memchr(b'"', raw.get(from..).unwrap_or_default()).map(|k| from + k);
+        if outside {
+            let between = raw.get(from..next.unwrap_or(raw.len())).unwrap_or_default();
+            if !plain_between(between) {
+                return false;
+            }
+        }
+        match next {
+            Some(at) => {
+                from = at + 1;
+                outside = !outside;
+            }
+            None => return true,
+        }
+    }
+}
+
+/// The bytes between strings: no whitespace, no number with an exponent or 16 digits.
+fn plain_between(bytes: &[u8]) -> bool {
     let mut digits = 0usize;
     let mut prev = 0u8;
-    for &b in raw {
-        if b == b'\\' || !b.is_ascii() {
+    for &b in bytes {
+        if b.is_ascii_whitespace() {
             return false;
         }
-        if b == b'"' {
-            in_string = !in_string;
-        } else if !in_string && b.is_ascii_whitespace() {
-            return false;
-        } else if !in_string {
-            if b.is_ascii_digit() {
-                digits += 1;
-                if digits >= 16 {
-                    return false;
-                }
-            } else {
-                if matches!(b, b'e' | b'E') && (prev.is_ascii_digit() || prev == b'.') {
-                    return false;
-                }
-                digits = 0;
+        if b.is_ascii_digit() {
+            digits += 1;
+            if digits >= 16 {
+                return false;
             }
+        } else {
+            if matches!(b, b'e' | b'E') && (prev.is_ascii_digit() || prev == b'.') {
+                return false;
+            }
+            digits = 0;
         }
         prev = b;
     }

@@ -396,8 +396,13 @@ fn needles_rule_out_only_what_cannot_match() {
             r#"{"eventName":"X","userIdentity":{"type":"IAMUser","type":"Root"}}"#,
             false,
         ),
+        // No "root" anywhere under userIdentity: whatever a dotted key there means.
         (
             r#"{"eventName":"X","userIdentity":{"type.x":1,"type":"IAMUser"}}"#,
+            true,
+        ),
+        (
+            r#"{"eventName":"X","userIdentity":{"type.x":"root","type":"IAMUser"}}"#,
             false,
         ),
         (r#"{"eventName":"X","userIdentity.type":"Root"}"#, false),
