@@ -169,6 +169,15 @@ fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
     let Some((&first, rest)) = needle.split_first() else {
         return true;
     };
+    if hay.len() < 32 {
+        // Short text (an eventName): a plain loop costs less than setting up a search.
+        let last = hay.len().saturating_sub(needle.len());
+        return hay.len() >= needle.len()
+            && (0..=last).any(|i| {
+                hay.get(i..i + needle.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+            });
+    }
     let mut from = 0;
     while let Some(k) = hay
         .get(from..)
