@@ -272,7 +272,10 @@ async fn publish_while_reading<S: ObjectSource, K: AlertSink>(
     if let Some(e) = failed {
         return Err(e);
     }
-    if stopped == Some(Stop::Deadline) {
+    // A stop shows as an I/O fault; a data fault (corrupt, truncated) came before any stop and
+    // is what the object needs, an integrity alert, not a retry.
+    let data_fault = report.fault.as_ref().is_some_and(|f| !f.is_retryable());
+    if stopped == Some(Stop::Deadline) && !data_fault {
         return Err(deadline(app, name, report.records, metrics));
     }
     if let Some(fault) = report.fault.as_ref().filter(|f| f.is_retryable()) {

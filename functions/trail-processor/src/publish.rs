@@ -33,6 +33,12 @@ pub async fn publish<S: ObjectSource, K: AlertSink>(
     let mut tokens: Vec<Token> = Vec::with_capacity(alerts.len());
     let mut held = None;
     for alert in alerts {
+        // The same event twice in one batch (CloudTrail repeats an eventID now and then): one
+        // alert, the repeat is a duplicate rather than a claim held by ourselves.
+        if claimed.iter().any(|c| c.alert_id == alert.alert_id) {
+            metrics.duplicates += 1;
+            continue;
+        }
         match ledger.claim(&alert.alert_id, name).await {
             Ok(Claim::Claimed(token)) => {
                 tokens.push(token);
@@ -43,7 +49,7 @@ pub async fn publish<S: ObjectSource, K: AlertSink>(
                 held.get_or_insert((alert.alert_id, until));
             }
             Err(source) => {
-                release(ledger, &claimed, &tokens).await;
+                release(ledger, name, &claimed, &tokens).await;
                 return Err(ObjectError::Ledger {
                     object: name.to_owned(),
                     source,
@@ -78,7 +84,7 @@ pub async fn publish<S: ObjectSource, K: AlertSink>(
         }
     }
     for (alert, token) in back {
-        release_one(ledger, alert, token).await;
+        release_one(ledger, name, alert, token).await;
     }
     sent?;
     match held {
@@ -93,14 +99,14 @@ pub async fn publish<S: ObjectSource, K: AlertSink>(
 
 /// Gives up the claims on alerts that were not published; a failure only delays their retry
 /// until the lease runs out, so it is logged, not raised.
-async fn release(ledger: &Ledger, alerts: &[Alert], tokens: &[Token]) {
+async fn release(ledger: &Ledger, object: &str, alerts: &[Alert], tokens: &[Token]) {
     for (alert, token) in alerts.iter().zip(tokens) {
-        release_one(ledger, alert, token).await;
+        release_one(ledger, object, alert, token).await;
     }
 }
 
-async fn release_one(ledger: &Ledger, alert: &Alert, token: &Token) {
+async fn release_one(ledger: &Ledger, object: &str, alert: &Alert, token: &Token) {
     if let Err(e) = ledger.release(&alert.alert_id, token).await {
-        tracing::warn!("{e}; the retry waits for the lease");
+        tracing::warn!(object, "{e}; the retry waits for the lease");
     }
 }

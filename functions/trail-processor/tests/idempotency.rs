@@ -241,6 +241,25 @@ async fn a_failed_publish_releases_its_claims_and_keeps_what_was_accepted() {
 }
 
 #[tokio::test]
+async fn an_event_repeated_in_one_object_is_published_once() {
+    // CloudTrail repeats an eventID now and then: the same alert id twice in one batch is one
+    // alert, not a claim this invocation holds against itself.
+    let (moto, stack, _) = setup().await;
+    create_idempotency_table(&moto, TABLE).await;
+    let detail = event("eventbridge-api-call-export-certificate.json")["detail"].clone();
+    let object = json!({ "Records": [detail.clone(), detail] });
+    put(&moto, KEY, gzip(&serde_json::to_vec(&object).unwrap())).await;
+    let once = app(&moto, &stack.topic_arn, &with_table("60"));
+    let answer = handle(&once, s3_put(KEY)).await.unwrap();
+    assert_eq!(answer["results"][0]["outcome"], "1 alert(s)", "{answer}");
+    let seen = arrivals(&stack, 1).await;
+    assert!(
+        seen.len() == 1 && seen.values().all(|&n| n == 1),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_missing_table_fails_the_object_retryably_and_names_the_table() {
     let (moto, stack) = stack_with_object(1).await;
     let wrong = app(

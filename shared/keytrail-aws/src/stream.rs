@@ -103,6 +103,7 @@ impl ScanStream {
         let reader = ChannelReader {
             rx: chunk_rx,
             current: Bytes::new(),
+            failed: None,
             stop: stop_rx.clone(),
             stopper: Arc::clone(&stop),
             deadline: deadline.map(Instant::into_std),
@@ -145,13 +146,23 @@ impl ScanStream {
     pub async fn finish(mut self) -> Result<ScanEnd, ScanTaskError> {
         self.alerts.close();
         while self.alerts.recv().await.is_some() {}
-        let report = self.worker.await.map_err(|e| ScanTaskError {
+        let report = (&mut self.worker).await.map_err(|e| ScanTaskError {
             object: self.object.clone(),
             detail: e.to_string(),
         })?;
-        self.pump.abort();
         let stopped = self.stop.borrow().clone();
         Ok(ScanEnd { report, stopped })
+    }
+}
+
+impl Drop for ScanStream {
+    /// A scan dropped before its end (its task cancelled) stops reading and downloading, rather
+    /// than running on to the end of the object for nobody.
+    fn drop(&mut self) {
+        if !self.worker.is_finished() {
+            request_stop(&self.stop, Stop::Caller("the scan was dropped".to_owned()));
+        }
+        self.pump.abort();
     }
 }
 
@@ -229,6 +240,9 @@ pub async fn scan_body(
 struct ChannelReader {
     rx: mpsc::Receiver<io::Result<Bytes>>,
     current: Bytes,
+    /// The body's error, once one came: every later read fails with it too, so a reset never
+    /// reads as a clean end of a shorter object.
+    failed: Option<String>,
     stop: watch::Receiver<Option<Stop>>,
     stopper: Arc<watch::Sender<Option<Stop>>>,
     deadline: Option<std::time::Instant>,
@@ -253,13 +267,20 @@ impl ChannelReader {
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.stopped()?;
+        if let Some(e) = &self.failed {
+            return Err(io::Error::other(e.clone()));
+        }
         while self.current.is_empty() {
             match self.rx.blocking_recv() {
                 None => {
                     self.stopped()?;
                     return Ok(0);
                 }
-                Some(chunk) => self.current = chunk?,
+                Some(Ok(chunk)) => self.current = chunk,
+                Some(Err(e)) => {
+                    self.failed = Some(e.to_string());
+                    return Err(e);
+                }
             }
         }
         let n = buf.len().min(self.current.len());

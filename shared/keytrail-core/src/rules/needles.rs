@@ -12,8 +12,8 @@
 //!
 //! The answer must equal the partial event's, so the check only rules a record out when the raw
 //! bytes say what the parsed text would: no escape (`\u0052oot` is `Root`), nothing beyond ASCII
-//! (Unicode lowercasing), and no number whose text form differs from its bytes (an exponent, or
-//! more digits than a double keeps), and no whitespace between tokens (the text of an object is
+//! (Unicode lowercasing), and no number whose text form may differ from its bytes (anything but
+//! a non-negative integer of at most 15 digits), and no whitespace between tokens (the text of an object is
 //! its compact JSON; needles hold no `"{}[],`, so each lies within one token). Otherwise, and
 //! when a top-level key begins with a screened key and a dot (a path may read that key), the
 //! partial event decides as before.
@@ -196,9 +196,9 @@ fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// True when every string and number in the JSON text `raw` reads as its bytes: no escape, only
-/// ASCII, and no number that prints differently once parsed (an exponent, 16 digits or more);
-/// and no whitespace between tokens, so an object's bytes read as its compact text does, member
-/// by member.
+/// ASCII, and no number that may print differently once parsed (see [`plain_between`]); and no
+/// whitespace between tokens, so an object's bytes read as its compact text does, member by
+/// member.
 fn plain(raw: &[u8]) -> bool {
     if !raw.is_ascii() || memchr::memchr(b'\\', raw).is_some() {
         return false;
@@ -225,12 +225,13 @@ fn plain(raw: &[u8]) -> bool {
     }
 }
 
-/// The bytes between strings: no whitespace, no number with an exponent or 16 digits.
+/// The bytes between strings: no whitespace, and only numbers that print as their bytes once
+/// parsed: integers of at most 15 digits, not negative (`-0` prints `-0.0`). A fraction can
+/// print otherwise (`0.000001` is `1e-6`, 17 digits round), and so can an exponent.
 fn plain_between(bytes: &[u8]) -> bool {
     let mut digits = 0usize;
-    let mut prev = 0u8;
     for &b in bytes {
-        if b.is_ascii_whitespace() {
+        if b.is_ascii_whitespace() || matches!(b, b'.' | b'-' | b'+') {
             return false;
         }
         if b.is_ascii_digit() {
@@ -239,12 +240,12 @@ fn plain_between(bytes: &[u8]) -> bool {
                 return false;
             }
         } else {
-            if matches!(b, b'e' | b'E') && (prev.is_ascii_digit() || prev == b'.') {
+            // An exponent follows a digit; `true` and `false` hold an `e` after a letter.
+            if matches!(b, b'e' | b'E') && digits > 0 {
                 return false;
             }
             digits = 0;
         }
-        prev = b;
     }
     true
 }
@@ -299,6 +300,10 @@ mod tests {
             (br#"{"n":12345678901234567}"#, false),
             (br#"{"n":123456789012}"#, true),
             (br#"{"a": 1}"#, false),
+            (br#"{"n":0.000001}"#, false),
+            (br#"{"n":-0}"#, false),
+            (br#"{"n":12345678.123456789}"#, false),
+            (br#"{"n":12,"t":true,"f":false,"z":null}"#, true),
             (br#"{"a":"x y"}"#, true),
         ] {
             assert_eq!(plain(raw), want, "{}", raw.escape_ascii());
