@@ -76,18 +76,34 @@ where
 }
 
 /// When to stop reading: `reserve` before the invocation's `deadline` (milliseconds since the
-/// epoch, as Lambda gives it); `None` for a deadline of 0 (none given).
+/// epoch, as Lambda gives it), but never more than a fifth of the time left; `None` for a
+/// deadline of 0 (none given) or one already past.
+///
+/// cargo-lambda's emulator (`cargo lambda watch`) sends the timeout itself (`600000`) where Lambda
+/// sends an epoch time: a value too small to be one (before 1973) is read as the time left.
 pub fn stop_at(deadline_ms: u64, reserve: Duration) -> Option<Instant> {
+    const EPOCH_1973_MS: u64 = 100_000_000_000;
     if deadline_ms == 0 {
         return None;
     }
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    let left = Duration::from_millis(
-        u64::try_from(u128::from(deadline_ms).saturating_sub(now_ms)).unwrap_or(0),
-    );
-    Some(Instant::now() + left.saturating_sub(reserve))
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let left = if deadline_ms < EPOCH_1973_MS {
+        Duration::from_millis(deadline_ms)
+    } else if deadline_ms > now_ms {
+        Duration::from_millis(deadline_ms - now_ms)
+    } else {
+        tracing::warn!(
+            deadline_ms,
+            now_ms,
+            "the invocation's deadline has passed already; reading is not stopped early"
+        );
+        return None;
+    };
+    // A short timeout keeps most of its time for reading: the reserve is at most a fifth of it.
+    let reserve = reserve.min(left / 5);
+    Some(Instant::now() + (left - reserve))
 }
 
 /// Handles one invocation payload; reading stops at `stop_at`, and what was not finished by then

@@ -210,13 +210,27 @@ fn the_stop_is_the_reserve_before_the_deadline() {
         .unwrap()
         .as_millis();
     let deadline = u64::try_from(now_ms).unwrap() + 60_000;
-    let at = stop_at(deadline, Duration::from_secs(20)).unwrap();
+    let at = stop_at(deadline, Duration::from_secs(10)).unwrap();
     let left = at.saturating_duration_since(Instant::now());
     assert!(
-        left > Duration::from_secs(35) && left <= Duration::from_secs(40),
+        left > Duration::from_secs(45) && left <= Duration::from_secs(50),
         "{left:?}"
     );
-    // A deadline closer than the reserve stops at once.
+    // A reserve longer than a fifth of the time left is cut to a fifth: a 60 s invocation with
+    // a 120 s reserve still reads for 48 s.
     let at = stop_at(deadline, Duration::from_secs(120)).unwrap();
-    assert!(at <= Instant::now());
+    let left = at.saturating_duration_since(Instant::now());
+    assert!(
+        left > Duration::from_secs(45) && left <= Duration::from_secs(48),
+        "{left:?}"
+    );
+    // cargo lambda's emulator sends the timeout itself: 600000 is ten minutes from now.
+    let at = stop_at(600_000, Duration::from_secs(5)).unwrap();
+    let left = at.saturating_duration_since(Instant::now());
+    assert!(
+        left > Duration::from_secs(590) && left <= Duration::from_secs(595),
+        "{left:?}"
+    );
+    // A deadline already past does not stop reading at once.
+    assert_eq!(stop_at(deadline - 120_000, Duration::from_secs(5)), None);
 }
