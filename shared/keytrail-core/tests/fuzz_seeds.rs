@@ -152,3 +152,16 @@ fn degenerate_inputs() {
         harness.render(input).unwrap();
     }
 }
+
+/// Found by `make fuzz` (reader, 2026-12-02): a gzip stream that decodes 7 bytes of non-JSON
+/// and then ends inside its member. The pipelined reader said NotJson (it saw the 7 bytes first
+/// and dropped the gzip fault while reading on for the message), the serial one TruncatedGzip.
+#[test]
+fn gzip_breaking_within_the_first_bytes_is_the_gzip_fault_for_every_reader() {
+    let harness = Harness::new().unwrap();
+    let crash: &[u8] = &[
+        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb3, 0x56, 0x59, 0x56, 0x72,
+        0x57, 0x67, 0x2b, 0x26,
+    ];
+    harness.reader(crash).unwrap();
+}

@@ -203,10 +203,10 @@ impl<R: Read> Frames<R> {
                             };
                         }
                         Some(_) if self.values == 0 => {
-                            // Read enough to show and recognise the first bytes.
-                            while self.buf.head.len() < 16 && matches!(self.fill(), Ok(Fill::Data))
-                            {
-                            }
+                            // Read enough to show and recognise the first bytes. A gzip
+                            // stream that breaks within them is that fault, not "not JSON"
+                            // (which a reader meeting the break a call earlier reports).
+                            while self.buf.head.len() < 16 && self.fill()? == Fill::Data {}
                             return Err(self.not_json());
                         }
                         Some(_) => {
