@@ -16,10 +16,10 @@
 
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use keytrail_testkit::{Fault, FaultProxy, Match, Moto, ReceivedMessage, Rule, RuleId, Stack};
+use keytrail_testkit::{Fault, FaultProxy, Match, Moto, Rule, RuleId, Stack};
 use serde_json::{json, Value};
 use support::*;
 use trail_processor::handler::handle;
@@ -108,20 +108,10 @@ async fn noisy(moto: &Moto) -> String {
     key
 }
 
-/// How often each alert id was delivered.
-fn counts(got: &[(ReceivedMessage, Value)]) -> BTreeMap<String, usize> {
-    let mut out = BTreeMap::new();
-    for (_, alert) in got {
-        *out.entry(alert["alert_id"].as_str().unwrap().to_owned())
-            .or_default() += 1;
-    }
-    out
-}
-
 /// Receives exactly `n` alerts, asserts each id came once, and answers the ids.
 async fn exactly_once(stack: &Stack, n: usize) -> BTreeSet<String> {
     let got = alerts(stack, n).await;
-    let counts = counts(&got);
+    let counts = alert_id_counts(&got);
     let repeated: Vec<_> = counts.iter().filter(|(_, c)| **c > 1).collect();
     assert!(repeated.is_empty(), "alerts delivered twice: {repeated:?}");
     assert_eq!(got.len(), n, "alerts delivered: {:?}", event_names(&got));
@@ -290,7 +280,7 @@ impl Rig {
 
     /// The alert ids that arrived before a reset mid-body: each once, and not all of them.
     async fn delivered_before_the_reset(&self) -> BTreeSet<String> {
-        let first = counts(&alerts(&self.stack, 0).await);
+        let first = alert_id_counts(&alerts(&self.stack, 0).await);
         assert!(first.values().all(|c| *c == 1), "{first:?}");
         assert!(
             first.len() < NOISY_ALERTS,
@@ -472,7 +462,7 @@ async fn sns_500_on_the_third_of_five_batches_every_attempt_fails_the_object_unt
     rig.proxy.lift(rule);
     rig.direct(&key, NOISY_ALERTS).await;
     let got = alerts(&rig.stack, NOISY_ALERTS - first.len()).await;
-    let again = counts(&got);
+    let again = alert_id_counts(&got);
     assert!(again.values().all(|c| *c == 1), "{again:?}");
     let union: BTreeSet<&String> = first.iter().chain(again.keys()).collect();
     assert_eq!(union.len(), NOISY_ALERTS, "alerts never delivered");
@@ -541,7 +531,7 @@ async fn sns_answer_lost_after_accepting_is_sent_again_and_nothing_is_lost() {
     rig.direct(&key(DEMO), DEMO_ALERTS).await;
     rig.fired_once_then_sent_again(rule, "the batch was sent again");
     let got = alerts(&rig.stack, 2 * DEMO_ALERTS).await;
-    let counts = counts(&got);
+    let counts = alert_id_counts(&got);
     assert_eq!(counts.len(), DEMO_ALERTS, "{counts:?}");
     assert!(
         counts.values().all(|c| *c == 2),

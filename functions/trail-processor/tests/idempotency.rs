@@ -55,13 +55,15 @@ fn with_table(lease_seconds: &str) -> [(&str, &str); 2] {
 
 /// How many times each alert id arrived, after waiting for at least `expected` messages.
 async fn arrivals(stack: &Stack, expected: usize) -> BTreeMap<String, usize> {
-    let mut seen = BTreeMap::new();
-    for (_, alert) in alerts(stack, expected).await {
-        *seen
-            .entry(alert["alert_id"].as_str().unwrap().to_owned())
-            .or_default() += 1;
-    }
-    seen
+    alert_id_counts(&alerts(stack, expected).await)
+}
+
+/// Asserts that `n` distinct alerts arrived, each `times` times.
+fn each_arrived(seen: &BTreeMap<String, usize>, n: usize, times: usize) {
+    assert!(
+        seen.len() == n && seen.values().all(|&k| k == times),
+        "want {n} alert(s) {times} time(s) each: {seen:?}"
+    );
 }
 
 /// An app like [`support::app`] whose sink is `wrap(the SNS sink)`.
@@ -142,18 +144,14 @@ async fn an_object_processed_twice_publishes_each_alert_once() {
     assert_eq!(first["results"][0]["outcome"], "3 alert(s)", "{first}");
     assert_eq!(second["results"][0]["outcome"], "0 alert(s)", "{second}");
     let seen = arrivals(&stack, 3).await;
-    assert_eq!(seen.len(), 3, "{seen:?}");
-    assert!(seen.values().all(|&n| n == 1), "{seen:?}");
+    each_arrived(&seen, 3, 1);
 
     // The control: without the table the same two deliveries publish everything twice.
     let plain = app(&moto, &stack.topic_arn, &[]);
     handle(&plain, s3_put(KEY)).await.unwrap();
     handle(&plain, s3_put(KEY)).await.unwrap();
     let seen = arrivals(&stack, 6).await;
-    assert!(
-        seen.len() == 3 && seen.values().all(|&n| n == 2),
-        "{seen:?}"
-    );
+    each_arrived(&seen, 3, 2);
 }
 
 #[tokio::test]
@@ -213,10 +211,7 @@ async fn a_crash_before_the_publish_loses_nothing() {
     let healthy = app(&moto, &stack.topic_arn, &lease);
     handle(&healthy, s3_put(KEY)).await.unwrap();
     let seen = arrivals(&stack, 2).await;
-    assert!(
-        seen.len() == 2 && seen.values().all(|&n| n == 1),
-        "{seen:?}"
-    );
+    each_arrived(&seen, 2, 1);
 }
 
 #[tokio::test]
@@ -234,10 +229,7 @@ async fn a_failed_publish_releases_its_claims_and_keeps_what_was_accepted() {
     let retry = handle(&healthy, s3_put(KEY)).await.unwrap();
     assert_eq!(retry["results"][0]["outcome"], "5 alert(s)", "{retry}");
     let rest = arrivals(&stack, 5).await;
-    assert!(
-        rest.len() == 5 && rest.values().all(|&n| n == 1),
-        "{rest:?}"
-    );
+    each_arrived(&rest, 5, 1);
 }
 
 #[tokio::test]
@@ -253,10 +245,7 @@ async fn an_event_repeated_in_one_object_is_published_once() {
     let answer = handle(&once, s3_put(KEY)).await.unwrap();
     assert_eq!(answer["results"][0]["outcome"], "1 alert(s)", "{answer}");
     let seen = arrivals(&stack, 1).await;
-    assert!(
-        seen.len() == 1 && seen.values().all(|&n| n == 1),
-        "{seen:?}"
-    );
+    each_arrived(&seen, 1, 1);
 }
 
 #[tokio::test]

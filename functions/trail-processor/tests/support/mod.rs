@@ -140,6 +140,18 @@ pub async fn alerts(stack: &Stack, expected: usize) -> Vec<(ReceivedMessage, Val
     out
 }
 
+/// How many times each alert id is among `alerts`.
+pub fn alert_id_counts(
+    alerts: &[(ReceivedMessage, Value)],
+) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for (_, alert) in alerts {
+        *out.entry(alert["alert_id"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    out
+}
+
 pub fn event_names(alerts: &[(ReceivedMessage, Value)]) -> Vec<String> {
     alerts
         .iter()
