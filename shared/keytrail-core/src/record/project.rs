@@ -11,7 +11,7 @@
 
 use serde_json::{Map, Value};
 
-use super::quick::{member, same, skip_value, skip_ws};
+use super::quick::{members, same};
 use super::Peek;
 
 /// The parts of a JSON value that some rules read.
@@ -73,37 +73,25 @@ impl Projection {
     /// The parts of `json` (one complete JSON value) this projection reads, or `None` when
     /// they cannot be told apart cheaply.
     fn apply(&self, json: &[u8]) -> Option<Value> {
-        let mut i = skip_ws(json, 0);
-        if self.whole || json.get(i) != Some(&b'{') {
+        let members = members(json).filter(|_| !self.whole);
+        let Some(members) = members else {
             return serde_json::from_slice(json).ok();
-        }
+        };
         let mut map = Map::new();
-        i = skip_ws(json, i + 1);
-        if json.get(i) == Some(&b'}') {
-            return (skip_ws(json, i + 1) == json.len()).then_some(Value::Object(map));
-        }
-        loop {
-            let (key, value_at) = member(json, i)?;
-            i = value_at;
-            let end = skip_value(json, i)?;
+        for item in members {
+            let (key, range) = item?;
             for (member, part) in &self.members {
                 let name = member.as_bytes();
                 if same(key, name) {
                     // A repeated key: the last one wins, whole, as in a parse.
-                    let value = part.apply(json.get(i..end)?)?;
+                    let value = part.apply(json.get(range.clone())?)?;
                     map.insert(member.clone(), value);
                 } else if key.get(name.len()) == Some(&b'.') && key.starts_with(name) {
                     return None;
                 }
             }
-            i = skip_ws(json, end);
-            match json.get(i) {
-                Some(b',') => i = skip_ws(json, i + 1),
-                Some(b'}') => break,
-                _ => return None,
-            }
         }
-        (skip_ws(json, i + 1) == json.len()).then_some(Value::Object(map))
+        Some(Value::Object(map))
     }
 }
 
@@ -130,6 +118,29 @@ pub fn partial_event(json: &[u8], peek: &Peek<'_>, projection: &Projection) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn members_walk_an_object_or_say_where_it_cannot() {
+        let walk = |json: &str| {
+            super::super::quick::members(json.as_bytes()).map(|m| {
+                m.map(|item| {
+                    item.map(|(k, r)| format!("{}={}", String::from_utf8_lossy(k), &json[r]))
+                })
+                .collect::<Vec<_>>()
+            })
+        };
+        let some = |items: &[&str]| Some(items.iter().map(|i| Some((*i).to_owned())).collect());
+        assert_eq!(
+            walk(r#" { "a" : 1 , "b":{"c":[2]} } "#),
+            some(&["a=1", r#"b={"c":[2]}"#])
+        );
+        assert_eq!(walk("{}"), Some(vec![]));
+        assert_eq!(walk("{} x"), Some(vec![None]));
+        assert_eq!(walk(r#"{"a":1}x"#), Some(vec![None]));
+        assert_eq!(walk(r#"{"a":1;"b":2}"#), Some(vec![None]));
+        assert_eq!(walk(r#"{"\u0061":1}"#), Some(vec![None]));
+        assert_eq!(walk("[1]"), None);
+    }
 
     #[test]
     fn projections_keep_what_paths_reach() {

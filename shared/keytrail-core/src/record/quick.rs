@@ -100,30 +100,75 @@ pub fn peek_quick<'a>(
 /// when it has no such member, `Err(())` when that cannot be told cheaply (not an object, an
 /// escape in a key, a key with a dot, which a path may read too, anything malformed).
 pub(crate) fn object_member<'a>(json: &'a [u8], key: &[u8]) -> Result<Option<&'a [u8]>, ()> {
-    let mut i = skip_ws(json, 0);
-    if json.get(i) != Some(&b'{') {
-        return Err(());
-    }
-    i = skip_ws(json, i + 1);
     let mut found = None;
-    if json.get(i) == Some(&b'}') {
-        return Ok(None);
-    }
-    loop {
-        let (name, value_at) = member(json, i).ok_or(())?;
+    for item in members(json).ok_or(())? {
+        let (name, value) = item.ok_or(())?;
         if name.contains(&b'.') {
             return Err(());
         }
-        let end = skip_value(json, value_at).ok_or(())?;
         if same(name, key) {
-            found = json.get(value_at..end);
+            found = json.get(value);
         }
-        i = skip_ws(json, end);
-        match json.get(i) {
-            Some(b',') => i = skip_ws(json, i + 1),
-            Some(b'}') => return Ok(found),
-            _ => return Err(()),
+    }
+    Ok(found)
+}
+
+/// The members of the JSON object `json` (one whole value), in order: each key (without escapes)
+/// and the range of its value. `None` when `json` is not an object; an item is `None` where the
+/// object cannot be walked cheaply (an escape in a key, anything malformed, bytes after it), and
+/// the walk ends there.
+pub(super) fn members(json: &[u8]) -> Option<Members<'_>> {
+    let i = skip_ws(json, 0);
+    (json.get(i) == Some(&b'{')).then(|| Members {
+        json,
+        i: skip_ws(json, i + 1),
+        first: true,
+        done: false,
+    })
+}
+
+/// See [`members`].
+pub(super) struct Members<'a> {
+    json: &'a [u8],
+    i: usize,
+    first: bool,
+    done: bool,
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = Option<(&'a [u8], std::ops::Range<usize>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
         }
+        let json = self.json;
+        if self.first {
+            self.first = false;
+            if json.get(self.i) == Some(&b'}') {
+                self.done = true;
+                return (skip_ws(json, self.i + 1) != json.len()).then_some(None);
+            }
+        }
+        let step = || {
+            let (key, value_at) = member(json, self.i)?;
+            let end = skip_value(json, value_at)?;
+            Some((key, value_at..end))
+        };
+        let Some((key, value)) = step() else {
+            self.done = true;
+            return Some(None);
+        };
+        let after = skip_ws(json, value.end);
+        match json.get(after) {
+            Some(b',') => self.i = skip_ws(json, after + 1),
+            Some(b'}') if skip_ws(json, after + 1) == json.len() => self.done = true,
+            _ => {
+                self.done = true;
+                return Some(None);
+            }
+        }
+        Some(Some((key, value)))
     }
 }
 
