@@ -25,6 +25,7 @@
 //! Faults end the object: [`RecordReader::next_record`] returns a [`ReadError`] naming the object
 //! and the offsets, records already yielded stay yielded, and later calls return `Ok(None)`.
 
+mod blocks;
 mod buffer;
 mod decompress;
 mod error;

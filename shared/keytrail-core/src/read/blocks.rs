@@ -1,0 +1,226 @@
+//! The splitter's fast path: 64 bytes at a time, as bit masks.
+//!
+//! [`ValueScan`](super::split::ValueScan) walks a value byte by byte, jumping through strings
+//! with `memchr2`; a CloudTrail record is mostly short strings, so that walk stops every few
+//! bytes. Here a 64-byte block becomes five `u64` masks in a few vector instructions
+//! ([`wide`]: SSE2 on x86-64, NEON on aarch64, plain arrays elsewhere; no `unsafe` of ours):
+//! quotes, backslashes, opening and closing brackets, and the bytes JSON allows outside a string.
+//! Then, with integer arithmetic only (the technique of simdjson's first stage):
+//!
+//! - **escapes**: a backslash run of odd length escapes the byte after it; the carry of a run
+//!   across blocks is one bit;
+//! - **strings**: the prefix XOR of the unescaped quotes marks every byte inside a string (its
+//!   opening quote included, its closing quote not); the carry is whether the block ends inside
+//!   one;
+//! - **brackets** outside strings are then visited in order, with the same stack, depth limit and
+//!   `closes` as the byte walk.
+//!
+//! A block with any byte JSON does not allow outside a string is not decided here: the byte walk
+//! takes it over from the block's start, with the state as of there, so every fault is found at
+//! the same offset and in the same order as before. So is the tail of the data shorter than a
+//! block. The byte walk remains the reference: tests feed both the same values.
+
+use wide::{i8x16, CmpEq, CmpGt};
+
+/// Bytes per block.
+pub(crate) const BLOCK: usize = 64;
+
+/// Every other bit, starting with bit 1.
+const ODD_BITS: u64 = 0xAAAA_AAAA_AAAA_AAAA;
+
+/// The masks of one block: bit `k` is byte `k`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Masks {
+    pub quote: u64,
+    pub backslash: u64,
+    /// `{` or `[`.
+    pub open: u64,
+    /// `}` or `]`.
+    pub close: u64,
+    /// Bytes JSON allows outside a string: the structural ones, whitespace and what numbers and
+    /// `true`/`false`/`null` are made of (ASCII letters and digits, `+ - . , :`).
+    pub allowed: u64,
+}
+
+impl Masks {
+    /// The masks of `block`.
+    #[inline]
+    pub fn of(block: &[u8; BLOCK]) -> Masks {
+        let mut m = Masks::default();
+        for (lane, bytes) in block.chunks_exact(16).enumerate() {
+            let mut v = [0i8; 16];
+            for (d, s) in v.iter_mut().zip(bytes) {
+                *d = *s as i8;
+            }
+            let b = i8x16::new(v);
+            // ASCII letters fold to lower case, `[` `]` onto `{` `}`.
+            let lower = b | i8x16::splat(0x20);
+            let quote = b.cmp_eq(i8x16::splat(b'"' as i8));
+            let backslash = b.cmp_eq(i8x16::splat(b'\\' as i8));
+            let open = lower.cmp_eq(i8x16::splat(b'{' as i8));
+            let close = lower.cmp_eq(i8x16::splat(b'}' as i8));
+            let allowed = within(b, b'0', 11) // 0-9 and ':'
+                | within(lower, b'a', 26)
+                | within(b, b'+', 4) // + , - .
+                | within(b, b'\t', 2) // \t \n
+                | b.cmp_eq(i8x16::splat(b'\r' as i8))
+                | b.cmp_eq(i8x16::splat(b' ' as i8))
+                | quote
+                | open
+                | close;
+            let at = 16 * lane;
+            m.quote |= bits(quote) << at;
+            m.backslash |= bits(backslash) << at;
+            m.open |= bits(open) << at;
+            m.close |= bits(close) << at;
+            m.allowed |= bits(allowed) << at;
+        }
+        m
+    }
+}
+
+/// Lanes of `v` in `lo..lo + n` (unsigned): shifted so that the range starts at `i8::MIN`, one
+/// signed comparison decides.
+#[inline(always)]
+fn within(v: i8x16, lo: u8, n: u8) -> i8x16 {
+    let shifted = v + i8x16::splat(0x80u8.wrapping_sub(lo) as i8);
+    i8x16::splat(i8::MIN.wrapping_add(n as i8)).cmp_gt(shifted)
+}
+
+#[inline(always)]
+fn bits(lanes: i8x16) -> u64 {
+    // One bit per lane: 16 bits.
+    u64::from(lanes.move_mask() as u16)
+}
+
+/// Bit `k` set when byte `k` is escaped (follows an odd run of backslashes), given the
+/// backslashes of a block and whether its first byte is escaped by the block before;
+/// `carry` becomes whether the next block's first byte is.
+#[inline]
+pub(crate) fn escaped(backslash: u64, carry: &mut u64) -> u64 {
+    if backslash == 0 {
+        return std::mem::take(carry);
+    }
+    // simdjson's escape scanner: a backslash that is not itself escaped starts a run; adding
+    // the run to the odd bits carries past its end, and the parity of where the run starts
+    // decides which bytes it escapes.
+    let potential = backslash & !*carry;
+    let maybe_escaped = potential << 1;
+    let codes = (maybe_escaped | ODD_BITS).wrapping_sub(potential) ^ ODD_BITS;
+    let escaped = codes ^ (backslash | *carry);
+    *carry = (codes & backslash) >> 63;
+    escaped
+}
+
+/// Bit `k` set when an odd number of bits at or below `k` are set.
+#[inline]
+pub(crate) fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The masks byte by byte, the obvious way.
+    fn masks_slowly(block: &[u8; BLOCK]) -> Masks {
+        let mut m = Masks::default();
+        for (k, &b) in block.iter().enumerate() {
+            let bit = 1u64 << k;
+            let allowed = b.is_ascii_alphanumeric() || b" \t\r\n,:+-.\"{}[]".contains(&b);
+            for (set, mask) in [
+                (b == b'"', &mut m.quote),
+                (b == b'\\', &mut m.backslash),
+                (b == b'{' || b == b'[', &mut m.open),
+                (b == b'}' || b == b']', &mut m.close),
+                (allowed, &mut m.allowed),
+            ] {
+                if set {
+                    *mask |= bit;
+                }
+            }
+        }
+        m
+    }
+
+    #[test]
+    fn masks_agree_with_the_obvious_classification_for_every_byte_in_every_lane() {
+        for b in 0..=255u8 {
+            for k in 0..BLOCK {
+                let mut block = [b'a'; BLOCK];
+                block[k] = b;
+                block[(k + 17) % BLOCK] = 255 - b;
+                assert_eq!(
+                    Masks::of(&block),
+                    masks_slowly(&block),
+                    "byte {b:#04x} at {k}"
+                );
+            }
+        }
+    }
+
+    /// Which bytes are escaped, byte by byte.
+    fn escaped_slowly(bytes: &[u8], mut carry: bool) -> (u64, bool) {
+        let mut out = 0;
+        for (k, &b) in bytes.iter().enumerate() {
+            if carry {
+                out |= 1 << k;
+                carry = false;
+            } else if b == b'\\' {
+                carry = true;
+            }
+        }
+        (out, carry)
+    }
+
+    #[test]
+    fn escapes_follow_odd_backslash_runs_across_blocks() {
+        // Every pattern of backslashes over the last and first bytes of two blocks, and runs
+        // of every length at every position.
+        let mut blocks = Vec::new();
+        for pattern in 0u32..1 << 12 {
+            let mut block = [b'x'; BLOCK];
+            for k in 0..12 {
+                if pattern & (1 << k) != 0 {
+                    block[if k < 6 { k } else { BLOCK - 12 + k }] = b'\\';
+                }
+            }
+            blocks.push(block);
+        }
+        for start in 0..BLOCK {
+            for len in 1..=BLOCK - start {
+                let mut block = [b'x'; BLOCK];
+                block[start..start + len].fill(b'\\');
+                blocks.push(block);
+            }
+        }
+        for pair in blocks.windows(2).step_by(3) {
+            let mut carry = 0;
+            let mut slow_carry = false;
+            for block in pair {
+                let backslash = Masks::of(block).backslash;
+                let (want, next) = escaped_slowly(block, slow_carry);
+                assert_eq!(escaped(backslash, &mut carry), want, "{:?}", block);
+                assert_eq!(carry == 1, next);
+                slow_carry = next;
+            }
+        }
+    }
+
+    #[test]
+    fn prefix_xor_is_the_running_parity() {
+        for x in [0u64, 1, 0b1001, 1 << 63, u64::MAX, 0x8000_0001_0010_0400] {
+            let mut parity = false;
+            for k in 0..64 {
+                parity ^= x & (1 << k) != 0;
+                assert_eq!(prefix_xor(x) & (1 << k) != 0, parity, "{x:#x} bit {k}");
+            }
+        }
+    }
+}
