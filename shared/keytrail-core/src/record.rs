@@ -44,7 +44,8 @@ pub struct Peek<'a> {
     pub event_type: Option<Cow<'a, str>>,
     /// True when the fields came from an EventBridge envelope's `detail`.
     pub wrapped: bool,
-    /// The first [`PEEK_KEYS`] top-level key names, in order.
+    /// The first [`PEEK_KEYS`] top-level key names, in order. Only [`peek`] notes them (and
+    /// `hint`): they describe records that are not events, which a quick peek never returns.
     keys: [Option<Cow<'a, str>>; PEEK_KEYS],
     /// How many top-level keys the record has.
     key_count: usize,

@@ -21,7 +21,7 @@ use std::borrow::Cow;
 
 use crate::read::quote_or_backslash;
 
-use super::{hint_for_key, Peek, Projection};
+use super::{Peek, Projection};
 
 /// The routing fields of a plain record, or `None` when the full peek must decide.
 ///
@@ -80,10 +80,8 @@ pub fn peek_quick<'a>(
                 peek.screen_dotted = true;
             }
         }
-        peek.hint = peek.hint.or_else(|| hint_for_key(key));
-        if let Some(slot) = peek.keys.get_mut(peek.key_count) {
-            *slot = Some(Cow::Borrowed(std::str::from_utf8(key).ok()?));
-        }
+        // No key names or hint: they describe records that are not events, and for those this
+        // returns `None` and the full peek notes them.
         peek.key_count += 1;
         i = skip_ws(json, i);
         match json.get(i) {
