@@ -10,6 +10,7 @@ use std::io::Read;
 
 use super::decompress::Source;
 use super::error::Fault;
+use super::pipe::Adopted;
 
 /// What a refill achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,9 @@ pub(crate) struct Buffer {
     pub end: usize,
     /// Decompressed offset of `data[0]`.
     base: u64,
+    /// First index holding bytes of the stream (those before it are an adopted chunk's
+    /// headroom).
+    valid: usize,
     /// How much to read at a time.
     chunk: usize,
     eof: bool,
@@ -51,6 +55,7 @@ impl Buffer {
             pos: 0,
             end: 0,
             base: 0,
+            valid: 0,
             chunk,
             eof: false,
             head: Vec::new(),
@@ -60,6 +65,12 @@ impl Buffer {
     /// The filled bytes; indexes are those of `start`, `pos` and `end`.
     pub fn bytes(&self) -> &[u8] {
         self.data.get(..self.end).unwrap_or_default()
+    }
+
+    /// The filled bytes that are the stream's, from the first one still in the buffer (at
+    /// least `start..end`), and the index in [`Buffer::bytes`] where they begin.
+    pub fn stream_bytes(&self) -> (&[u8], usize) {
+        (self.bytes().get(self.valid..).unwrap_or_default(), self.valid)
     }
 
     /// The byte at `pos`, if filled.
@@ -73,12 +84,12 @@ impl Buffer {
 
     /// Decompressed offset of index `i`.
     pub fn offset(&self, i: usize) -> u64 {
-        self.base + i as u64
+        self.base.wrapping_add(i as u64)
     }
 
     /// Decompressed bytes read into the buffer so far.
     pub fn total(&self) -> u64 {
-        self.base + self.end as u64
+        self.base.wrapping_add(self.end as u64)
     }
 
     /// Memory held.
@@ -94,13 +105,18 @@ impl Buffer {
         if self.end - self.start > limit {
             return Ok(Fill::Full);
         }
-        if self.end == self.data.len() {
-            self.make_room(limit);
-        }
         let at = self.total();
-        let n = match self.data.get_mut(self.end..) {
-            Some(free) => source.read(free, at)?,
-            None => 0,
+        let n = match self.adopt(source, at)? {
+            Some(n) => n,
+            None => {
+                if self.end == self.data.len() {
+                    self.make_room(limit);
+                }
+                match self.data.get_mut(self.end..) {
+                    Some(free) => source.read(free, at)?,
+                    None => 0,
+                }
+            }
         };
         if n == 0 {
             self.eof = true;
@@ -115,14 +131,44 @@ impl Buffer {
         Ok(Fill::Data)
     }
 
+    /// From a decompress thread, takes its next chunk over as the buffer, the kept bytes copied
+    /// in front (see [`Pipe::adopt`](super::pipe::Pipe::adopt)): how many new bytes it holds.
+    /// `None` when the bytes must be copied instead (another source, or too much kept).
+    fn adopt<R: Read>(&mut self, source: &mut Source<R>, at: u64) -> Result<Option<usize>, Fault> {
+        let Source::Piped(pipe) = source else {
+            return Ok(None);
+        };
+        let kept = self.data.get(self.start..self.end).unwrap_or_default();
+        match pipe.adopt(kept, at)? {
+            Adopted::NoRoom => Ok(None),
+            Adopted::End => Ok(Some(0)),
+            Adopted::Chunk { data, start, end } => {
+                let kept = self.end - self.start;
+                // The kept bytes keep their offsets: `base` may wrap below zero, as `data[0]`
+                // may lie before the stream's start; only sums with indexes are read.
+                self.base = self
+                    .base
+                    .wrapping_add(self.start as u64)
+                    .wrapping_sub(start as u64);
+                self.pos = self.pos - self.start + start;
+                self.start = start;
+                self.valid = start;
+                self.end = start + kept;
+                pipe.recycle(std::mem::replace(&mut self.data, data), self.chunk);
+                Ok(Some(end - self.end))
+            }
+        }
+    }
+
     /// Slides the kept bytes to the front, or grows when they fill the buffer.
     fn make_room(&mut self, limit: usize) {
         if self.start > 0 {
             self.data.copy_within(self.start..self.end, 0);
-            self.base += self.start as u64;
+            self.base = self.base.wrapping_add(self.start as u64);
             self.pos -= self.start;
             self.end -= self.start;
             self.start = 0;
+            self.valid = 0;
         }
         let kept = self.end;
         if self.data.len() - kept < (self.chunk / 2).max(1) {

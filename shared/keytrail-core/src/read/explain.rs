@@ -59,7 +59,10 @@ impl<R: Read> Frames<R> {
         let what = format!(
             "invalid JSON{}: expected {expected}, found {found} near {}",
             self.inside(),
-            snippet(data, at)
+            {
+                let (stream, from) = self.buf.stream_bytes();
+                snippet(stream, at.saturating_sub(from))
+            }
         );
         let hint = format!(
             "the object is not well-formed JSON; {}",

@@ -374,9 +374,10 @@ impl<R: Read> Frames<R> {
                 opts.buffer_bytes,
             )?);
         }
-        while self.buf.end < 3 && self.fill()? == Fill::Data {}
-        if self.buf.bytes().starts_with(b"\xef\xbb\xbf") {
-            self.buf.pos = 3;
+        while self.buf.end - self.buf.pos < 3 && self.fill()? == Fill::Data {}
+        let first = self.buf.bytes().get(self.buf.pos..).unwrap_or_default();
+        if first.starts_with(b"\xef\xbb\xbf") {
+            self.buf.pos += 3;
         }
         self.state = State::TopLevel;
         Ok(())

@@ -5,6 +5,10 @@
 //! its fault classification, unchanged) and sends filled chunks through a bounded channel; the
 //! reader's [`Buffer`](super::buffer::Buffer) copies from them as if it read the source itself.
 //!
+//! - **No bulk copy**: each chunk is filled after a headroom of [`headroom`] bytes, and the
+//!   reader's buffer takes the chunk over ([`Pipe::adopt`]), copying only the bytes it keeps (the
+//!   start of a record that runs on into the chunk) into the headroom; the chunk it had goes back
+//!   to the thread. A kept part larger than the headroom is copied the old way ([`Pipe::read`]).
 //! - **Bounded memory**: at most [`IN_FLIGHT`] chunks wait in the channel, one is being filled
 //!   and one is being read; emptied chunks go back to the thread to be reused.
 //! - **Same faults**: a fault travels in order after the data before it, with the counters the
@@ -23,6 +27,27 @@ use super::Compression;
 
 /// Filled chunks that may wait for the reader.
 pub(crate) const IN_FLIGHT: usize = 2;
+
+/// Bytes left free at the front of each chunk for the reader's kept bytes: half a chunk.
+pub(crate) fn headroom(chunk: usize) -> usize {
+    chunk / 2
+}
+
+/// What [`Pipe::adopt`] did.
+#[derive(Debug)]
+pub(crate) enum Adopted {
+    /// The next chunk, with the kept bytes copied in front of its data: `data[start..end]` is
+    /// the kept bytes followed by the new ones (at `start + kept`).
+    Chunk {
+        data: Vec<u8>,
+        start: usize,
+        end: usize,
+    },
+    /// The kept bytes do not fit in the chunk's headroom; nothing was taken.
+    NoRoom,
+    /// The end of the input.
+    End,
+}
 
 /// One step of the thread's output: bytes, the end (`Ok(0)`) or the fault that ended it.
 #[derive(Debug)]
@@ -43,6 +68,8 @@ pub(crate) struct Pipe {
     pos: usize,
     len: usize,
     done: bool,
+    /// Bytes of data per chunk (after the headroom).
+    chunk: usize,
     /// Counters as of the last chunk taken from the channel.
     pub read_bytes: u64,
     pub gzip_consumed: Option<u64>,
@@ -89,6 +116,7 @@ impl Pipe {
             pos: 0,
             len: 0,
             done: false,
+            chunk,
             read_bytes: 0,
             gzip_consumed: None,
             compression: None,
@@ -98,18 +126,57 @@ impl Pipe {
     /// Copies the next bytes into `buf`; `Ok(0)` is the end. `at` names the offset of a fault
     /// that the thread could not report itself (it died).
     pub fn read(&mut self, buf: &mut [u8], at: u64) -> Result<usize, Fault> {
+        if !self.ready(at)? {
+            return Ok(0);
+        }
+        let avail = self.current.get(self.pos..self.len).unwrap_or_default();
+        let n = avail.len().min(buf.len());
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), avail.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.pos += n;
+        Ok(n)
+    }
+
+    /// Takes over the next bytes as a whole chunk, with `kept` copied just before them (see
+    /// [`Adopted`]); `at` as for [`Pipe::read`].
+    pub fn adopt(&mut self, kept: &[u8], at: u64) -> Result<Adopted, Fault> {
+        if !self.ready(at)? {
+            return Ok(Adopted::End);
+        }
+        let Some(start) = self.pos.checked_sub(kept.len()) else {
+            return Ok(Adopted::NoRoom);
+        };
+        if let Some(room) = self.current.get_mut(start..self.pos) {
+            room.copy_from_slice(kept);
+        }
+        let end = self.len;
+        self.pos = 0;
+        self.len = 0;
+        Ok(Adopted::Chunk {
+            data: mem::take(&mut self.current),
+            start,
+            end,
+        })
+    }
+
+    /// Gives a buffer back to the thread for reuse; one larger than a chunk is dropped, so a
+    /// huge record's buffer is not kept for the rest of the object.
+    pub fn recycle(&mut self, data: Vec<u8>, chunk: usize) {
+        if data.capacity() > 0 && data.capacity() <= chunk + headroom(chunk) {
+            // Never blocks: a full return channel just drops the buffer.
+            let _ = self.back.try_send(data);
+        }
+    }
+
+    /// True once `current` has unread bytes; false at the end.
+    fn ready(&mut self, at: u64) -> Result<bool, Fault> {
         loop {
             if self.pos < self.len {
-                let avail = self.current.get(self.pos..self.len).unwrap_or_default();
-                let n = avail.len().min(buf.len());
-                if let (Some(dst), Some(src)) = (buf.get_mut(..n), avail.get(..n)) {
-                    dst.copy_from_slice(src);
-                }
-                self.pos += n;
-                return Ok(n);
+                return Ok(true);
             }
             if self.done {
-                return Ok(0);
+                return Ok(false);
             }
             if self.current.capacity() > 0 {
                 // Never blocks: a full return channel just drops the chunk.
@@ -131,8 +198,8 @@ impl Pipe {
                 Ok(0) => self.done = true,
                 Ok(n) => {
                     self.current = msg.data;
-                    self.pos = 0;
-                    self.len = n;
+                    self.pos = headroom(self.chunk);
+                    self.len = self.pos + n;
                 }
                 Err(fault) => {
                     self.done = true;
@@ -165,14 +232,16 @@ fn produce<R: Read>(
         }
     };
     let compression = source.compression();
+    let room = headroom(chunk);
     let mut at = 0u64;
     loop {
         let mut data = recycled.try_recv().unwrap_or_default();
-        data.resize(chunk, 0);
+        data.resize(room + chunk, 0);
         let mut len = 0;
         let mut end = None;
-        while len < data.len() {
-            match source.read(data.get_mut(len..).unwrap_or_default(), at + len as u64) {
+        while len < chunk {
+            let free = data.get_mut(room + len..).unwrap_or_default();
+            match source.read(free, at + len as u64) {
                 Ok(0) => {
                     end = Some(Ok(0));
                     break;
