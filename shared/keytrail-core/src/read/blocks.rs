@@ -59,15 +59,12 @@ impl Masks {
             let backslash = b.cmp_eq(i8x16::splat(b'\\' as i8));
             let open = lower.cmp_eq(i8x16::splat(b'{' as i8));
             let close = lower.cmp_eq(i8x16::splat(b'}' as i8));
-            let allowed = within(b, b'0', 11) // 0-9 and ':'
+            // Quotes and brackets are added below, on the bit masks.
+            let allowed = (within(b, b'+', 16) & !b.cmp_eq(i8x16::splat(b'/' as i8))) // +,-.0-9:
                 | within(lower, b'a', 26)
-                | within(b, b'+', 4) // + , - .
                 | within(b, b'\t', 2) // \t \n
                 | b.cmp_eq(i8x16::splat(b'\r' as i8))
-                | b.cmp_eq(i8x16::splat(b' ' as i8))
-                | quote
-                | open
-                | close;
+                | b.cmp_eq(i8x16::splat(b' ' as i8));
             let at = 16 * lane;
             m.quote |= bits(quote) << at;
             m.backslash |= bits(backslash) << at;
@@ -75,6 +72,7 @@ impl Masks {
             m.close |= bits(close) << at;
             m.allowed |= bits(allowed) << at;
         }
+        m.allowed |= m.quote | m.open | m.close;
         m
     }
 }
