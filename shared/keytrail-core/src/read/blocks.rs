@@ -77,6 +77,75 @@ impl Masks {
     }
 }
 
+/// A block's state as [`Structure`] notes it: inside a string at its first byte.
+const IN_STRING: u8 = 1;
+/// Its first byte is escaped.
+const ESCAPED: u8 = 2;
+/// It has a byte JSON does not allow outside a string (as seen from the noted state).
+const NOT_PLAIN: u8 = 4;
+
+/// The string state carried from block to block of the stream.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Carry {
+    escape: u64,
+    inside: u64,
+}
+
+/// What the decompress thread notes of each 64-byte block of a chunk, so that the reader need
+/// not compute the masks itself: the brackets outside strings, and the string state the block
+/// starts in, as seen from the start of the stream. The reader uses a block's brackets only when
+/// its own state at the block's start is the noted one; the brackets are then exactly those it
+/// would have computed. Anything else (a block with a byte JSON does not allow outside a string,
+/// a state that differs, a block not noted) goes the reader's own way.
+#[derive(Debug, Default)]
+pub(crate) struct Structure {
+    brackets: Vec<u64>,
+    /// One state per block, and one more: the state after the last block.
+    states: Vec<u8>,
+}
+
+impl Structure {
+    /// Notes the whole blocks of `data`, whose first byte is the first byte of a block of the
+    /// stream, continuing from `carry`; forgets what was noted before.
+    pub fn note(&mut self, data: &[u8], carry: &mut Carry) {
+        self.brackets.clear();
+        self.states.clear();
+        let state = |c: &Carry| ((c.inside & 1) as u8) | ((c.escape as u8) << 1);
+        for block in data.chunks_exact(BLOCK) {
+            let Ok(block) = <&[u8; BLOCK]>::try_from(block) else {
+                break;
+            };
+            let m = Masks::of(block);
+            let start = state(carry);
+            let escaped = escaped(m.backslash, &mut carry.escape);
+            let strings = prefix_xor(m.quote & !escaped) ^ carry.inside;
+            let plain = m.allowed | strings == u64::MAX;
+            self.brackets.push((m.open | m.close) & !strings);
+            self.states
+                .push(if plain { start } else { start | NOT_PLAIN });
+            carry.inside = ((strings >> 63) & 1).wrapping_neg();
+        }
+        self.states.push(state(carry));
+    }
+
+    /// Block `k`'s brackets outside strings, when it was noted as plain and starting in the
+    /// state (`in_string`, `escaped`); and the state after it.
+    #[inline]
+    pub fn block(&self, k: usize, in_string: bool, escaped: bool) -> Option<(u64, bool, bool)> {
+        let state = *self.states.get(k)?;
+        let mine = u8::from(in_string) | (u8::from(escaped) << 1);
+        if state != mine {
+            return None;
+        }
+        let after = *self.states.get(k + 1)?;
+        Some((
+            *self.brackets.get(k)?,
+            after & IN_STRING != 0,
+            after & ESCAPED != 0,
+        ))
+    }
+}
+
 /// Lanes of `v` in `lo..lo + n` (unsigned): shifted so that the range starts at `i8::MIN`, one
 /// signed comparison decides.
 #[inline(always)]

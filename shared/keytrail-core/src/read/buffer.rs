@@ -8,9 +8,10 @@
 
 use std::io::Read;
 
+use super::blocks::Structure;
 use super::decompress::Source;
 use super::error::Fault;
-use super::pipe::Adopted;
+use super::pipe::{headroom, Adopted};
 
 /// What a refill achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,9 @@ pub(crate) struct Buffer {
     pub end: usize,
     /// Decompressed offset of `data[0]`.
     base: u64,
+    /// What the decompress thread noted of the adopted chunk's blocks, and the index of its
+    /// block 0; `None` when the bytes are not such a chunk's (any copy forgets it).
+    noted: Option<(Structure, usize)>,
     /// First index holding bytes of the stream (those before it are an adopted chunk's
     /// headroom).
     valid: usize,
@@ -56,6 +60,7 @@ impl Buffer {
             end: 0,
             base: 0,
             valid: 0,
+            noted: None,
             chunk,
             eof: false,
             head: Vec::new(),
@@ -70,7 +75,16 @@ impl Buffer {
     /// The filled bytes that are the stream's, from the first one still in the buffer (at
     /// least `start..end`), and the index in [`Buffer::bytes`] where they begin.
     pub fn stream_bytes(&self) -> (&[u8], usize) {
-        (self.bytes().get(self.valid..).unwrap_or_default(), self.valid)
+        (
+            self.bytes().get(self.valid..).unwrap_or_default(),
+            self.valid,
+        )
+    }
+
+    /// What the decompress thread noted of the blocks of [`Buffer::bytes`], and the index its
+    /// block 0 starts at.
+    pub fn noted(&self) -> Option<(&Structure, usize)> {
+        self.noted.as_ref().map(|(s, from)| (s, *from))
     }
 
     /// The byte at `pos`, if filled.
@@ -109,6 +123,7 @@ impl Buffer {
         let n = match self.adopt(source, at)? {
             Some(n) => n,
             None => {
+                self.forget_noted();
                 if self.end == self.data.len() {
                     self.make_room(limit);
                 }
@@ -142,7 +157,12 @@ impl Buffer {
         match pipe.adopt(kept, at)? {
             Adopted::NoRoom => Ok(None),
             Adopted::End => Ok(Some(0)),
-            Adopted::Chunk { data, start, end } => {
+            Adopted::Chunk {
+                data,
+                structure,
+                start,
+                end,
+            } => {
                 let kept = self.end - self.start;
                 // The kept bytes keep their offsets: `base` may wrap below zero, as `data[0]`
                 // may lie before the stream's start; only sums with indexes are read.
@@ -154,10 +174,17 @@ impl Buffer {
                 self.start = start;
                 self.valid = start;
                 self.end = start + kept;
-                pipe.recycle(std::mem::replace(&mut self.data, data), self.chunk);
+                let old = std::mem::replace(&mut self.data, data);
+                let noted = self.noted.replace((structure, headroom(self.chunk)));
+                pipe.recycle(old, noted.map(|(s, _)| s).unwrap_or_default(), self.chunk);
                 Ok(Some(end - self.end))
             }
         }
+    }
+
+    /// Bytes are about to be copied: what was noted no longer describes them.
+    fn forget_noted(&mut self) {
+        self.noted = None;
     }
 
     /// Slides the kept bytes to the front, or grows when they fill the buffer.

@@ -21,6 +21,7 @@ use std::mem;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::{self, Scope};
 
+use super::blocks::{Carry, Structure, BLOCK};
 use super::decompress::Source;
 use super::error::{Fault, ReadErrorKind};
 use super::Compression;
@@ -40,6 +41,8 @@ pub(crate) enum Adopted {
     /// the kept bytes followed by the new ones (at `start + kept`).
     Chunk {
         data: Vec<u8>,
+        /// What the thread noted of the chunk's blocks, from [`headroom`] on.
+        structure: Structure,
         start: usize,
         end: usize,
     },
@@ -53,6 +56,9 @@ pub(crate) enum Adopted {
 #[derive(Debug)]
 struct Msg {
     data: Vec<u8>,
+    /// What the thread noted of `data`'s blocks (empty when the chunk size is not a whole
+    /// number of blocks).
+    structure: Structure,
     result: Result<usize, Fault>,
     read_bytes: u64,
     gzip_consumed: Option<u64>,
@@ -63,8 +69,9 @@ struct Msg {
 #[derive(Debug)]
 pub(crate) struct Pipe {
     rx: Receiver<Msg>,
-    back: SyncSender<Vec<u8>>,
+    back: SyncSender<(Vec<u8>, Structure)>,
     current: Vec<u8>,
+    structure: Structure,
     pos: usize,
     len: usize,
     done: bool,
@@ -97,6 +104,7 @@ impl Pipe {
             // The channel is empty and has room: this send cannot block.
             let _ = spare.send(Msg {
                 data: Vec::new(),
+                structure: Structure::default(),
                 result: Err(Fault::new(
                     ReadErrorKind::Io,
                     0,
@@ -113,6 +121,7 @@ impl Pipe {
             rx,
             back,
             current: Vec::new(),
+            structure: Structure::default(),
             pos: 0,
             len: 0,
             done: false,
@@ -155,6 +164,7 @@ impl Pipe {
         self.len = 0;
         Ok(Adopted::Chunk {
             data: mem::take(&mut self.current),
+            structure: mem::take(&mut self.structure),
             start,
             end,
         })
@@ -162,10 +172,10 @@ impl Pipe {
 
     /// Gives a buffer back to the thread for reuse; one larger than a chunk is dropped, so a
     /// huge record's buffer is not kept for the rest of the object.
-    pub fn recycle(&mut self, data: Vec<u8>, chunk: usize) {
+    pub fn recycle(&mut self, data: Vec<u8>, structure: Structure, chunk: usize) {
         if data.capacity() > 0 && data.capacity() <= chunk + headroom(chunk) {
             // Never blocks: a full return channel just drops the buffer.
-            let _ = self.back.try_send(data);
+            let _ = self.back.try_send((data, structure));
         }
     }
 
@@ -180,7 +190,8 @@ impl Pipe {
             }
             if self.current.capacity() > 0 {
                 // Never blocks: a full return channel just drops the chunk.
-                let _ = self.back.try_send(mem::take(&mut self.current));
+                let chunk = (mem::take(&mut self.current), mem::take(&mut self.structure));
+                let _ = self.back.try_send(chunk);
             }
             let Ok(msg) = self.rx.recv() else {
                 self.done = true;
@@ -198,6 +209,7 @@ impl Pipe {
                 Ok(0) => self.done = true,
                 Ok(n) => {
                     self.current = msg.data;
+                    self.structure = msg.structure;
                     self.pos = headroom(self.chunk);
                     self.len = self.pos + n;
                 }
@@ -216,13 +228,14 @@ fn produce<R: Read>(
     max_decompressed: u64,
     chunk: usize,
     tx: &SyncSender<Msg>,
-    recycled: &Receiver<Vec<u8>>,
+    recycled: &Receiver<(Vec<u8>, Structure)>,
 ) {
     let mut source = match Source::open(input, max_decompressed, chunk) {
         Ok(source) => source,
         Err(fault) => {
             let _ = tx.send(Msg {
                 data: Vec::new(),
+                structure: Structure::default(),
                 result: Err(fault),
                 read_bytes: 0,
                 gzip_consumed: None,
@@ -233,9 +246,12 @@ fn produce<R: Read>(
     };
     let compression = source.compression();
     let room = headroom(chunk);
+    // Blocks are noted only when every chunk starts on a block of the stream and of its buffer.
+    let aligned = chunk.is_multiple_of(BLOCK) && room.is_multiple_of(BLOCK);
+    let mut carry = Carry::default();
     let mut at = 0u64;
     loop {
-        let mut data = recycled.try_recv().unwrap_or_default();
+        let (mut data, mut structure) = recycled.try_recv().unwrap_or_default();
         data.resize(room + chunk, 0);
         let mut len = 0;
         let mut end = None;
@@ -254,18 +270,24 @@ fn produce<R: Read>(
             }
         }
         at += len as u64;
-        let msg = |data, result| Msg {
+        if aligned {
+            structure.note(data.get(room..room + len).unwrap_or_default(), &mut carry);
+        } else {
+            structure = Structure::default();
+        }
+        let msg = |data, structure, result| Msg {
             data,
+            structure,
             result,
             read_bytes: source.read_bytes(),
             gzip_consumed: source.gzip_consumed(),
             compression,
         };
-        if len > 0 && tx.send(msg(data, Ok(len))).is_err() {
+        if len > 0 && tx.send(msg(data, structure, Ok(len))).is_err() {
             return; // the reader is gone
         }
         if let Some(result) = end {
-            let _ = tx.send(msg(Vec::new(), result));
+            let _ = tx.send(msg(Vec::new(), Structure::default(), result));
             return;
         }
     }

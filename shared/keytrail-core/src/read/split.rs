@@ -15,7 +15,7 @@
 
 use memchr::memchr2;
 
-use super::blocks::{escaped, prefix_xor, Masks, BLOCK};
+use super::blocks::{escaped, prefix_xor, Masks, Structure, BLOCK};
 
 /// Byte classes outside strings.
 const SKIP: u8 = 0;
@@ -154,19 +154,37 @@ impl ValueScan {
     /// stopped: the bytes before it may have moved, as long as they moved together). At the end
     /// of the input, a `More` means the value is truncated.
     pub fn scan(&mut self, data: &[u8], i: usize, max_depth: usize) -> Step {
+        self.scan_noted(data, i, max_depth, None)
+    }
+
+    /// [`ValueScan::scan`], with what the decompress thread noted of the blocks of `data` from
+    /// index `from` on (see [`Structure`]).
+    pub fn scan_noted(
+        &mut self,
+        data: &[u8],
+        i: usize,
+        max_depth: usize,
+        noted: Option<(&Structure, usize)>,
+    ) -> Step {
         self.origin = if self.started {
             i.saturating_sub(self.resume)
         } else {
             i
         };
-        let step = self.scan_from(data, i, max_depth);
+        let step = self.scan_from(data, i, max_depth, noted);
         if let Step::More(next) = step {
             self.resume = next.saturating_sub(self.origin);
         }
         step
     }
 
-    fn scan_from(&mut self, data: &[u8], mut i: usize, max_depth: usize) -> Step {
+    fn scan_from(
+        &mut self,
+        data: &[u8],
+        mut i: usize,
+        max_depth: usize,
+        noted: Option<(&Structure, usize)>,
+    ) -> Step {
         if !self.started {
             let Some(&b) = data.get(i) else {
                 return Step::More(i);
@@ -198,11 +216,27 @@ impl ValueScan {
             };
         }
         if !self.stack.is_empty() {
-            match self.blocks(data, i, max_depth) {
+            // Noted blocks where they serve, then blocks of its own (after a block the thread
+            // saw in another state, or past what it noted), then the byte walk.
+            let fast = match noted {
+                Some((structure, from)) if i >= from => {
+                    match self.noted_blocks(data, i, max_depth, structure, from) {
+                        Err(next) => self.blocks(data, next, max_depth),
+                        step => step,
+                    }
+                }
+                _ => self.blocks(data, i, max_depth),
+            };
+            match fast {
                 Ok(step) => return step,
                 Err(next) => i = next,
             }
         }
+        self.walk(data, i, max_depth)
+    }
+
+    /// The byte walk, from `i` inside the value.
+    fn walk(&mut self, data: &[u8], mut i: usize, max_depth: usize) -> Step {
         loop {
             if self.in_string {
                 if self.escaped {
@@ -283,29 +317,8 @@ impl ValueScan {
                 escape = carry;
                 break;
             }
-            let mut brackets = (m.open | m.close) & !strings;
-            while brackets != 0 {
-                let k = brackets.trailing_zeros() as usize;
-                brackets &= brackets - 1;
-                let at = i + k;
-                let b = block[k];
-                if m.open & (1 << k) != 0 {
-                    if self.outer + self.stack.len() + 1 > max_depth {
-                        return Ok(Step::Bad(at, Bad::TooDeep));
-                    }
-                    self.stack.push(if b == b'{' { b'}' } else { b']' });
-                } else {
-                    if self.stack.pop() != Some(b) {
-                        return Ok(Step::Bad(at, Bad::Mismatch));
-                    }
-                    match self.stack.len() {
-                        0 => return Ok(Step::Done(at + 1)),
-                        1 => self
-                            .closes
-                            .push(u32::try_from(at - self.origin).unwrap_or(u32::MAX)),
-                        _ => {}
-                    }
-                }
+            if let Some(step) = self.brackets(block, (m.open | m.close) & !strings, i, max_depth) {
+                return Ok(step);
             }
             inside = ((strings >> 63) & 1).wrapping_neg();
             i += BLOCK;
@@ -313,6 +326,78 @@ impl ValueScan {
         self.in_string = inside != 0;
         self.escaped = escape != 0;
         Err(i)
+    }
+
+    /// Whole blocks from `i` with the brackets the decompress thread noted ([`Structure`],
+    /// whose block 0 starts at index `from`); the bytes up to the first block boundary go by the
+    /// byte walk. `Ok` and `Err` as for [`ValueScan::blocks`].
+    fn noted_blocks(
+        &mut self,
+        data: &[u8],
+        mut i: usize,
+        max_depth: usize,
+        structure: &Structure,
+        from: usize,
+    ) -> Result<Step, usize> {
+        let boundary = from + (i - from).div_ceil(BLOCK) * BLOCK;
+        if boundary > i {
+            match self.walk(data.get(..boundary).unwrap_or(data), i, max_depth) {
+                Step::More(next) if next == boundary => i = next,
+                Step::More(next) => return Err(next),
+                step => return Ok(step),
+            }
+        }
+        while let Some(block) = data.get(i..i + BLOCK) {
+            let k = (i - from) / BLOCK;
+            let Some((brackets, in_string, escaped)) =
+                structure.block(k, self.in_string, self.escaped)
+            else {
+                break;
+            };
+            if let Some(step) = self.brackets(block, brackets, i, max_depth) {
+                return Ok(step);
+            }
+            self.in_string = in_string;
+            self.escaped = escaped;
+            i += BLOCK;
+        }
+        Err(i)
+    }
+
+    /// Visits the brackets outside strings of the block at `i`, in order: the stack, the depth
+    /// limit and the closes as the byte walk keeps them; `Some` when the value ends or is bad.
+    #[inline]
+    fn brackets(
+        &mut self,
+        block: &[u8],
+        mut brackets: u64,
+        i: usize,
+        max_depth: usize,
+    ) -> Option<Step> {
+        while brackets != 0 {
+            let k = brackets.trailing_zeros() as usize;
+            brackets &= brackets - 1;
+            let at = i + k;
+            let b = block.get(k).copied().unwrap_or_default();
+            if b == b'{' || b == b'[' {
+                if self.outer + self.stack.len() + 1 > max_depth {
+                    return Some(Step::Bad(at, Bad::TooDeep));
+                }
+                self.stack.push(if b == b'{' { b'}' } else { b']' });
+            } else {
+                if self.stack.pop() != Some(b) {
+                    return Some(Step::Bad(at, Bad::Mismatch));
+                }
+                match self.stack.len() {
+                    0 => return Some(Step::Done(at + 1)),
+                    1 => self
+                        .closes
+                        .push(u32::try_from(at - self.origin).unwrap_or(u32::MAX)),
+                    _ => {}
+                }
+            }
+        }
+        None
     }
 
     /// True when the value is a bare scalar, which the end of the input may end.
@@ -339,6 +424,7 @@ pub(crate) fn value_end(
 
 #[cfg(test)]
 mod tests {
+    use super::super::blocks::Carry;
     use super::*;
 
     /// Scans `input` fed `chunk` bytes at a time; the result as a short string.
@@ -541,6 +627,95 @@ mod tests {
             }
         }
         assert!(damaged > 1000);
+    }
+
+    /// Scans the value at `start` of `stream` with the blocks noted as the decompress thread
+    /// notes them, fed `chunk` bytes at a time: the outcome and the closes.
+    fn noted_outcome(stream: &[u8], start: usize, chunk: usize) -> (String, Vec<u32>) {
+        let mut structure = Structure::default();
+        structure.note(stream, &mut Carry::default());
+        let mut scan = ValueScan::default();
+        scan.reset(1);
+        let mut i = start;
+        let mut avail = (start + chunk).min(stream.len());
+        loop {
+            match scan.scan_noted(&stream[..avail], i, 10, Some((&structure, 0))) {
+                Step::More(next) if avail < stream.len() => {
+                    i = next;
+                    avail = (avail + chunk).min(stream.len());
+                }
+                step => return (format!("{step:?}"), scan.closes().to_vec()),
+            }
+        }
+    }
+
+    /// With the blocks the thread noted over a whole stream of values, every value scans as the
+    /// byte walk scans it: where the thread's view holds (the values before any damage), its
+    /// brackets are used; after a damaged value its string state may differ from the reader's,
+    /// and the reader's own blocks and the byte walk take over.
+    #[test]
+    fn noted_blocks_and_the_byte_walk_agree() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        for round in 0..300 {
+            let mut stream = b"[".to_vec();
+            let mut starts = Vec::new();
+            for k in 0..12 {
+                if k > 0 {
+                    stream.push(b',');
+                }
+                starts.push(stream.len());
+                random_value(&mut rng, 3000, 0, &mut stream);
+            }
+            stream.push(b']');
+            if round % 3 == 2 {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let at = (rng >> 8) as usize % stream.len();
+                stream[at] = b"@\\\"}]{[\x01 \xff"[(rng % 10) as usize];
+            }
+            if round == 0 {
+                // A lone quote first: the thread then sees every later block inside out, and
+                // plain (the strings hold only letters), so only the state check keeps its
+                // brackets out.
+                let mut odd = b"\"".to_vec();
+                odd.resize(BLOCK, b' ');
+                starts = vec![odd.len()];
+                odd.push(b'{');
+                for k in 0..20 {
+                    odd.extend_from_slice(format!("\"key{k}\":[{{\"a\":\"bcd\"}}],").as_bytes());
+                }
+                odd.extend_from_slice(b"\"z\":1} ");
+                stream = odd;
+            }
+            for &start in &starts {
+                let want = outcome_from(&stream, start);
+                for chunk in [stream.len(), 100, 64, 1000] {
+                    assert_eq!(
+                        noted_outcome(&stream, start, chunk),
+                        want,
+                        "round {round}, value at {start}, chunks of {chunk}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The byte walk's outcome for the value at `start` of `stream`, a byte at a time.
+    fn outcome_from(stream: &[u8], start: usize) -> (String, Vec<u32>) {
+        let mut scan = ValueScan::default();
+        scan.reset(1);
+        let mut i = start;
+        let mut avail = start + 1;
+        loop {
+            match scan.scan(&stream[..avail], i, 10) {
+                Step::More(next) if avail < stream.len() => {
+                    i = next;
+                    avail += 1;
+                }
+                step => return (format!("{step:?}"), scan.closes().to_vec()),
+            }
+        }
     }
 
     #[test]

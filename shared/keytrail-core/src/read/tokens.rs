@@ -55,10 +55,13 @@ impl<R: Read> Frames<R> {
     /// Scans the value that starts at `start` (resuming at `pos`) to its end.
     pub(super) fn value(&mut self) -> Result<usize, Fault> {
         loop {
-            match self
-                .scan
-                .scan(self.buf.bytes(), self.buf.pos, self.opts.max_depth)
-            {
+            let step = self.scan.scan_noted(
+                self.buf.bytes(),
+                self.buf.pos,
+                self.opts.max_depth,
+                self.buf.noted(),
+            );
+            match step {
                 Step::Done(end) => {
                     self.buf.pos = end;
                     if end - self.buf.start > self.opts.max_record_bytes {

@@ -24,7 +24,8 @@ pub(crate) enum Field {
 /// One routing table: rules keyed by the values of one field.
 #[derive(Debug, Default)]
 struct Table {
-    by_value: HashMap<String, Vec<usize>>,
+    /// By the value's bytes (lowercase ASCII), so a lookup needs no UTF-8 check.
+    by_value: HashMap<Vec<u8>, Vec<usize>>,
     /// Every rule in the table, for records whose value cannot be looked up.
     keyed: Vec<usize>,
 }
@@ -33,7 +34,10 @@ impl Table {
     fn add(&mut self, rule: usize, values: impl IntoIterator<Item = String>) {
         self.keyed.push(rule);
         for value in values {
-            self.by_value.entry(value).or_default().push(rule);
+            self.by_value
+                .entry(value.into_bytes())
+                .or_default()
+                .push(rule);
         }
     }
 
@@ -44,7 +48,7 @@ impl Table {
             Some(Value::String(s)) if s.is_ascii() => {
                 let key = s.to_ascii_lowercase();
                 self.by_value
-                    .get(&key)
+                    .get(key.as_bytes())
                     .into_iter()
                     .flatten()
                     .for_each(|i| f(*i));
@@ -64,10 +68,11 @@ impl Table {
                     Some(lower) => {
                         lower.copy_from_slice(v.as_bytes());
                         lower.make_ascii_lowercase();
-                        std::str::from_utf8(lower)
-                            .is_ok_and(|lower| self.by_value.contains_key(lower))
+                        self.by_value.contains_key(&*lower)
                     }
-                    None => self.by_value.contains_key(&v.to_ascii_lowercase()),
+                    None => self
+                        .by_value
+                        .contains_key(v.to_ascii_lowercase().as_bytes()),
                 }
             }
             Some(_) => !self.keyed.is_empty(),
