@@ -579,17 +579,22 @@ mod tests {
         }
     }
 
-    /// Scans `input` fed `chunk` bytes at a time: the outcome and the closes.
-    fn outcome(input: &[u8], chunk: usize) -> (String, Vec<u32>) {
+    /// Scans the value at `start` of `stream`, fed `chunk` bytes at a time (with the blocks
+    /// noted over the whole stream, as the decompress thread notes them, when `noted`): the
+    /// outcome and the closes.
+    fn outcome(stream: &[u8], start: usize, chunk: usize, noted: bool) -> (String, Vec<u32>) {
+        let mut structure = Structure::default();
+        structure.note(stream, &mut Carry::default());
+        let noted = noted.then_some((&structure, 0));
         let mut scan = ValueScan::default();
         scan.reset(1);
-        let mut i = 0;
-        let mut avail = chunk.min(input.len());
+        let mut i = start;
+        let mut avail = (start + chunk).min(stream.len());
         loop {
-            match scan.scan(&input[..avail], i, 10) {
-                Step::More(next) if avail < input.len() => {
+            match scan.scan_noted(&stream[..avail], i, 10, noted) {
+                Step::More(next) if avail < stream.len() => {
                     i = next;
-                    avail = (avail + chunk).min(input.len());
+                    avail = (avail + chunk).min(stream.len());
                 }
                 step => return (format!("{step:?}"), scan.closes().to_vec()),
             }
@@ -616,10 +621,10 @@ mod tests {
                 damaged += 1;
             }
             value.extend_from_slice(b" ,tail");
-            let want = outcome(&value, 1);
+            let want = outcome(&value, 0, 1, false);
             for chunk in [value.len(), 100, 64, 65] {
                 assert_eq!(
-                    outcome(&value, chunk),
+                    outcome(&value, 0, chunk, false),
                     want,
                     "chunks of {chunk}: {}",
                     String::from_utf8_lossy(&value)
@@ -627,26 +632,6 @@ mod tests {
             }
         }
         assert!(damaged > 1000);
-    }
-
-    /// Scans the value at `start` of `stream` with the blocks noted as the decompress thread
-    /// notes them, fed `chunk` bytes at a time: the outcome and the closes.
-    fn noted_outcome(stream: &[u8], start: usize, chunk: usize) -> (String, Vec<u32>) {
-        let mut structure = Structure::default();
-        structure.note(stream, &mut Carry::default());
-        let mut scan = ValueScan::default();
-        scan.reset(1);
-        let mut i = start;
-        let mut avail = (start + chunk).min(stream.len());
-        loop {
-            match scan.scan_noted(&stream[..avail], i, 10, Some((&structure, 0))) {
-                Step::More(next) if avail < stream.len() => {
-                    i = next;
-                    avail = (avail + chunk).min(stream.len());
-                }
-                step => return (format!("{step:?}"), scan.closes().to_vec()),
-            }
-        }
     }
 
     /// With the blocks the thread noted over a whole stream of values, every value scans as the
@@ -689,31 +674,14 @@ mod tests {
                 stream = odd;
             }
             for &start in &starts {
-                let want = outcome_from(&stream, start);
+                let want = outcome(&stream, start, 1, false);
                 for chunk in [stream.len(), 100, 64, 1000] {
                     assert_eq!(
-                        noted_outcome(&stream, start, chunk),
+                        outcome(&stream, start, chunk, true),
                         want,
                         "round {round}, value at {start}, chunks of {chunk}"
                     );
                 }
-            }
-        }
-    }
-
-    /// The byte walk's outcome for the value at `start` of `stream`, a byte at a time.
-    fn outcome_from(stream: &[u8], start: usize) -> (String, Vec<u32>) {
-        let mut scan = ValueScan::default();
-        scan.reset(1);
-        let mut i = start;
-        let mut avail = start + 1;
-        loop {
-            match scan.scan(&stream[..avail], i, 10) {
-                Step::More(next) if avail < stream.len() => {
-                    i = next;
-                    avail += 1;
-                }
-                step => return (format!("{step:?}"), scan.closes().to_vec()),
             }
         }
     }
