@@ -33,10 +33,8 @@ const ODD_BITS: u64 = 0xAAAA_AAAA_AAAA_AAAA;
 pub(crate) struct Masks {
     pub quote: u64,
     pub backslash: u64,
-    /// `{` or `[`.
-    pub open: u64,
-    /// `}` or `]`.
-    pub close: u64,
+    /// `{`, `[`, `}` or `]` (the byte tells which).
+    pub bracket: u64,
     /// Bytes JSON allows outside a string: the structural ones, whitespace and what numbers and
     /// `true`/`false`/`null` are made of (ASCII letters and digits, `+ - . , :`).
     pub allowed: u64,
@@ -57,8 +55,8 @@ impl Masks {
             let lower = b | i8x16::splat(0x20);
             let quote = b.cmp_eq(i8x16::splat(b'"' as i8));
             let backslash = b.cmp_eq(i8x16::splat(b'\\' as i8));
-            let open = lower.cmp_eq(i8x16::splat(b'{' as i8));
-            let close = lower.cmp_eq(i8x16::splat(b'}' as i8));
+            let bracket =
+                lower.cmp_eq(i8x16::splat(b'{' as i8)) | lower.cmp_eq(i8x16::splat(b'}' as i8));
             // Quotes and brackets are added below, on the bit masks.
             let allowed = (within(b, b'+', 16) & !b.cmp_eq(i8x16::splat(b'/' as i8))) // +,-.0-9:
                 | within(lower, b'a', 26)
@@ -68,11 +66,10 @@ impl Masks {
             let at = 16 * lane;
             m.quote |= bits(quote) << at;
             m.backslash |= bits(backslash) << at;
-            m.open |= bits(open) << at;
-            m.close |= bits(close) << at;
+            m.bracket |= bits(bracket) << at;
             m.allowed |= bits(allowed) << at;
         }
-        m.allowed |= m.quote | m.open | m.close;
+        m.allowed |= m.quote | m.bracket;
         m
     }
 }
@@ -120,7 +117,7 @@ impl Structure {
             let escaped = escaped(m.backslash, &mut carry.escape);
             let strings = prefix_xor(m.quote & !escaped) ^ carry.inside;
             let plain = m.allowed | strings == u64::MAX;
-            self.brackets.push((m.open | m.close) & !strings);
+            self.brackets.push(m.bracket & !strings);
             self.states
                 .push(if plain { start } else { start | NOT_PLAIN });
             carry.inside = ((strings >> 63) & 1).wrapping_neg();
@@ -204,8 +201,7 @@ mod tests {
             for (set, mask) in [
                 (b == b'"', &mut m.quote),
                 (b == b'\\', &mut m.backslash),
-                (b == b'{' || b == b'[', &mut m.open),
-                (b == b'}' || b == b']', &mut m.close),
+                (b"{[}]".contains(&b), &mut m.bracket),
                 (allowed, &mut m.allowed),
             ] {
                 if set {

@@ -27,7 +27,7 @@ use super::error::{Fault, ReadErrorKind};
 use super::Compression;
 
 /// Filled chunks that may wait for the reader.
-pub(crate) const IN_FLIGHT: usize = 2;
+pub(crate) const IN_FLIGHT: usize = 4;
 
 /// Bytes left free at the front of each chunk for the reader's kept bytes: half a chunk.
 pub(crate) fn headroom(chunk: usize) -> usize {

@@ -317,7 +317,7 @@ impl ValueScan {
                 escape = carry;
                 break;
             }
-            if let Some(step) = self.brackets(block, (m.open | m.close) & !strings, i, max_depth) {
+            if let Some(step) = self.brackets(block, m.bracket & !strings, i, max_depth) {
                 return Ok(step);
             }
             inside = ((strings >> 63) & 1).wrapping_neg();
