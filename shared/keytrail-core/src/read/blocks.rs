@@ -2,9 +2,9 @@
 //!
 //! [`ValueScan`](super::split::ValueScan) walks a value byte by byte, jumping through strings
 //! with `memchr2`; a CloudTrail record is mostly short strings, so that walk stops every few
-//! bytes. Here a 64-byte block becomes five `u64` masks in a few vector instructions
+//! bytes. Here a 64-byte block becomes four `u64` masks in a few vector instructions
 //! ([`wide`]: SSE2 on x86-64, NEON on aarch64, plain arrays elsewhere; no `unsafe` of ours):
-//! quotes, backslashes, opening and closing brackets, and the bytes JSON allows outside a string.
+//! quotes, backslashes, brackets, and the bytes JSON allows outside a string.
 //! Then, with integer arithmetic only (the technique of simdjson's first stage):
 //!
 //! - **escapes**: a backslash run of odd length escapes the byte after it; the carry of a run
@@ -19,6 +19,10 @@
 //! takes it over from the block's start, with the state as of there, so every fault is found at
 //! the same offset and in the same order as before. So is the tail of the data shorter than a
 //! block. The byte walk remains the reference: tests feed both the same values.
+//!
+//! With a decompress thread, the masks of the stream's blocks are computed there, as the thread
+//! sees them from the stream's start ([`Structure`]), and the reader only visits the brackets; it
+//! computes a block itself when the thread's view of the block differs from its own.
 
 use wide::{i8x16, CmpEq, CmpGt};
 

@@ -4,7 +4,8 @@
 //! input ─▶ decompress (sniff 1f 8b; multi-member gzip; size cap; byte counts)
 //!       ─▶ buffer     (sliding window, grows only to the largest record)
 //!       ─▶ frame      (container state machine: Records object / array / NDJSON / one event)
-//!       ─▶ split      (where a value ends: strings, escapes, brackets, depth; no parsing)
+//!       ─▶ split      (where a value ends: strings, escapes, brackets, depth; no parsing;
+//!                      64-byte blocks as bit masks, noted on the decompress thread)
 //!       ─▶ RawRecord  (a slice of the buffer, valid until the next call)
 //! ```
 //!

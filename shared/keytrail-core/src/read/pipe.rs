@@ -1,9 +1,15 @@
 //! Decompression on its own thread: the reader's second core.
 //!
-//! gunzip and record splitting each cost about as much per byte, so on two cores the reader runs
-//! them side by side. A scoped thread owns the [`Source`] (sniffing, the size-capped decoder and
-//! its fault classification, unchanged) and sends filled chunks through a bounded channel; the
-//! reader's [`Buffer`](super::buffer::Buffer) copies from them as if it read the source itself.
+//! On two cores the reader decompresses on one and splits and classifies on the other. A scoped
+//! thread owns the [`Source`] (sniffing, the size-capped decoder and its fault classification,
+//! unchanged) and sends filled chunks through a bounded channel; the reader's
+//! [`Buffer`](super::buffer::Buffer) reads them as if it read the source itself.
+//!
+//! - **Shared splitting**: gunzip alone is the lighter side, so the thread also notes each
+//!   64-byte block's brackets outside strings and its string state
+//!   ([`Structure`](super::blocks::Structure)), the vector half of the splitter's work; the
+//!   reader uses a noted block only when its own state at the block agrees. Blocks are noted when
+//!   the chunk size and the headroom are whole blocks (the default 128 KiB is).
 //!
 //! - **No bulk copy**: each chunk is filled after a headroom of [`headroom`] bytes, and the
 //!   reader's buffer takes the chunk over ([`Pipe::adopt`]), copying only the bytes it keeps (the

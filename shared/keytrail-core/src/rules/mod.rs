@@ -291,7 +291,8 @@ impl RuleSet {
 
     /// True when no rule the index cannot route can match the record `json`, told from the raw
     /// bytes of the values [`crate::record::peek_quick`] found for [`RuleSet::screen_projection`]
-    /// (see [`needles`]). False means [`RuleSet::screen`] must decide on the partial event.
+    /// (see the `needles` module). False means [`RuleSet::screen`] must decide on the partial
+    /// event.
     pub fn screen_rules_out(&self, json: &[u8], peek: &crate::record::Peek<'_>) -> bool {
         self.needles
             .as_ref()
