@@ -109,24 +109,28 @@ impl Structure {
     /// Notes the whole blocks of `data`, whose first byte is the first byte of a block of the
     /// stream, continuing from `carry`; forgets what was noted before.
     pub fn note(&mut self, data: &[u8], carry: &mut Carry) {
-        self.brackets.clear();
-        self.states.clear();
+        let blocks = data.len() / BLOCK;
+        self.brackets.resize(blocks, 0);
+        self.states.resize(blocks + 1, 0);
         let state = |c: &Carry| ((c.inside & 1) as u8) | ((c.escape as u8) << 1);
-        for block in data.chunks_exact(BLOCK) {
+        let noted = self.brackets.iter_mut().zip(self.states.iter_mut());
+        for (block, (brackets, start)) in data.chunks_exact(BLOCK).zip(noted) {
             let Ok(block) = <&[u8; BLOCK]>::try_from(block) else {
                 break;
             };
             let m = Masks::of(block);
-            let start = state(carry);
+            *start = state(carry);
             let escaped = escaped(m.backslash, &mut carry.escape);
             let strings = prefix_xor(m.quote & !escaped) ^ carry.inside;
-            let plain = m.allowed | strings == u64::MAX;
-            self.brackets.push(m.bracket & !strings);
-            self.states
-                .push(if plain { start } else { start | NOT_PLAIN });
+            if m.allowed | strings != u64::MAX {
+                *start |= NOT_PLAIN;
+            }
+            *brackets = m.bracket & !strings;
             carry.inside = ((strings >> 63) & 1).wrapping_neg();
         }
-        self.states.push(state(carry));
+        if let Some(last) = self.states.last_mut() {
+            *last = state(carry);
+        }
     }
 
     /// Block `k`'s brackets outside strings, when it was noted as plain and starting in the
