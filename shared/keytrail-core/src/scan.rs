@@ -218,6 +218,10 @@ fn scan_records<R: Read>(
                 continue;
             }
         }
+        // Only routed rules could match: check the texts they need in the raw bytes first.
+        if rules.routed_rules_out(raw.json, source, name) {
+            continue;
+        }
         report.parsed += 1;
         let event = match Event::parse(raw.json) {
             Ok(event) => event,

@@ -54,10 +54,15 @@ impl Search {
 type NeedleSet = BTreeSet<(String, String)>;
 
 impl Search {
-    fn needles(&self) -> Option<NeedleSet> {
+    fn needles(&self, skip: &[&str]) -> Option<NeedleSet> {
         match self {
-            Search::All(conds) => fewest(conds.iter().filter_map(FieldCond::needles)),
-            Search::Any(alts) => union(alts.iter().map(Search::needles)),
+            Search::All(conds) => fewest(
+                conds
+                    .iter()
+                    .filter_map(FieldCond::needles)
+                    .filter(|set| !set.iter().all(|(field, _)| skip.contains(&field.as_str()))),
+            ),
+            Search::Any(alts) => union(alts.iter().map(|s| s.needles(skip))),
         }
     }
 }
@@ -169,15 +174,21 @@ impl Detection {
     /// [`super::needles`]). AND positions keep the smallest set, OR branches unite, and nothing
     /// under NOT counts.
     pub(crate) fn needles(&self) -> Option<NeedleSet> {
-        self.cond_needles(&self.cond)
+        self.cond_needles(&self.cond, &[])
     }
 
-    fn cond_needles(&self, cond: &Cond) -> Option<NeedleSet> {
+    /// [`Detection::needles`] without those on the fields `skip` (which are then no help: the
+    /// routing fields of a rule the index routes).
+    pub(crate) fn needles_except(&self, skip: &[&str]) -> Option<NeedleSet> {
+        self.cond_needles(&self.cond, skip)
+    }
+
+    fn cond_needles(&self, cond: &Cond, skip: &[&str]) -> Option<NeedleSet> {
         match cond {
-            Cond::Search(i) => self.searches.get(*i)?.needles(),
+            Cond::Search(i) => self.searches.get(*i)?.needles(skip),
             Cond::Not(_) => None,
-            Cond::And(items) => fewest(items.iter().filter_map(|c| self.cond_needles(c))),
-            Cond::Or(items) => union(items.iter().map(|c| self.cond_needles(c))),
+            Cond::And(items) => fewest(items.iter().filter_map(|c| self.cond_needles(c, skip))),
+            Cond::Or(items) => union(items.iter().map(|c| self.cond_needles(c, skip))),
         }
     }
 

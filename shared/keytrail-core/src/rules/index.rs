@@ -59,6 +59,19 @@ impl Table {
 
     /// Whether some rule may match `value`; `None` means unknown. Runs for every record, so a
     /// short value is lowercased on the stack rather than in a new `String`.
+    /// Calls `f` for the rules [`Table::may_match`] counts for `value`.
+    fn candidates_of(&self, value: Option<&str>, f: &mut dyn FnMut(usize)) {
+        match value {
+            Some(v) if v.is_ascii() => self
+                .by_value
+                .get(v.to_ascii_lowercase().as_bytes())
+                .into_iter()
+                .flatten()
+                .for_each(|i| f(*i)),
+            _ => self.keyed.iter().for_each(|i| f(*i)),
+        }
+    }
+
     fn may_match(&self, value: Option<&str>) -> bool {
         match value {
             None => !self.keyed.is_empty(),
@@ -127,6 +140,18 @@ impl Index {
         event_name: Option<&str>,
     ) -> bool {
         self.names.may_match(event_name) || self.sources.may_match(event_source)
+    }
+
+    /// Calls `f` for every routed rule that [`Index::routed_may_match`] counts for these
+    /// routing fields (a rule may come twice).
+    pub(crate) fn routed_candidates(
+        &self,
+        event_source: Option<&str>,
+        event_name: Option<&str>,
+        f: &mut dyn FnMut(usize),
+    ) {
+        self.names.candidates_of(event_name, f);
+        self.sources.candidates_of(event_source, f);
     }
 
     /// The rules the index cannot route: checked for every record.

@@ -189,6 +189,7 @@ pub(crate) fn assemble(
     let needles = screen
         .as_ref()
         .and_then(|p| super::needles::Needles::build(&compiled, index.always(), p));
+    let routed_needles = super::needles::routed(&compiled);
     Ok((
         RuleSet {
             rules: kept,
@@ -197,6 +198,7 @@ pub(crate) fn assemble(
             index,
             screen,
             needles,
+            routed_needles,
         },
         skipped,
     ))

@@ -181,6 +181,9 @@ pub struct RuleSet {
     screen: Option<Projection>,
     /// [`RuleSet::screen_rules_out`].
     needles: Option<needles::Needles>,
+    /// [`RuleSet::routed_rules_out`]: per rule, texts one of which every match has somewhere in
+    /// its record (`None`: no such texts).
+    routed_needles: Vec<Option<Vec<Vec<u8>>>>,
 }
 
 impl RuleSet {
@@ -297,6 +300,42 @@ impl RuleSet {
         self.needles
             .as_ref()
             .is_some_and(|n| n.rule_out(json, peek))
+    }
+
+    /// True when no rule can match the record `json` with these routing fields, told from its
+    /// raw bytes: every routed rule that may match needs one of a few texts somewhere in the
+    /// record (`requestParameters.encryptionContext.aws:acm:arn|exists` needs the key's name,
+    /// `userAgent|contains: x` needs `x`), and none of them is there. Only when there are no
+    /// rules the index cannot route, and the bytes read as their text: no escape, ASCII only
+    /// (then every string's text, every key and every literal is in the bytes as it is; a text
+    /// with only number characters is never used, as a number's text may differ from its bytes).
+    pub fn routed_rules_out(
+        &self,
+        json: &[u8],
+        event_source: Option<&str>,
+        event_name: Option<&str>,
+    ) -> bool {
+        if !self.index.always().is_empty()
+            || !json.is_ascii()
+            || memchr::memchr(b'\\', json).is_some()
+        {
+            return false;
+        }
+        let mut out = true;
+        self.index
+            .routed_candidates(event_source, event_name, &mut |i| {
+                out = out
+                    && self
+                        .routed_needles
+                        .get(i)
+                        .and_then(Option::as_ref)
+                        .is_some_and(|texts| {
+                            !texts
+                                .iter()
+                                .any(|t| needles::contains_ignoring_case(json, t))
+                        });
+            });
+        out
     }
 
     /// Indexes (into [`RuleSet::rules`]) of the rules matching `event`, appended to `out` in

@@ -165,7 +165,7 @@ fn resolve<'a>(
 }
 
 /// Whether `hay` contains `needle` (lowercase ASCII), ASCII case aside.
-fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
     let Some((&first, rest)) = needle.split_first() else {
         return true;
     };
@@ -248,6 +248,28 @@ fn plain_between(bytes: &[u8]) -> bool {
         }
     }
     true
+}
+
+/// For each compiled rule, the texts one of which every match has somewhere in its record, for
+/// [`super::RuleSet::routed_rules_out`]: its needles' texts, when there are some and none is made
+/// of number characters only. `None` for a rule without.
+pub(crate) fn routed(compiled: &[Compiled]) -> Vec<Option<Vec<Vec<u8>>>> {
+    let numeric = |t: &str| {
+        t.bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+    };
+    compiled
+        .iter()
+        .map(|c| {
+            let needles = c.detection.needles_except(&["eventSource", "eventName"])?;
+            let texts: Vec<Vec<u8>> = needles.into_iter().map(|(_, t)| t.into_bytes()).collect();
+            let usable = !texts.is_empty()
+                && texts
+                    .iter()
+                    .all(|t| std::str::from_utf8(t).is_ok_and(|t| !t.is_empty() && !numeric(t)));
+            usable.then_some(texts)
+        })
+        .collect()
 }
 
 #[cfg(test)]

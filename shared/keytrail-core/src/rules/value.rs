@@ -181,6 +181,15 @@ impl FieldCond {
                     field.to_owned(),
                     pattern::regex_needle(re)?,
                 )])),
+                // `a.b.key|exists: true`: the object at `a.b` has the key, so its text (compact
+                // JSON) holds the key's name. A key that is a whole path's last part only.
+                Test::Exists(true) => {
+                    let (parent, key) = field.rsplit_once('.')?;
+                    let usable = !key.is_empty()
+                        && key.is_ascii()
+                        && !key.bytes().any(|b| b"\"{}[],\\".contains(&b));
+                    usable.then(|| BTreeSet::from([(parent.to_owned(), key.to_ascii_lowercase())]))
+                }
                 _ => None,
             }
         };

@@ -447,3 +447,62 @@ fn scan_screens_before_parsing() {
     );
     assert_eq!(alerts, [Some("1".to_owned()), Some("3".to_owned())]);
 }
+
+/// The routed rules' needles rule a record out only when no rule matches it: over the corpus
+/// (compact and pretty-printed), with the pack (which the index routes whole), and on KMS
+/// decrypts made to sit on each side of the ACM-key rule.
+#[test]
+fn routed_needles_rule_out_only_what_cannot_match() {
+    let set = RuleSet::builtin().unwrap();
+    let routing = |e: &Value, k: &str| e.get(k).and_then(Value::as_str).map(str::to_owned);
+    let mut ruled_out = 0;
+    let mut admitted = 0;
+    for event in corpus_events() {
+        let (source, name) = (routing(&event, "eventSource"), routing(&event, "eventName"));
+        if !set.may_match(source.as_deref(), name.as_deref()) {
+            continue;
+        }
+        admitted += 1;
+        let matches = (0..set.rules().len()).any(|i| set.is_match(i, &event));
+        for json in [
+            serde_json::to_vec(&event).unwrap(),
+            serde_json::to_vec_pretty(&event).unwrap(),
+        ] {
+            let out = set.routed_rules_out(&json, source.as_deref(), name.as_deref());
+            assert!(!(out && matches), "ruled out a match: {event}");
+            ruled_out += usize::from(out);
+        }
+    }
+    assert!(
+        admitted > 50 && ruled_out > 0,
+        "{admitted} admitted, {ruled_out} ruled out"
+    );
+
+    let decrypt = |context: &str| {
+        format!(
+            r#"{{"eventSource":"kms.amazonaws.com","eventName":"Decrypt","userIdentity":{{"type":"IAMUser"}},"requestParameters":{{"encryptionContext":{{{context}}}}}}}"#
+        )
+    };
+    let acm = decrypt(r#""aws:acm:arn":"arn:aws:acm:us-east-1:111122223333:certificate/x""#);
+    let ebs = decrypt(r#""aws:ebs:id":"vol-0123""#);
+    let escaped =
+        decrypt(r#""\u0061ws:acm:arn":"arn:aws:acm:us-east-1:111122223333:certificate/x""#);
+    let source = Some("kms.amazonaws.com");
+    for (json, out) in [(&acm, false), (&ebs, true), (&escaped, false)] {
+        let event: Value = serde_json::from_str(json).unwrap();
+        let matches = (0..set.rules().len()).any(|i| set.is_match(i, &event));
+        assert_eq!(matches, json != &ebs, "{json}");
+        assert_eq!(
+            set.routed_rules_out(json.as_bytes(), source, Some("Decrypt")),
+            out,
+            "{json}"
+        );
+    }
+    // With a rule the index cannot route, nothing is ruled out here (the screen decides).
+    let sources: Vec<(String, String)> = vec![(
+        "anything.yml".to_owned(),
+        rule_text("unrouted", "s:\n  userAgent|contains: zzz\ncondition: s"),
+    )];
+    let with_unrouted = RuleSet::load_with(true, &[], sources).unwrap();
+    assert!(!with_unrouted.routed_rules_out(ebs.as_bytes(), source, Some("Decrypt")));
+}
