@@ -45,50 +45,38 @@ impl Table {
     fn candidates(&self, value: Option<&Value>, f: &mut dyn FnMut(usize)) {
         match value {
             None | Some(Value::Null) => {}
-            Some(Value::String(s)) if s.is_ascii() => {
-                let key = s.to_ascii_lowercase();
-                self.by_value
-                    .get(key.as_bytes())
-                    .into_iter()
-                    .flatten()
-                    .for_each(|i| f(*i));
-            }
+            Some(Value::String(s)) => self.candidates_of(Some(s), f),
             Some(_) => self.keyed.iter().for_each(|i| f(*i)),
         }
     }
 
-    /// Whether some rule may match `value`; `None` means unknown. Runs for every record, so a
-    /// short value is lowercased on the stack rather than in a new `String`.
     /// Calls `f` for the rules [`Table::may_match`] counts for `value`.
     fn candidates_of(&self, value: Option<&str>, f: &mut dyn FnMut(usize)) {
         match value {
-            Some(v) if v.is_ascii() => self
-                .by_value
-                .get(v.to_ascii_lowercase().as_bytes())
-                .into_iter()
-                .flatten()
-                .for_each(|i| f(*i)),
+            Some(v) if v.is_ascii() => self.lookup(v).into_iter().flatten().for_each(|i| f(*i)),
             _ => self.keyed.iter().for_each(|i| f(*i)),
         }
     }
 
+    /// Whether some rule may match `value`; `None` means unknown.
     fn may_match(&self, value: Option<&str>) -> bool {
         match value {
-            None => !self.keyed.is_empty(),
-            Some(v) if v.is_ascii() => {
-                let mut buf = [0u8; 64];
-                match buf.get_mut(..v.len()) {
-                    Some(lower) => {
-                        lower.copy_from_slice(v.as_bytes());
-                        lower.make_ascii_lowercase();
-                        self.by_value.contains_key(&*lower)
-                    }
-                    None => self
-                        .by_value
-                        .contains_key(v.to_ascii_lowercase().as_bytes()),
-                }
+            Some(v) if v.is_ascii() => self.lookup(v).is_some(),
+            _ => !self.keyed.is_empty(),
+        }
+    }
+
+    /// The rules keyed by the ASCII value `v`, ASCII case aside. Runs for every record, so a
+    /// short value is lowercased on the stack rather than in a new `String`.
+    fn lookup(&self, v: &str) -> Option<&Vec<usize>> {
+        let mut buf = [0u8; 64];
+        match buf.get_mut(..v.len()) {
+            Some(lower) => {
+                lower.copy_from_slice(v.as_bytes());
+                lower.make_ascii_lowercase();
+                self.by_value.get(&*lower)
             }
-            Some(_) => !self.keyed.is_empty(),
+            None => self.by_value.get(v.to_ascii_lowercase().as_bytes()),
         }
     }
 }
