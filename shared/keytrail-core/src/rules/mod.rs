@@ -315,10 +315,7 @@ impl RuleSet {
         event_source: Option<&str>,
         event_name: Option<&str>,
     ) -> bool {
-        if !self.index.always().is_empty()
-            || !json.is_ascii()
-            || memchr::memchr(b'\\', json).is_some()
-        {
+        if !self.index.always().is_empty() || !needles::as_text(json) {
             return false;
         }
         let mut out = true;

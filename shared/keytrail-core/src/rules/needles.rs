@@ -153,7 +153,7 @@ fn resolve<'a>(
     }
     match value {
         [b'"', content @ .., b'"'] => {
-            if content.is_ascii() && memchr::memchr(b'\\', content).is_none() {
+            if as_text(content) {
                 Seen::Text(content)
             } else {
                 Seen::Undecided
@@ -195,12 +195,18 @@ pub(crate) fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
     false
 }
 
+/// True when JSON bytes hold no escape and only ASCII (so no Unicode lowercasing): every string
+/// in them reads as its bytes.
+pub(crate) fn as_text(raw: &[u8]) -> bool {
+    raw.is_ascii() && memchr::memchr(b'\\', raw).is_none()
+}
+
 /// True when every string and number in the JSON text `raw` reads as its bytes: no escape, only
 /// ASCII, and no number that may print differently once parsed (see [`plain_between`]); and no
 /// whitespace between tokens, so an object's bytes read as its compact text does, member by
 /// member.
 fn plain(raw: &[u8]) -> bool {
-    if !raw.is_ascii() || memchr::memchr(b'\\', raw).is_some() {
+    if !as_text(raw) {
         return false;
     }
     // Jump from quote to quote: strings (the bulk) need no look once they hold no backslash;
