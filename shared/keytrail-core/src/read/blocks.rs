@@ -34,7 +34,7 @@ const ODD_BITS: u64 = 0xAAAA_AAAA_AAAA_AAAA;
 
 /// The masks of one block: bit `k` is byte `k`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Masks {
+struct Masks {
     pub quote: u64,
     pub backslash: u64,
     /// `{`, `[`, `}` or `]` (the byte tells which).
@@ -85,11 +85,46 @@ const ESCAPED: u8 = 2;
 /// It has a byte JSON does not allow outside a string (as seen from the noted state).
 const NOT_PLAIN: u8 = 4;
 
-/// The string state carried from block to block of the stream.
+/// The string state carried from block to block: inside a string, and whether the next byte
+/// is escaped.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Carry {
     escape: u64,
     inside: u64,
+}
+
+impl Carry {
+    /// The state before a byte: inside a string, and escaped (which only a string's bytes are).
+    pub fn new(in_string: bool, escaped: bool) -> Carry {
+        Carry {
+            escape: u64::from(in_string && escaped),
+            inside: if in_string { u64::MAX } else { 0 },
+        }
+    }
+
+    pub fn in_string(self) -> bool {
+        self.inside != 0
+    }
+
+    pub fn escaped(self) -> bool {
+        self.escape != 0
+    }
+
+    /// The state as [`Structure`] notes it.
+    fn bits(self) -> u8 {
+        (u8::from(self.in_string()) * IN_STRING) | (u8::from(self.escaped()) * ESCAPED)
+    }
+
+    /// One block from this state: its brackets outside strings, and whether it is plain (every
+    /// byte outside a string is one JSON allows there). The state becomes the one after it.
+    #[inline]
+    pub fn step(&mut self, block: &[u8; BLOCK]) -> (u64, bool) {
+        let m = Masks::of(block);
+        let escaped = escaped(m.backslash, &mut self.escape);
+        let strings = prefix_xor(m.quote & !escaped) ^ self.inside;
+        self.inside = ((strings >> 63) & 1).wrapping_neg();
+        (m.bracket & !strings, m.allowed | strings == u64::MAX)
+    }
 }
 
 /// What the decompress thread notes of each 64-byte block of a chunk, so that the reader need
@@ -112,34 +147,33 @@ impl Structure {
         let blocks = data.len() / BLOCK;
         self.brackets.resize(blocks, 0);
         self.states.resize(blocks + 1, 0);
-        let state = |c: &Carry| ((c.inside & 1) as u8) | ((c.escape as u8) << 1);
         let noted = self.brackets.iter_mut().zip(self.states.iter_mut());
         for (block, (brackets, start)) in data.chunks_exact(BLOCK).zip(noted) {
             let Ok(block) = <&[u8; BLOCK]>::try_from(block) else {
                 break;
             };
-            let m = Masks::of(block);
-            *start = state(carry);
-            let escaped = escaped(m.backslash, &mut carry.escape);
-            let strings = prefix_xor(m.quote & !escaped) ^ carry.inside;
-            if m.allowed | strings != u64::MAX {
+            *start = carry.bits();
+            let (outside, plain) = carry.step(block);
+            if !plain {
                 *start |= NOT_PLAIN;
             }
-            *brackets = m.bracket & !strings;
-            carry.inside = ((strings >> 63) & 1).wrapping_neg();
+            *brackets = outside;
         }
         if let Some(last) = self.states.last_mut() {
-            *last = state(carry);
+            *last = carry.bits();
         }
+    }
+
+    /// True when no block is noted (a chunk that is not a whole number of blocks, or under one).
+    pub fn is_empty(&self) -> bool {
+        self.brackets.is_empty()
     }
 
     /// Block `k`'s brackets outside strings, when it was noted as plain and starting in the
     /// state (`in_string`, `escaped`); and the state after it.
     #[inline]
     pub fn block(&self, k: usize, in_string: bool, escaped: bool) -> Option<(u64, bool, bool)> {
-        let state = *self.states.get(k)?;
-        let mine = u8::from(in_string) | (u8::from(escaped) << 1);
-        if state != mine {
+        if *self.states.get(k)? != Carry::new(in_string, escaped).bits() {
             return None;
         }
         let after = *self.states.get(k + 1)?;
@@ -169,7 +203,7 @@ fn bits(lanes: i8x16) -> u64 {
 /// backslashes of a block and whether its first byte is escaped by the block before;
 /// `carry` becomes whether the next block's first byte is.
 #[inline]
-pub(crate) fn escaped(backslash: u64, carry: &mut u64) -> u64 {
+fn escaped(backslash: u64, carry: &mut u64) -> u64 {
     if backslash == 0 {
         return std::mem::take(carry);
     }
@@ -186,7 +220,7 @@ pub(crate) fn escaped(backslash: u64, carry: &mut u64) -> u64 {
 
 /// Bit `k` set when an odd number of bits at or below `k` are set.
 #[inline]
-pub(crate) fn prefix_xor(mut x: u64) -> u64 {
+fn prefix_xor(mut x: u64) -> u64 {
     x ^= x << 1;
     x ^= x << 2;
     x ^= x << 4;

@@ -36,9 +36,10 @@ pub(crate) struct Buffer {
     pub end: usize,
     /// Decompressed offset of `data[0]`.
     base: u64,
-    /// What the decompress thread noted of the adopted chunk's blocks, and the index of its
-    /// block 0; `None` when the bytes are not such a chunk's (any copy forgets it).
-    noted: Option<(Structure, usize)>,
+    /// What the decompress thread noted of the adopted chunk's blocks (its block 0 starts at
+    /// the chunk's headroom); `None` when the bytes are not such a chunk's (any copy forgets it)
+    /// or nothing was noted.
+    noted: Option<Structure>,
     /// First index holding bytes of the stream (those before it are an adopted chunk's
     /// headroom).
     valid: usize,
@@ -84,7 +85,7 @@ impl Buffer {
     /// What the decompress thread noted of the blocks of [`Buffer::bytes`], and the index its
     /// block 0 starts at.
     pub fn noted(&self) -> Option<(&Structure, usize)> {
-        self.noted.as_ref().map(|(s, from)| (s, *from))
+        self.noted.as_ref().map(|s| (s, headroom(self.chunk)))
     }
 
     /// The byte at `pos`, if filled.
@@ -123,7 +124,8 @@ impl Buffer {
         let n = match self.adopt(source, at)? {
             Some(n) => n,
             None => {
-                self.forget_noted();
+                // Bytes are copied in: what was noted no longer describes them.
+                self.noted = None;
                 if self.end == self.data.len() {
                     self.make_room(limit);
                 }
@@ -175,16 +177,14 @@ impl Buffer {
                 self.valid = start;
                 self.end = start + kept;
                 let old = std::mem::replace(&mut self.data, data);
-                let noted = self.noted.replace((structure, headroom(self.chunk)));
-                pipe.recycle(old, noted.map(|(s, _)| s).unwrap_or_default(), self.chunk);
+                let noted = std::mem::replace(
+                    &mut self.noted,
+                    (!structure.is_empty()).then_some(structure),
+                );
+                pipe.recycle(old, noted.unwrap_or_default());
                 Ok(Some(end - self.end))
             }
         }
-    }
-
-    /// Bytes are about to be copied: what was noted no longer describes them.
-    fn forget_noted(&mut self) {
-        self.noted = None;
     }
 
     /// Slides the kept bytes to the front, or grows when they fill the buffer.

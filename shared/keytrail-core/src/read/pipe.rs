@@ -178,8 +178,8 @@ impl Pipe {
 
     /// Gives a buffer back to the thread for reuse; one larger than a chunk is dropped, so a
     /// huge record's buffer is not kept for the rest of the object.
-    pub fn recycle(&mut self, data: Vec<u8>, structure: Structure, chunk: usize) {
-        if data.capacity() > 0 && data.capacity() <= chunk + headroom(chunk) {
+    pub fn recycle(&mut self, data: Vec<u8>, structure: Structure) {
+        if data.capacity() > 0 && data.capacity() <= self.chunk + headroom(self.chunk) {
             // Never blocks: a full return channel just drops the buffer.
             let _ = self.back.try_send((data, structure));
         }

@@ -15,7 +15,7 @@
 
 use memchr::memchr2;
 
-use super::blocks::{escaped, prefix_xor, Masks, Structure, BLOCK};
+use super::blocks::{Carry, Structure, BLOCK};
 
 /// Byte classes outside strings.
 const SKIP: u8 = 0;
@@ -300,31 +300,26 @@ impl ValueScan {
     /// answer; `Err(next)` hands over to the byte walk at `next` (the tail shorter than a block,
     /// or a block with a byte JSON does not allow outside a string), with the state as of there.
     fn blocks(&mut self, data: &[u8], mut i: usize, max_depth: usize) -> Result<Step, usize> {
-        let mut escape = u64::from(self.in_string && self.escaped);
-        let mut inside = if self.in_string { u64::MAX } else { 0 };
+        let mut carry = Carry::new(self.in_string, self.escaped);
         while let Some(block) = data
             .get(i..i + BLOCK)
             .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
         {
-            let m = Masks::of(block);
-            let carry = escape;
-            let escaped = escaped(m.backslash, &mut escape);
-            let quotes = m.quote & !escaped;
-            let strings = prefix_xor(quotes) ^ inside;
-            if m.allowed | strings != u64::MAX {
+            let before = carry;
+            let (brackets, plain) = carry.step(block);
+            if !plain {
                 // A byte outside strings that JSON does not allow there: the byte walk finds
                 // it (or whatever comes first) from the block's start.
-                escape = carry;
+                carry = before;
                 break;
             }
-            if let Some(step) = self.brackets(block, m.bracket & !strings, i, max_depth) {
+            if let Some(step) = self.brackets(block, brackets, i, max_depth) {
                 return Ok(step);
             }
-            inside = ((strings >> 63) & 1).wrapping_neg();
             i += BLOCK;
         }
-        self.in_string = inside != 0;
-        self.escaped = escape != 0;
+        self.in_string = carry.in_string();
+        self.escaped = carry.escaped();
         Err(i)
     }
 
@@ -424,7 +419,6 @@ pub(crate) fn value_end(
 
 #[cfg(test)]
 mod tests {
-    use super::super::blocks::Carry;
     use super::*;
 
     /// Scans `input` fed `chunk` bytes at a time; the result as a short string.
