@@ -516,15 +516,26 @@ mod tests {
         }
     }
 
+    /// The next xorshift64 number.
+    fn xorshift(rng: &mut u64) -> u64 {
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        *rng
+    }
+
+    /// Overwrites one byte of `bytes` (not empty): a stray byte, a lost quote or bracket, a new
+    /// backslash.
+    fn damage(rng: &mut u64, bytes: &mut [u8]) {
+        let r = xorshift(rng);
+        let at = (r >> 8) as usize % bytes.len();
+        bytes[at] = b"@\\\"}]{[\x01 \xff"[(r % 10) as usize];
+    }
+
     /// A pseudo-random JSON value of about `budget` bytes, heavy on what the block path must get
     /// right: backslash runs, escaped quotes, brackets inside strings, nesting.
     fn random_value(rng: &mut u64, budget: usize, depth: usize, out: &mut Vec<u8>) {
-        let mut next = |n: u64| {
-            *rng ^= *rng << 13;
-            *rng ^= *rng >> 7;
-            *rng ^= *rng << 17;
-            *rng % n
-        };
+        let mut next = |n: u64| xorshift(rng) % n;
         // The value itself is a container, as records are; inside, anything.
         let kind = match depth {
             0 => 3 + next(2),
@@ -606,12 +617,7 @@ mod tests {
             let mut value = Vec::new();
             random_value(&mut rng, 4000, 0, &mut value);
             if round % 2 == 1 && !value.is_empty() {
-                // Overwrite one byte: a stray byte, a lost quote or bracket, a new backslash.
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                let at = (rng >> 8) as usize % value.len();
-                value[at] = b"@\\\"}]{[\x01 \xff"[(rng % 10) as usize];
+                damage(&mut rng, &mut value);
                 damaged += 1;
             }
             value.extend_from_slice(b" ,tail");
@@ -647,11 +653,7 @@ mod tests {
             }
             stream.push(b']');
             if round % 3 == 2 {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                let at = (rng >> 8) as usize % stream.len();
-                stream[at] = b"@\\\"}]{[\x01 \xff"[(rng % 10) as usize];
+                damage(&mut rng, &mut stream);
             }
             if round == 0 {
                 // A lone quote first: the thread then sees every later block inside out, and
