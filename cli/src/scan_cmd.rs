@@ -151,10 +151,13 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
 
     if !args.quiet {
         eprintln!(
-            "keytrail: scanned {} objects ({} bytes, {} records) in {:.2}s: {} alerts{}{}",
+            "keytrail: scanned {} objects ({} bytes, {} records: {} screened, {} parsed) in \
+             {:.2}s: {} alerts{}{}",
             walked.targets.len(),
             totals.bytes,
             totals.records,
+            totals.screened,
+            totals.parsed,
             started.elapsed().as_secs_f64(),
             totals.alerts,
             totals.by_level_text(),
@@ -215,6 +218,10 @@ impl Read for FailingRead {
 struct Totals {
     bytes: u64,
     records: u64,
+    /// Records checked on the few values the unrouted rules read ([`ObjectReport::screened`]).
+    screened: u64,
+    /// Records parsed in full ([`ObjectReport::parsed`]).
+    parsed: u64,
     alerts: u64,
     by_level: HashMap<Severity, u64>,
     max_level: Option<Severity>,
@@ -224,6 +231,8 @@ impl Totals {
     fn add(&mut self, report: &ObjectReport, alerts: &[Alert]) {
         self.bytes += report.bytes;
         self.records += report.records;
+        self.screened += report.screened;
+        self.parsed += report.parsed;
         self.alerts += alerts.len() as u64;
         for a in alerts {
             *self.by_level.entry(a.severity).or_default() += 1;

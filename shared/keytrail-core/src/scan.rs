@@ -202,25 +202,26 @@ fn scan_records<R: Read>(
             continue;
         }
         let (source, name) = (peek.event_source.as_deref(), peek.event_name.as_deref());
-        if !rules.may_match(source, name) {
-            continue;
-        }
-        // Only rules the index cannot route could match: check them on the few values they
-        // read before parsing the whole record.
-        if let Some(projection) = screen.filter(|_| !rules.routed_may_match(source, name)) {
-            report.screened += 1;
-            // First the raw bytes: most records lack every text those rules insist on.
-            if rules.screen_rules_out(raw.json, &peek) {
+        // A routed rule may match, unless the raw bytes lack every text those rules need.
+        let routed =
+            rules.routed_may_match(source, name) && !rules.routed_rules_out(raw.json, source, name);
+        if !routed {
+            if !rules.has_unrouted() {
                 continue;
             }
-            let partial = record::partial_event(raw.json, &peek, projection);
-            if partial.is_some_and(|partial| !rules.screen(&partial)) {
-                continue;
+            // Only rules the index cannot route could match: check them on the few values they
+            // read before parsing the whole record.
+            if let Some(projection) = screen {
+                report.screened += 1;
+                // First the raw bytes: most records lack every text those rules insist on.
+                if rules.screen_rules_out(raw.json, &peek) {
+                    continue;
+                }
+                let partial = record::partial_event(raw.json, &peek, projection);
+                if partial.is_some_and(|partial| !rules.screen(&partial)) {
+                    continue;
+                }
             }
-        }
-        // Only routed rules could match: check the texts they need in the raw bytes first.
-        if rules.routed_rules_out(raw.json, source, name) {
-            continue;
         }
         report.parsed += 1;
         let event = match Event::parse(raw.json) {

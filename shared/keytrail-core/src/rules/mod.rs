@@ -250,6 +250,11 @@ impl RuleSet {
         load::assemble(owned(sources), true)
     }
 
+    /// Whether some rule is checked for every record: one the index cannot route.
+    pub fn has_unrouted(&self) -> bool {
+        !self.index.always().is_empty()
+    }
+
     /// The rules, in load order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
@@ -302,20 +307,21 @@ impl RuleSet {
             .is_some_and(|n| n.rule_out(json, peek))
     }
 
-    /// True when no rule can match the record `json` with these routing fields, told from its
-    /// raw bytes: every routed rule that may match needs one of a few texts somewhere in the
-    /// record (`requestParameters.encryptionContext.aws:acm:arn|exists` needs the key's name,
-    /// `userAgent|contains: x` needs `x`), and none of them is there. Only when there are no
-    /// rules the index cannot route, and the bytes read as their text: no escape, ASCII only
-    /// (then every string's text, every key and every literal is in the bytes as it is; a text
-    /// with only number characters is never used, as a number's text may differ from its bytes).
+    /// True when no routed rule can match the record `json` with these routing fields, told
+    /// from its raw bytes: every routed rule that may match needs one of a few texts somewhere in
+    /// the record (`requestParameters.encryptionContext.aws:acm:arn|exists` needs the key's name,
+    /// `userAgent|contains: x` needs `x`), and none of them is there. Only when the bytes read as
+    /// their text: no escape, ASCII only (then every string's text, every key and every literal
+    /// is in the bytes as it is; a text with only number characters is never used, as a
+    /// number's text may differ from its bytes). The rules the index cannot route are left to
+    /// [`RuleSet::screen`].
     pub fn routed_rules_out(
         &self,
         json: &[u8],
         event_source: Option<&str>,
         event_name: Option<&str>,
     ) -> bool {
-        if !self.index.always().is_empty() || !needles::as_text(json) {
+        if !needles::as_text(json) {
             return false;
         }
         let mut out = true;

@@ -498,11 +498,28 @@ fn routed_needles_rule_out_only_what_cannot_match() {
             "{json}"
         );
     }
-    // With a rule the index cannot route, nothing is ruled out here (the screen decides).
+    // A rule the index cannot route is left to the screen: the routed rules are still ruled out
+    // on the EBS decrypt, and a scan screens it and alerts on the unrouted rule alone.
     let sources: Vec<(String, String)> = vec![(
         "anything.yml".to_owned(),
         rule_text("unrouted", "s:\n  userAgent|contains: zzz\ncondition: s"),
     )];
     let with_unrouted = RuleSet::load_with(true, &[], sources).unwrap();
-    assert!(!with_unrouted.routed_rules_out(ebs.as_bytes(), source, Some("Decrypt")));
+    assert!(with_unrouted.routed_rules_out(ebs.as_bytes(), source, Some("Decrypt")));
+    let ndjson = [
+        &ebs,
+        &ebs.replace("\"userIdentity\"", "\"userAgent\":\"zzz\",\"userIdentity\""),
+    ]
+    .map(|r| format!("{r}\n"))
+    .concat();
+    let mut alerts = Vec::new();
+    let report = crate::scan::scan_object(
+        "decrypts.jsonl",
+        ndjson.as_bytes(),
+        &with_unrouted,
+        &crate::scan::ScanOptions::default(),
+        &mut |a| alerts.push(a.rule_id),
+    );
+    assert_eq!((report.screened, report.parsed), (2, 1), "{report}");
+    assert_eq!(alerts, ["unrouted"], "{report}");
 }
