@@ -11,12 +11,16 @@
 //! partial event at all.
 //!
 //! The answer must equal the partial event's, so the check only rules a record out when the raw
-//! bytes say what the parsed text would: no escape (`\u0052oot` is `Root`), nothing beyond ASCII
-//! (Unicode lowercasing), and no number whose text form may differ from its bytes (anything but
-//! a non-negative integer of at most 15 digits), and no whitespace between tokens (the text of an object is
-//! its compact JSON; needles hold no `"{}[],`, so each lies within one token). Otherwise, and
-//! when a top-level key begins with a screened key and a dot (a path may read that key), the
-//! partial event decides as before.
+//! bytes say what the parsed text would: no escape (`\u0052oot` is `Root`) and nothing beyond
+//! ASCII (Unicode lowercasing). For most texts that is enough: one that can only lie within a
+//! string or a literal ([`token_bound`]: `root`, `:assumed-role/aws:`) is in the parsed field only
+//! if it is in its bytes. Other texts (digits only, or a `:` that may join a key to a number or
+//! `true`) also need the bytes [`plain`]: no number whose text form may differ from its bytes
+//! (anything but a non-negative integer of at most 15 digits), and no whitespace between tokens
+//! (the text of an object is its compact JSON). Otherwise, and when a top-level key begins with a
+//! screened key and a dot (a path may read that key), the partial event decides as before.
+
+use wide::{i8x16, CmpEq};
 
 use crate::record::{Peek, Projection};
 
@@ -32,7 +36,8 @@ const MAX_FIELDS: usize = 16;
 #[derive(Debug)]
 pub(crate) struct Needles {
     fields: Vec<(usize, Vec<Vec<u8>>)>,
-    plan: Vec<Vec<(usize, Vec<u8>)>>,
+    /// Per rule: the field, the text, and whether the text is [`token_bound`].
+    plan: Vec<Vec<(usize, Vec<u8>, bool)>>,
 }
 
 impl Needles {
@@ -65,7 +70,8 @@ impl Needles {
                         fields.len() - 1
                     }
                 };
-                placed.push((at, text.into_bytes()));
+                let bound = token_bound(text.as_bytes());
+                placed.push((at, text.into_bytes(), bound));
             }
             plan.push(placed);
         }
@@ -84,7 +90,7 @@ impl Needles {
         let mut tops = [Seen::Unread; super::MAX_SCREEN_KEYS];
         let mut seen = [Seen::Unread; MAX_FIELDS];
         self.plan.iter().all(|pairs| {
-            pairs.iter().all(|(field, text)| {
+            pairs.iter().all(|(field, text, bound)| {
                 let Some((member, keys)) = self.fields.get(*field) else {
                     return false;
                 };
@@ -94,16 +100,24 @@ impl Needles {
                 if *top == Seen::Unread {
                     *top = match peek.screened(*member).and_then(|r| json.get(r)) {
                         None => Seen::Missing,
-                        Some(raw) if plain(raw) => Seen::Text(raw),
+                        Some(raw) if as_text(raw) => Seen::Text(raw),
                         Some(_) => Seen::Undecided,
                     };
                 }
                 match *top {
                     Seen::Missing => return true,
-                    Seen::Text(raw) if !contains_ignoring_case(raw, text) => return true,
-                    // A top-level field: its bytes are its text (quotes aside, which no needle
-                    // holds).
-                    Seen::Text(_) if keys.is_empty() => return false,
+                    // A text bound to a token is in the parsed field only if it is in these
+                    // bytes; another text only if the bytes are plain as well.
+                    Seen::Text(raw) if *bound || plain(raw) => {
+                        if !contains_ignoring_case(raw, text) {
+                            return true;
+                        }
+                        // A top-level field: its bytes are its text (quotes aside, which no
+                        // needle holds).
+                        if keys.is_empty() {
+                            return false;
+                        }
+                    }
                     _ => {}
                 }
                 let Some(slot) = seen.get_mut(*field) else {
@@ -165,34 +179,69 @@ fn resolve<'a>(
 }
 
 /// Whether `hay` contains `needle` (lowercase ASCII), ASCII case aside.
+///
+/// Sixteen positions at a time: a position can only start the needle when its byte is the
+/// needle's first and the byte `len - 1` on is its last, both compared with ASCII letters folded
+/// (`| 0x20` makes `R` and `r` alike and no other byte like them), so two loads and two
+/// comparisons rule out sixteen positions; the few left are compared in full. This runs on the
+/// screened values of most records, where a `memchr` for the first byte stops at every `r` of
+/// `arn` and `role`.
 pub(crate) fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, rest)) = needle.split_first() else {
+    let Some((&first, &last)) = needle.first().zip(needle.last()) else {
         return true;
     };
-    if hay.len() < 32 {
-        // Short text (an eventName): a plain loop costs less than setting up a search.
-        let last = hay.len().saturating_sub(needle.len());
-        return hay.len() >= needle.len()
-            && (0..=last).any(|i| {
-                hay.get(i..i + needle.len())
-                    .is_some_and(|w| w.eq_ignore_ascii_case(needle))
-            });
-    }
-    let mut from = 0;
-    while let Some(k) = hay
-        .get(from..)
-        .and_then(|h| memchr::memchr2(first, first.to_ascii_uppercase(), h))
-    {
-        let at = from + k + 1;
-        if hay
-            .get(at..at + rest.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(rest))
-        {
-            return true;
+    let len = needle.len();
+    let at = |i: usize| {
+        hay.get(i..i + len)
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    };
+    let fold = |b: u8| i8x16::splat(if b.is_ascii_lowercase() { 0x20 } else { 0 });
+    let (first_fold, last_fold) = (fold(first), fold(last));
+    let (first_v, last_v) = (i8x16::splat(first as i8), i8x16::splat(last as i8));
+    let mut p = 0;
+    while let (Some(a), Some(b)) = (lanes(hay, p), lanes(hay, p + len - 1)) {
+        let starts =
+            ((a | first_fold).cmp_eq(first_v) & (b | last_fold).cmp_eq(last_v)).move_mask();
+        let mut starts = starts as u32 & 0xFFFF;
+        while starts != 0 {
+            if at(p + starts.trailing_zeros() as usize) {
+                return true;
+            }
+            starts &= starts - 1;
         }
-        from = at;
+        p += 16;
     }
-    false
+    (p..=hay.len().saturating_sub(len)).any(at)
+}
+
+/// The 16 bytes of `bytes` from `at`, when there are that many.
+#[inline(always)]
+fn lanes(bytes: &[u8], at: usize) -> Option<i8x16> {
+    let chunk: &[u8; 16] = bytes.get(at..at + 16)?.try_into().ok()?;
+    Some(i8x16::new(chunk.map(|b| b as i8)))
+}
+
+/// Whether a text can only be found in a field's text within one token of it: a string (key or
+/// value) or a literal. Then, when the field's bytes read as their text ([`as_text`]), a text
+/// that is not in the bytes is not in the parsed field either, however its numbers print and
+/// whatever whitespace lies between its tokens, with no [`plain`] walk.
+///
+/// The text of an object is its compact JSON, whose bytes outside strings are `"{}[],:`,
+/// numbers and literals; a text holding none of `"{}[],` spans no two tokens, except by a `:`
+/// between a key and a value: at its start (what precedes a key's `:` is its quote), followed by
+/// a value's first byte (a digit, `-`, or the `t` `f` `n` of a literal). And a text made only of
+/// number characters may lie in a number, whose text may differ from its bytes (`1e3` is
+/// `1000.0`).
+fn token_bound(text: &[u8]) -> bool {
+    let numeric = |b: &u8| b.is_ascii_digit() || b"+-.eE".contains(b);
+    let separator = text.first() == Some(&b':')
+        && text
+            .get(1)
+            .is_none_or(|b| numeric(b) || b"tfnTFN".contains(b));
+    !text.is_empty()
+        && !text.iter().all(numeric)
+        && !separator
+        && !text.iter().any(|b| b"\"{}[],".contains(b))
 }
 
 /// True when JSON bytes hold no escape and only ASCII (so no Unicode lowercasing): every string
@@ -280,7 +329,30 @@ pub(crate) fn routed(compiled: &[Compiled]) -> Vec<Option<Vec<Vec<u8>>>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{contains_ignoring_case, plain};
+    use super::{contains_ignoring_case, plain, token_bound};
+
+    #[test]
+    fn texts_bound_to_a_token() {
+        for (text, want) in [
+            ("root", true),
+            ("trufflehog", true),
+            (":assumed-role/aws:", true),
+            ("arn:aws:iam::", true),
+            ("aws internal", true),
+            ("", false),
+            ("123456789012", false),
+            ("1e5", false),
+            (":1", false),
+            (":true", false),
+            (":", false),
+            ("a\"", false),
+            ("a,b", false),
+            ("{x", false),
+            ("x]", false),
+        ] {
+            assert_eq!(token_bound(text.as_bytes()), want, "{text}");
+        }
+    }
 
     #[test]
     fn regexes_give_the_longest_literal_they_require() {
@@ -310,6 +382,49 @@ mod tests {
         assert!(!contains_ignoring_case(b"rroo", b"root"));
         assert!(contains_ignoring_case(b"rroot", b"root"));
         assert!(contains_ignoring_case(b"x", b""));
+        assert!(!contains_ignoring_case(b"", b"x"));
+        // Every position of haystacks long and short, in both cases, against a plain search;
+        // bytes that fold onto a needle's letter (`R` | 0x20) but are not it included.
+        let plain = |hay: &[u8], needle: &[u8]| {
+            hay.windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle))
+        };
+        for needle in [
+            &b"root"[..],
+            b":assumed-role/aws:",
+            b"r",
+            b"trufflehog",
+            b"@x",
+        ] {
+            for len in 0..80 {
+                for at in 0..len {
+                    let mut hay: Vec<u8> =
+                        (0..len).map(|i| b"arn:aws:iam::1:role/"[i % 20]).collect();
+                    for (k, &b) in needle.iter().enumerate() {
+                        if let Some(h) = hay.get_mut(at + k) {
+                            *h = if k % 2 == 0 {
+                                b.to_ascii_uppercase()
+                            } else {
+                                b
+                            };
+                        }
+                    }
+                    assert_eq!(
+                        contains_ignoring_case(&hay, needle),
+                        plain(&hay, needle),
+                        "{} in {}",
+                        needle.escape_ascii(),
+                        hay.escape_ascii()
+                    );
+                    // `@` and `` ` ``, `R` and `r`: the fold makes some other bytes alike too.
+                    let folded: Vec<u8> = hay.iter().map(|b| b ^ 0x20).collect();
+                    assert_eq!(
+                        contains_ignoring_case(&folded, needle),
+                        plain(&folded, needle)
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -383,7 +383,8 @@ fn needles_rule_out_only_what_cannot_match() {
             r#"{"eventName":"X","userIdentity":{"type":"IAMUser","n":1e9}}"#,
             true,
         ),
-        (r#"{"eventName":"X","userIdentity":{"type":1e9}}"#, false),
+        // No number prints as a text with letters: "root" is not in 1e9 however it prints.
+        (r#"{"eventName":"X","userIdentity":{"type":1e9}}"#, true),
         (
             r#"{"eventName":"X","userIdentity":[{"type":"Root"}]}"#,
             false,
@@ -413,6 +414,40 @@ fn needles_rule_out_only_what_cannot_match() {
             let whole: Value = serde_json::from_slice(json.as_bytes()).unwrap();
             assert!(!set.is_match(0, &whole), "{json}");
         }
+    }
+    // Texts a number or a `:` between tokens may make: found only in the parsed text, so the
+    // bytes alone never rule them out.
+    for (detection, json, matches) in [
+        (
+            "s:\n  userIdentity.n|contains: '1000'\ncondition: s",
+            r#"{"eventName":"X","userIdentity":{"n":1e3}}"#,
+            true,
+        ),
+        (
+            "s:\n  userIdentity.n|contains: '1000'\ncondition: s",
+            r#"{"eventName":"X","userIdentity":{"n":1e2}}"#,
+            false,
+        ),
+        (
+            "s:\n  userIdentity|contains: ':1'\ncondition: s",
+            r#"{"eventName":"X","userIdentity":{"n": 1}}"#,
+            true,
+        ),
+        (
+            "s:\n  userIdentity|contains: ':true'\ncondition: s",
+            r#"{"eventName":"X","userIdentity":{"n": true}}"#,
+            true,
+        ),
+    ] {
+        let set = one(detection);
+        let projection = set.screen_projection().unwrap();
+        let peek = crate::record::peek_quick(json.as_bytes(), None, Some(projection)).unwrap();
+        let whole: Value = serde_json::from_slice(json.as_bytes()).unwrap();
+        assert_eq!(set.is_match(0, &whole), matches, "{detection} on {json}");
+        assert!(
+            !set.screen_rules_out(json.as_bytes(), &peek),
+            "{detection} on {json}"
+        );
     }
 }
 
