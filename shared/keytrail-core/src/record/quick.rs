@@ -35,6 +35,11 @@ pub fn peek_quick<'a>(
     screen: Option<&Projection>,
 ) -> Option<Peek<'a>> {
     let screen = screen.map_or(&[][..], Projection::members);
+    // Bit `n`: a screened key is `n` bytes long (63: at least that). Most keys have a length no
+    // screened key has, and a dot at none of those lengths: one test each.
+    let lengths = screen
+        .iter()
+        .fold(0u64, |bits, (s, _)| bits | 1 << s.len().min(63));
     let mut closes = closes.map(<[u32]>::iter);
     let mut peek = Peek {
         object: true,
@@ -69,16 +74,8 @@ pub fn peek_quick<'a>(
                 _ => skip_value(json, i)?,
             },
         };
-        for ((s, _), slot) in screen.iter().zip(peek.screened.iter_mut()) {
-            // Lengths and the byte after first: few keys get as far as a comparison.
-            let s = s.as_bytes();
-            if key.len() == s.len() {
-                if same(key, s) {
-                    *slot = Some(value_at..i);
-                }
-            } else if key.get(s.len()) == Some(&b'.') && key.starts_with(s) {
-                peek.screen_dotted = true;
-            }
+        if lengths != 0 {
+            note_screened(&mut peek, screen, lengths, key, value_at..i);
         }
         // No key names or hint: they describe records that are not events, and for those this
         // returns `None` and the full peek notes them.
@@ -92,6 +89,39 @@ pub fn peek_quick<'a>(
     }
     let whole = skip_ws(json, i + 1) == json.len();
     (whole && peek.looks_like_event()).then_some(peek)
+}
+
+/// Notes where the value of `key` is when it is a screened key, and when it begins with one and
+/// a dot; `lengths` has bit `n` set when a screened key is `n` bytes long (63: at least that).
+#[inline]
+fn note_screened(
+    peek: &mut Peek<'_>,
+    screen: &[(String, Projection)],
+    lengths: u64,
+    key: &[u8],
+    value: std::ops::Range<usize>,
+) {
+    if lengths >> key.len().min(63) & 1 != 0 {
+        for ((s, _), slot) in screen.iter().zip(peek.screened.iter_mut()) {
+            if same(key, s.as_bytes()) {
+                *slot = Some(value.clone());
+            }
+        }
+    }
+    // A dot where a shorter screened key would end: `userIdentity.type` as one key.
+    let mut shorter = match key.len() {
+        0..63 => lengths & ((1u64 << key.len()) - 1),
+        _ => lengths,
+    };
+    while shorter != 0 {
+        let n = shorter.trailing_zeros() as usize;
+        if n == 63 || key.get(n) == Some(&b'.') {
+            peek.screen_dotted |= screen
+                .iter()
+                .any(|(s, _)| key.get(s.len()) == Some(&b'.') && key.starts_with(s.as_bytes()));
+        }
+        shorter &= shorter - 1;
+    }
 }
 
 /// The value of member `key` of the JSON object `json` (the last one, as in a parse): `Ok(None)`

@@ -254,3 +254,48 @@ fn check_quick_agrees(json: &str, closes: Option<&[u32]>, full: &Result<Peek<'_>
         assert_eq!(view(&quick), view(full), "{json} with closes {closes:?}");
     }
 }
+
+/// The quick peek notes the value of each screened key, and any key that starts with one and a
+/// dot, as a plain comparison with every screened key would: keys of every length around the
+/// screened ones (up to past 63 bytes, where lengths share one bit), dots anywhere.
+#[test]
+fn quick_peek_notes_screened_keys() {
+    let long = "k".repeat(70);
+    let screened = ["errorCode", "userAgent", "userIdentity", &long];
+    let mut projection = Projection::default();
+    for key in screened {
+        projection.add_path(key);
+    }
+    let names: Vec<String> = projection.keys().map(str::to_owned).collect();
+    let mut keys: Vec<String> = Vec::new();
+    for base in [
+        "errorCode",
+        "userAgent",
+        "userIdentity",
+        "user",
+        &long,
+        &"k".repeat(64),
+    ] {
+        keys.push(base.to_owned());
+        for cut in [base.len().saturating_sub(1), base.len()] {
+            for tail in ["", ".", ".type", "x", "x.type"] {
+                keys.push(format!("{}{tail}", &base[..cut]));
+            }
+        }
+    }
+    keys.push(format!("{long}.type"));
+    keys.push(format!("{}.x", "k".repeat(80)));
+    for key in &keys {
+        let json = format!(r#"{{"eventName":"X","{key}":{{"v":1}},"eventSource":"s"}}"#);
+        let peek = peek_quick(json.as_bytes(), None, Some(&projection)).unwrap();
+        let value = json.find(r#"{"v""#).unwrap();
+        for (member, name) in names.iter().enumerate() {
+            let want = (name == key).then_some(value..value + 7);
+            assert_eq!(peek.screened(member), want, "{key} as {name}");
+        }
+        let dotted = names.iter().any(|n| {
+            key.len() > n.len() && key.starts_with(n.as_str()) && key.as_bytes()[n.len()] == b'.'
+        });
+        assert_eq!(peek.screen_dotted(), dotted, "{key}");
+    }
+}

@@ -20,7 +20,7 @@
 //! (the text of an object is its compact JSON). Otherwise, and when a top-level key begins with a
 //! screened key and a dot (a path may read that key), the partial event decides as before.
 
-use wide::{i8x16, CmpEq};
+use wide::u8x16;
 
 use crate::record::{Peek, Projection};
 
@@ -195,14 +195,19 @@ pub(crate) fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
         hay.get(i..i + len)
             .is_some_and(|w| w.eq_ignore_ascii_case(needle))
     };
-    let fold = |b: u8| i8x16::splat(if b.is_ascii_lowercase() { 0x20 } else { 0 });
+    let fold = |b: u8| u8x16::splat(if b.is_ascii_lowercase() { 0x20 } else { 0 });
     let (first_fold, last_fold) = (fold(first), fold(last));
-    let (first_v, last_v) = (i8x16::splat(first as i8), i8x16::splat(last as i8));
+    let (first_v, last_v) = (u8x16::splat(first), u8x16::splat(last));
+    // Sixteen candidate starts from `p`, and the bytes `len - 1` after each.
+    let ends = hay.get(len - 1..).unwrap_or_default();
     let mut p = 0;
-    while let (Some(a), Some(b)) = (lanes(hay, p), lanes(hay, p + len - 1)) {
-        let starts =
-            ((a | first_fold).cmp_eq(first_v) & (b | last_fold).cmp_eq(last_v)).move_mask();
-        let mut starts = starts as u32 & 0xFFFF;
+    for (a, b) in hay.chunks_exact(16).zip(ends.chunks_exact(16)) {
+        let (Ok(a), Ok(b)) = (<[u8; 16]>::try_from(a), <[u8; 16]>::try_from(b)) else {
+            break;
+        };
+        let a = (u8x16::new(a) | first_fold).cmp_eq(first_v);
+        let b = (u8x16::new(b) | last_fold).cmp_eq(last_v);
+        let mut starts = (a & b).move_mask() as u32 & 0xFFFF;
         while starts != 0 {
             if at(p + starts.trailing_zeros() as usize) {
                 return true;
@@ -212,13 +217,6 @@ pub(crate) fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
         p += 16;
     }
     (p..=hay.len().saturating_sub(len)).any(at)
-}
-
-/// The 16 bytes of `bytes` from `at`, when there are that many.
-#[inline(always)]
-fn lanes(bytes: &[u8], at: usize) -> Option<i8x16> {
-    let chunk: &[u8; 16] = bytes.get(at..at + 16)?.try_into().ok()?;
-    Some(i8x16::new(chunk.map(|b| b as i8)))
 }
 
 /// Whether a text can only be found in a field's text within one token of it: a string (key or
