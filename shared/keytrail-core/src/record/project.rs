@@ -11,7 +11,7 @@
 
 use serde_json::{Map, Value};
 
-use super::quick::{members, same};
+use super::quick::{fingerprint, members, same};
 use super::Peek;
 
 /// The parts of a JSON value that some rules read.
@@ -23,6 +23,13 @@ pub struct Projection {
     /// object is kept whole). A sorted `Vec`, not a map: the peek walks the top-level names for
     /// every record.
     members: Vec<(String, Projection)>,
+    /// The members' names as the quick peek looks a key up among them: entry `n` has bit `m` set
+    /// when member `m` (of the first 32) is `n` bytes long (63: at least that)...
+    by_length: Vec<u32>,
+    /// Bit `n` set when entry `n` of `by_length` is not empty.
+    lengths: u64,
+    /// ...and each name's [`fingerprint`], in member order.
+    prints: Vec<u32>,
 }
 
 impl Projection {
@@ -41,6 +48,7 @@ impl Projection {
                 Err(at) => {
                     node.members
                         .insert(at, (segment.to_owned(), Projection::default()));
+                    node.index_names();
                     at
                 }
             };
@@ -48,6 +56,54 @@ impl Projection {
         }
         node.whole = true;
         node.members.clear();
+        node.index_names();
+    }
+
+    fn index_names(&mut self) {
+        self.by_length = vec![0; 64];
+        for (m, (name, _)) in self.members.iter().enumerate().take(32) {
+            if let Some(bits) = self.by_length.get_mut(name.len().min(63)) {
+                *bits |= 1 << m;
+            }
+        }
+        self.lengths = self
+            .members
+            .iter()
+            .fold(0, |bits, (name, _)| bits | 1 << name.len().min(63));
+        self.prints = self
+            .members
+            .iter()
+            .map(|(name, _)| fingerprint(name.as_bytes()))
+            .collect();
+    }
+
+    /// Bit `n` set when a top-level key read is `n` bytes long (63: at least that).
+    pub(super) fn lengths(&self) -> u64 {
+        self.lengths
+    }
+
+    /// Which of the first 32 top-level members (an index into [`Projection::members`]) `key`
+    /// is, if any.
+    #[inline]
+    pub(super) fn member_of(&self, key: &[u8]) -> Option<usize> {
+        let mut alike = self.by_length.get(key.len().min(63)).copied().unwrap_or(0);
+        if alike == 0 {
+            return None;
+        }
+        let print = fingerprint(key);
+        while alike != 0 {
+            let m = alike.trailing_zeros() as usize;
+            if self.prints.get(m) == Some(&print)
+                && self
+                    .members
+                    .get(m)
+                    .is_some_and(|(n, _)| same(n.as_bytes(), key))
+            {
+                return Some(m);
+            }
+            alike &= alike - 1;
+        }
+        None
     }
 
     /// The top-level keys read, sorted.

@@ -299,3 +299,18 @@ fn quick_peek_notes_screened_keys() {
         assert_eq!(peek.screen_dotted(), dotted, "{key}");
     }
 }
+
+/// Keys compared a word at a time agree with a plain comparison, at every length and position.
+#[test]
+fn key_words_agree_with_plain_comparisons() {
+    for len in 0..40 {
+        let key: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+        for at in 0..len {
+            assert!(super::quick::same(&key, &key));
+            let mut other = key.clone();
+            other[at] ^= 0x20;
+            assert!(!super::quick::same(&key, &other), "{len} {at}");
+        }
+        assert!(!super::quick::same(&key, &key[..len.saturating_sub(1)]) || len == 0);
+    }
+}
