@@ -180,12 +180,12 @@ fn resolve<'a>(
 
 /// Whether `hay` contains `needle` (lowercase ASCII), ASCII case aside.
 ///
-/// Sixteen positions at a time: a position can only start the needle when its byte is the
+/// Sixty-four positions at a time: a position can only start the needle when its byte is the
 /// needle's first and the byte `len - 1` on is its last, both compared with ASCII letters folded
 /// (`| 0x20` makes `R` and `r` alike and no other byte like them), so two loads and two
-/// comparisons rule out sixteen positions; the few left are compared in full. This runs on the
-/// screened values of most records, where a `memchr` for the first byte stops at every `r` of
-/// `arn` and `role`.
+/// comparisons per 16 positions, gathered into one `u64` of candidate starts, rule out most of
+/// them; the few left are compared in full. This runs on the screened values of most records,
+/// where a `memchr` for the first byte stops at every `r` of `arn` and `role`.
 pub(crate) fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
     let Some((&first, &last)) = needle.first().zip(needle.last()) else {
         return true;
@@ -198,21 +198,53 @@ pub(crate) fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
     let fold = |b: u8| u8x16::splat(if b.is_ascii_lowercase() { 0x20 } else { 0 });
     let (first_fold, last_fold) = (fold(first), fold(last));
     let (first_v, last_v) = (u8x16::splat(first), u8x16::splat(last));
-    // Sixteen candidate starts from `p`, and the bytes `len - 1` after each.
+    // The candidate starts among the 16 positions whose bytes are `a` and whose bytes `len - 1`
+    // on are `b`.
+    let starts = |a: &[u8; 16], b: &[u8; 16]| {
+        let a = (u8x16::new(*a) | first_fold).cmp_eq(first_v);
+        let b = (u8x16::new(*b) | last_fold).cmp_eq(last_v);
+        u64::from((a & b).move_mask() as u16)
+    };
+    // Candidate starts from `p` on, and the bytes `len - 1` after each.
     let ends = hay.get(len - 1..).unwrap_or_default();
     let mut p = 0;
-    for (a, b) in hay.chunks_exact(16).zip(ends.chunks_exact(16)) {
-        let (Ok(a), Ok(b)) = (<[u8; 16]>::try_from(a), <[u8; 16]>::try_from(b)) else {
+    let (blocks, block_ends) = (hay.chunks_exact(64), ends.chunks_exact(64));
+    for (a, b) in blocks.zip(block_ends) {
+        let (Ok(a), Ok(b)) = (<&[u8; 64]>::try_from(a), <&[u8; 64]>::try_from(b)) else {
             break;
         };
-        let a = (u8x16::new(a) | first_fold).cmp_eq(first_v);
-        let b = (u8x16::new(b) | last_fold).cmp_eq(last_v);
-        let mut starts = (a & b).move_mask() as u32 & 0xFFFF;
-        while starts != 0 {
-            if at(p + starts.trailing_zeros() as usize) {
+        let mut found = 0u64;
+        for (k, (a, b)) in a
+            .as_chunks::<16>()
+            .0
+            .iter()
+            .zip(b.as_chunks::<16>().0)
+            .enumerate()
+        {
+            found |= starts(a, b) << (16 * k);
+        }
+        while found != 0 {
+            if at(p + found.trailing_zeros() as usize) {
                 return true;
             }
-            starts &= starts - 1;
+            found &= found - 1;
+        }
+        p += 64;
+    }
+    let rest = (
+        hay.get(p..).unwrap_or_default(),
+        ends.get(p..).unwrap_or_default(),
+    );
+    for (a, b) in rest.0.chunks_exact(16).zip(rest.1.chunks_exact(16)) {
+        let (Ok(a), Ok(b)) = (<&[u8; 16]>::try_from(a), <&[u8; 16]>::try_from(b)) else {
+            break;
+        };
+        let mut found = starts(a, b);
+        while found != 0 {
+            if at(p + found.trailing_zeros() as usize) {
+                return true;
+            }
+            found &= found - 1;
         }
         p += 16;
     }
@@ -394,7 +426,7 @@ mod tests {
             b"trufflehog",
             b"@x",
         ] {
-            for len in 0..80 {
+            for len in 0..150 {
                 for at in 0..len {
                     let mut hay: Vec<u8> =
                         (0..len).map(|i| b"arn:aws:iam::1:role/"[i % 20]).collect();
