@@ -112,7 +112,7 @@ def row(name, size, records, wall, rss, floor, whole):
             + (f"{whole / wall:6.1f}x |" if whole else "     - |"))
 
 
-def counted(path, empty, selective_args):
+def counted(path, records, empty, selective_args):
     """Instructions per record (both threads, the empty object's count taken off) for the pack
     and for the pack with selective_args, under callgrind: a count the machine's load does not
     move, beside the wall times that it does. None without valgrind."""
@@ -129,7 +129,7 @@ def counted(path, empty, selective_args):
     pack = total(scan_cmd(path)) - total(scan_cmd(empty))
     selective = (total(scan_cmd(path, selective_args))
                  - total(scan_cmd(empty, selective_args)))
-    return pack / 30_000, selective / 30_000
+    return pack / records, selective / records
 
 
 def settle(limit=1.0, most=90):
@@ -208,7 +208,8 @@ def main():
         failures.append(f"300 MB, pack: {pack_alerts} alerts, {3 * PLANTED} planted")
     per_pack = (pack - pack_empty) / 300_000 * 1e9
     per_selective = (selective - selective_empty) / 300_000 * 1e9
-    instructions = counted(os.path.join(OUT, "trail-30000.json.gz"), empty, selective_args)
+    instructions = counted(os.path.join(OUT, "trail-30000.json.gz"), 30_000, empty,
+                           selective_args)
     shutil.rmtree(tmp)
 
     env = dict(os.environ, ALERT_TOPIC_ARN="arn:aws:sns:us-east-1:111122223333:keytrail-alerts",

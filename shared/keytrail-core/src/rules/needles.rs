@@ -205,6 +205,16 @@ pub(crate) fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
         let b = (u8x16::new(*b) | last_fold).cmp_eq(last_v);
         u64::from((a & b).move_mask() as u16)
     };
+    // Whether one of the candidate starts `found` (bit `k`: position `p + k`) starts the needle.
+    let hit = |p: usize, mut found: u64| {
+        while found != 0 {
+            if at(p + found.trailing_zeros() as usize) {
+                return true;
+            }
+            found &= found - 1;
+        }
+        false
+    };
     // Candidate starts from `p` on, and the bytes `len - 1` after each.
     let ends = hay.get(len - 1..).unwrap_or_default();
     let mut p = 0;
@@ -223,11 +233,8 @@ pub(crate) fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
         {
             found |= starts(a, b) << (16 * k);
         }
-        while found != 0 {
-            if at(p + found.trailing_zeros() as usize) {
-                return true;
-            }
-            found &= found - 1;
+        if hit(p, found) {
+            return true;
         }
         p += 64;
     }
@@ -239,12 +246,8 @@ pub(crate) fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
         let (Ok(a), Ok(b)) = (<&[u8; 16]>::try_from(a), <&[u8; 16]>::try_from(b)) else {
             break;
         };
-        let mut found = starts(a, b);
-        while found != 0 {
-            if at(p + found.trailing_zeros() as usize) {
-                return true;
-            }
-            found &= found - 1;
+        if hit(p, starts(a, b)) {
+            return true;
         }
         p += 16;
     }
