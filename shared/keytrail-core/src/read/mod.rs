@@ -158,11 +158,26 @@ impl<R: Read> RecordReader<R> {
     where
         R: Send + 'scope,
     {
+        Self::pipelined_noting(scope, object, input, options, pipe::Notes::Balanced)
+    }
+
+    /// [`RecordReader::pipelined`], with the thread noting the blocks of the chunks `notes` says.
+    pub(crate) fn pipelined_noting<'scope>(
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        object: &str,
+        input: R,
+        options: ReadOptions,
+        notes: pipe::Notes,
+    ) -> Self
+    where
+        R: Send + 'scope,
+    {
         let pipe = pipe::Pipe::spawn(
             scope,
             input,
             options.max_decompressed_bytes,
             options.buffer_bytes,
+            notes,
         );
         RecordReader {
             object: object.to_owned(),

@@ -10,6 +10,10 @@
 //!   ([`Structure`](super::blocks::Structure)), the vector half of the splitter's work; the
 //!   reader uses a noted block only when its own state at the block agrees. Blocks are noted when
 //!   the chunk size and the headroom are whole blocks (the default 128 KiB is).
+//! - **Balance**: which side is slower depends on the rules and the host. When the reader has
+//!   taken every chunk sent (it waits, or soon will), the thread notes nothing of the next one but
+//!   the string state at its end ([`Structure::skip`], a third of the work), and the reader
+//!   computes that chunk's blocks itself; while chunks wait for the reader, every one is noted.
 //!
 //! - **No bulk copy**: each chunk is filled after a headroom of [`headroom`] bytes, and the
 //!   reader's buffer takes the chunk over ([`Pipe::adopt`]), copying only the bytes it keeps (the
@@ -24,13 +28,28 @@
 
 use std::io::Read;
 use std::mem;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::Arc;
 use std::thread::{self, Scope};
 
 use super::blocks::{Carry, Structure, BLOCK};
 use super::decompress::Source;
 use super::error::{Fault, ReadErrorKind};
 use super::Compression;
+
+/// Which chunks the thread notes the blocks of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Notes {
+    /// Those the reader does not wait for (see "Balance" above): what readers use.
+    Balanced,
+    /// Every chunk (tests: the reader uses the notes throughout).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Every,
+    /// None (tests: the reader computes every block, with the string state still carried).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Skipped,
+}
 
 /// Filled chunks that may wait for the reader.
 pub(crate) const IN_FLIGHT: usize = 4;
@@ -76,6 +95,8 @@ struct Msg {
 pub(crate) struct Pipe {
     rx: Receiver<Msg>,
     back: SyncSender<(Vec<u8>, Structure)>,
+    /// Chunks of data sent and not yet taken (see "Balance" above).
+    queued: Arc<AtomicUsize>,
     current: Vec<u8>,
     structure: Structure,
     pos: usize,
@@ -96,15 +117,24 @@ impl Pipe {
         input: R,
         max_decompressed: u64,
         chunk: usize,
+        notes: Notes,
     ) -> Pipe {
         let chunk = chunk.max(1);
         let (tx, rx) = mpsc::sync_channel(IN_FLIGHT);
         let (back, recycled) = mpsc::sync_channel(IN_FLIGHT + 1);
         let spare = tx.clone();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let sent = Arc::clone(&queued);
         let spawned = thread::Builder::new()
             .name("keytrail-gunzip".to_owned())
             .spawn_scoped(scope, move || {
-                produce(input, max_decompressed, chunk, &tx, &recycled);
+                let sides = Sides {
+                    tx: &tx,
+                    recycled: &recycled,
+                    queued: &sent,
+                    notes,
+                };
+                produce(input, max_decompressed, chunk, &sides);
             });
         if let Err(e) = spawned {
             // The channel is empty and has room: this send cannot block.
@@ -126,6 +156,7 @@ impl Pipe {
         Pipe {
             rx,
             back,
+            queued,
             current: Vec::new(),
             structure: Structure::default(),
             pos: 0,
@@ -214,6 +245,7 @@ impl Pipe {
             match msg.result {
                 Ok(0) => self.done = true,
                 Ok(n) => {
+                    self.queued.fetch_sub(1, Ordering::Relaxed);
                     self.current = msg.data;
                     self.structure = msg.structure;
                     self.pos = headroom(self.chunk);
@@ -228,14 +260,33 @@ impl Pipe {
     }
 }
 
+/// The thread's ends of the channels, and what it notes.
+struct Sides<'a> {
+    tx: &'a SyncSender<Msg>,
+    recycled: &'a Receiver<(Vec<u8>, Structure)>,
+    queued: &'a AtomicUsize,
+    notes: Notes,
+}
+
+impl Sides<'_> {
+    /// Whether to note the blocks of the chunk about to be sent.
+    fn note(&self) -> bool {
+        match self.notes {
+            Notes::Balanced => self.queued.load(Ordering::Relaxed) > 0,
+            Notes::Every => true,
+            Notes::Skipped => false,
+        }
+    }
+}
+
 /// The thread: open the source, then send full chunks until the end or a fault.
-fn produce<R: Read>(
-    input: R,
-    max_decompressed: u64,
-    chunk: usize,
-    tx: &SyncSender<Msg>,
-    recycled: &Receiver<(Vec<u8>, Structure)>,
-) {
+fn produce<R: Read>(input: R, max_decompressed: u64, chunk: usize, sides: &Sides<'_>) {
+    let Sides {
+        tx,
+        recycled,
+        queued,
+        ..
+    } = *sides;
     let mut source = match Source::open(input, max_decompressed, chunk) {
         Ok(source) => source,
         Err(fault) => {
@@ -276,10 +327,13 @@ fn produce<R: Read>(
             }
         }
         at += len as u64;
-        if aligned {
-            structure.note(data.get(room..room + len).unwrap_or_default(), &mut carry);
-        } else {
+        let new = data.get(room..room + len).unwrap_or_default();
+        if !aligned {
             structure = Structure::default();
+        } else if sides.note() {
+            structure.note(new, &mut carry);
+        } else {
+            structure.skip(new, &mut carry);
         }
         let msg = |data, structure, result| Msg {
             data,
@@ -289,8 +343,11 @@ fn produce<R: Read>(
             gzip_consumed: source.gzip_consumed(),
             compression,
         };
-        if len > 0 && tx.send(msg(data, structure, Ok(len))).is_err() {
-            return; // the reader is gone
+        if len > 0 {
+            queued.fetch_add(1, Ordering::Relaxed);
+            if tx.send(msg(data, structure, Ok(len))).is_err() {
+                return; // the reader is gone
+            }
         }
         if let Some(result) = end {
             let _ = tx.send(msg(Vec::new(), Structure::default(), result));

@@ -251,7 +251,19 @@ pub(crate) fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
         }
         p += 16;
     }
-    (p..=hay.len().saturating_sub(len)).any(at)
+    // Fewer than 16 candidate starts are left: the last 16 of the haystack's, overlapping those
+    // already checked (shifted out), when it has that many; one by one otherwise.
+    let total = hay.len().saturating_sub(len - 1);
+    let Some(q) = total.checked_sub(16).filter(|q| *q < p) else {
+        return (p..total).any(at);
+    };
+    match (hay.get(q..q + 16), ends.get(q..q + 16)) {
+        (Some(a), Some(b)) => match (<&[u8; 16]>::try_from(a), <&[u8; 16]>::try_from(b)) {
+            (Ok(a), Ok(b)) => hit(p, starts(a, b) >> (p - q)),
+            _ => (p..total).any(at),
+        },
+        _ => (p..total).any(at),
+    }
 }
 
 /// Whether a text can only be found in a field's text within one token of it: a string (key or
