@@ -50,11 +50,7 @@ impl Masks {
     pub fn of(block: &[u8; BLOCK]) -> Masks {
         let mut m = Masks::default();
         for (lane, bytes) in block.chunks_exact(16).enumerate() {
-            let mut v = [0i8; 16];
-            for (d, s) in v.iter_mut().zip(bytes) {
-                *d = *s as i8;
-            }
-            let b = i8x16::new(v);
+            let b = lane_of(bytes);
             // ASCII letters fold to lower case, `[` `]` onto `{` `}`.
             let lower = b | i8x16::splat(0x20);
             let quote = b.cmp_eq(i8x16::splat(b'"' as i8));
@@ -131,11 +127,7 @@ impl Carry {
         let mut quote = 0;
         let mut backslash = 0;
         for (lane, bytes) in block.chunks_exact(16).enumerate() {
-            let mut v = [0i8; 16];
-            for (d, s) in v.iter_mut().zip(bytes) {
-                *d = *s as i8;
-            }
-            let b = i8x16::new(v);
+            let b = lane_of(bytes);
             quote |= bits(b.cmp_eq(i8x16::splat(b'"' as i8))) << (16 * lane);
             backslash |= bits(b.cmp_eq(i8x16::splat(b'\\' as i8))) << (16 * lane);
         }
@@ -222,6 +214,16 @@ impl Structure {
             after & ESCAPED != 0,
         ))
     }
+}
+
+/// 16 bytes of a block as one vector.
+#[inline(always)]
+fn lane_of(bytes: &[u8]) -> i8x16 {
+    let mut v = [0i8; 16];
+    for (d, s) in v.iter_mut().zip(bytes) {
+        *d = *s as i8;
+    }
+    i8x16::new(v)
 }
 
 /// Lanes of `v` in `lo..lo + n` (unsigned): shifted so that the range starts at `i8::MIN`, one
