@@ -35,7 +35,10 @@ impl S3 {
             .enable_all()
             .build()
             .context("starting the async runtime")?;
-        let config = rt.block_on(client::sdk_config());
+        // The platform's store: a laptop may sit behind a TLS-inspecting proxy.
+        let config = rt
+            .block_on(client::sdk_config(client::Roots::System))
+            .context("configuring the AWS client")?;
         let source = S3Source::new(client::s3_client(&config));
         Ok(S3 { rt, source })
     }

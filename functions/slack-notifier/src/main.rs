@@ -11,7 +11,8 @@ use slack_notifier::{config::Config, handler, post::RetryPolicy, App};
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env(&|name| std::env::var(name).ok())?;
-    let sdk = client::sdk_config().await;
+    // The platform's store: the Slack client below trusts it too, and it is read once.
+    let sdk = client::sdk_config(client::Roots::System).await?;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let app = App::build(&config, &secrets, RetryPolicy::default())
         .await

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use keytrail_aws::client::Roots;
 use keytrail_aws::event::KeyFilter;
 use keytrail_core::size::parse_size;
 use keytrail_core::Severity;
@@ -34,6 +35,9 @@ pub struct Config {
     /// `IDEMPOTENCY_TABLE`: the DynamoDB table that keeps an alert from being published twice;
     /// none when unset.
     pub idempotency: Option<Idempotency>,
+    /// `TLS_ROOTS` (default `aws`): the certificate authorities the AWS clients trust, Amazon's
+    /// compiled-in roots (`aws`) or the platform's store (`system`).
+    pub tls_roots: Roots,
 }
 
 /// The idempotency table's settings.
@@ -160,6 +164,16 @@ impl Config {
         let lease = Duration::from_secs(number("IDEMPOTENCY_LEASE_SECONDS", 960, 1..=86_400));
         let ttl = Duration::from_secs(86_400 * number("IDEMPOTENCY_TTL_DAYS", 15, 1..=365));
         let idempotency = get("IDEMPOTENCY_TABLE").map(|table| Idempotency { table, lease, ttl });
+        let tls_roots = match get("TLS_ROOTS") {
+            None => Roots::Aws,
+            Some(value) => Roots::parse(&value).unwrap_or_else(|| {
+                problems.push(format!(
+                    "TLS_ROOTS={value:?} is neither `aws` (Amazon's roots, the default) nor \
+                     `system` (the platform's certificate store)"
+                ));
+                Roots::Aws
+            }),
+        };
         if problems.is_empty() {
             Ok(Config {
                 alert_topic_arn,
@@ -171,6 +185,7 @@ impl Config {
                 object_concurrency,
                 deadline_reserve,
                 idempotency,
+                tls_roots,
             })
         } else {
             Err(ConfigError(problems))
@@ -214,6 +229,7 @@ mod tests {
         assert!(c.rules_dirs.is_empty() && c.rules_s3.is_none());
         assert_eq!(c.deadline_reserve, Duration::from_secs(5));
         assert_eq!(c.idempotency, None);
+        assert_eq!(c.tls_roots, Roots::Aws);
     }
 
     #[test]
@@ -226,6 +242,7 @@ mod tests {
             ("OBJECT_CONCURRENCY", "0"),
             ("DEADLINE_RESERVE_MS", "soon"),
             ("IDEMPOTENCY_LEASE_SECONDS", "0"),
+            ("TLS_ROOTS", "mozilla"),
         ])
         .unwrap_err();
         let text = err.to_string();
@@ -238,10 +255,11 @@ mod tests {
             "OBJECT_CONCURRENCY",
             "DEADLINE_RESERVE_MS must be a whole number from 0 to 600000",
             "IDEMPOTENCY_LEASE_SECONDS must be a whole number from 1 to 86400",
+            "TLS_ROOTS=\"mozilla\" is neither `aws`",
         ] {
             assert!(text.contains(needle), "{needle} missing from: {text}");
         }
-        assert_eq!(err.0.len(), 8);
+        assert_eq!(err.0.len(), 9);
     }
 
     #[test]
@@ -258,8 +276,10 @@ mod tests {
             ("IDEMPOTENCY_TABLE", "keytrail-published"),
             ("IDEMPOTENCY_LEASE_SECONDS", "120"),
             ("IDEMPOTENCY_TTL_DAYS", "2"),
+            ("TLS_ROOTS", "System"),
         ])
         .unwrap();
+        assert_eq!(c.tls_roots, Roots::System);
         assert_eq!(c.deadline_reserve, Duration::from_millis(250));
         assert_eq!(
             c.idempotency,

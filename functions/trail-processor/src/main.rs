@@ -13,7 +13,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let started = Instant::now();
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env(&|name| std::env::var(name).ok())?;
-    let sdk = client::sdk_config().await;
+    let sdk = client::sdk_config(config.tls_roots).await?;
     let source = S3Source::new(client::s3_client(&sdk));
     let rules = load_rules(&config, &source)
         .await
