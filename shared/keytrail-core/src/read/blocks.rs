@@ -29,6 +29,9 @@ use wide::{i8x16, CmpEq, CmpGt};
 /// Bytes per block.
 pub(crate) const BLOCK: usize = 64;
 
+/// Bytes [`Structure::skip`] carries the string state across at once: four blocks.
+const GROUP: usize = 4 * BLOCK;
+
 /// Every other bit, starting with bit 1.
 const ODD_BITS: u64 = 0xAAAA_AAAA_AAAA_AAAA;
 
@@ -134,6 +137,33 @@ impl Carry {
         self.strings(quote, backslash);
     }
 
+    /// [`GROUP`] bytes (whole blocks) from this state, for the state after them only. With no
+    /// backslash among them and no escape carried in, a quote is a quote: the state inside a
+    /// string flips once per quote, so only the parity of their count matters, and that is the
+    /// parity of the bits of the XOR of every lane's quote comparison (no bit masks, no prefix
+    /// XOR). Otherwise the blocks go through [`Carry::pass`].
+    #[inline]
+    fn pass_group(&mut self, group: &[u8; GROUP]) {
+        let quote = i8x16::splat(b'"' as i8);
+        let backslash = i8x16::splat(b'\\' as i8);
+        let (mut quotes, mut backslashes) = (i8x16::splat(0), i8x16::splat(0));
+        for bytes in group.chunks_exact(16) {
+            let b = lane_of(bytes);
+            quotes ^= b.cmp_eq(quote);
+            backslashes |= b.cmp_eq(backslash);
+        }
+        if self.escape == 0 && backslashes.move_mask() == 0 {
+            let odd = (quotes.move_mask() as u16).count_ones() & 1;
+            self.inside ^= u64::from(odd).wrapping_neg();
+            return;
+        }
+        for block in group.chunks_exact(BLOCK) {
+            if let Ok(block) = <&[u8; BLOCK]>::try_from(block) {
+                self.pass(block);
+            }
+        }
+    }
+
     /// The bytes of a block inside strings, from its quotes and backslashes; the state becomes
     /// the one after it.
     #[inline(always)]
@@ -188,7 +218,12 @@ impl Structure {
     pub fn skip(&mut self, data: &[u8], carry: &mut Carry) {
         self.brackets.clear();
         self.states.clear();
-        for block in data.chunks_exact(BLOCK) {
+        let whole = data.get(..data.len() / BLOCK * BLOCK).unwrap_or_default();
+        let (groups, rest) = whole.as_chunks::<GROUP>();
+        for group in groups {
+            carry.pass_group(group);
+        }
+        for block in rest.chunks_exact(BLOCK) {
             if let Ok(block) = <&[u8; BLOCK]>::try_from(block) {
                 carry.pass(block);
             }
@@ -389,6 +424,68 @@ mod tests {
         }
         // The data does move the state across block boundaries, both ways.
         assert!(changes > 50, "{changes}");
+    }
+
+    /// Chunks skipped whole (groups of four blocks with no backslash take the quote-parity
+    /// shortcut, the others block by block) leave the string state a noted chunk does: regions
+    /// with no backslash, sparse ones, dense ones, and a backslash at the end of a group.
+    #[test]
+    fn skipping_whole_chunks_carries_the_state_noting_them_does() {
+        let mut x = 11u64;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut data = Vec::new();
+        for region in 0..600 {
+            // One region in three has no backslash at all; the rest 1 in 8 or 1 in 200.
+            let per = [0, 8, 200][region % 3];
+            for _ in 0..(1 + next(4)) * 64 + next(300) {
+                data.push(match next(10) {
+                    _ if per > 0 && next(per) == 0 => b'\\',
+                    0..=2 => b'"',
+                    _ => b"ab{}:,"[next(6) as usize],
+                });
+            }
+        }
+        // A chunk whose first group ends in a lone backslash that escapes the next group's first
+        // quote, the only special byte of that group.
+        let mut escaped = [b'a'; 2 * GROUP];
+        escaped[GROUP - 1] = b'\\';
+        escaped[GROUP] = b'"';
+        data.splice(0..0, escaped);
+        let (mut noted, mut skipped) = (Carry::default(), Carry::default());
+        let mut structure = Structure::default();
+        let (mut at, mut shortcuts, mut flips) = (0, 0, 0);
+        while at + BLOCK <= data.len() {
+            let len = match at {
+                0 => 2 * GROUP,
+                _ => ((1 + next(40) as usize) * BLOCK).min((data.len() - at) / BLOCK * BLOCK),
+            };
+            let chunk = &data[at..at + len];
+            let before = noted.in_string();
+            structure.note(chunk, &mut noted);
+            structure.skip(chunk, &mut skipped);
+            assert!(structure.is_empty(), "chunk at {at}");
+            assert_eq!(
+                (noted.in_string(), noted.escaped()),
+                (skipped.in_string(), skipped.escaped()),
+                "chunk at {at}, {len} bytes"
+            );
+            shortcuts += chunk
+                .as_chunks::<GROUP>()
+                .0
+                .iter()
+                .filter(|g| !g.contains(&b'\\'))
+                .count();
+            flips += usize::from(before != noted.in_string());
+            at += len;
+        }
+        // Both paths were taken, and the state did move between chunks.
+        assert!(shortcuts > 100, "{shortcuts}");
+        assert!(flips > 50, "{flips}");
     }
 
     #[test]
