@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -141,6 +142,56 @@ def counted(path, records, empty, selective_args):
     return pack / records, selective / records
 
 
+def cold_starts(runs):
+    """Starts the trail-processor Lambda `runs` times against a stand-in Lambda runtime API on a
+    loopback port, each time with its binary evicted from the page cache (as after a deploy):
+    [(ready_ms as it logs it, ms from exec to its first `GET .../invocation/next`)]. That request
+    is the function saying it is ready for an event: config read, rules compiled, clients built.
+    The process is killed there."""
+    env = dict(os.environ, ALERT_TOPIC_ARN="arn:aws:sns:us-east-1:111122223333:keytrail-alerts",
+               AWS_REGION="us-east-1", AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x",
+               AWS_LAMBDA_FUNCTION_NAME="keytrail-bench", AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+               AWS_LAMBDA_FUNCTION_MEMORY_SIZE="512", AWS_LAMBDA_LOG_STREAM_NAME="bench",
+               AWS_LAMBDA_LOG_GROUP_NAME="bench")
+    # No start waits behind the writeback of this bench's own gigabytes of objects.
+    os.sync()
+    out = []
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        server.settimeout(10)
+        env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:%d" % server.getsockname()[1]
+        for _ in range(runs):
+            evict(PROCESSOR)
+            log = tempfile.TemporaryFile()
+            start = time.monotonic()
+            proc = subprocess.Popen([PROCESSOR], stdout=log, stderr=subprocess.STDOUT, env=env)
+            try:
+                conn, _ = server.accept()
+                with conn:
+                    request = b""
+                    while b"\r\n\r\n" not in request:
+                        part = conn.recv(4096)
+                        if not part:
+                            break
+                        request += part
+                    ready = (time.monotonic() - start) * 1000
+            except socket.timeout:
+                proc.kill()
+                log.seek(0)
+                sys.exit("bench: trail-processor asked for no event within 10 s:\n"
+                         + log.read().decode(errors="replace")[-2000:])
+            finally:
+                proc.kill()
+                proc.wait()
+            if b"/runtime/invocation/next" not in request:
+                sys.exit(f"bench: trail-processor's first request was {request[:200]!r}")
+            log.seek(0)
+            logged = re.search(r"ready_ms=([\d.]+)", log.read().decode(errors="replace"))
+            out.append((float(logged.group(1)) if logged else float("nan"), ready))
+    return out
+
+
 def settle(limit=1.0, most=90):
     """Waits up to `most` seconds for the 1-minute load to fall under `limit` (the build just
     before, or a neighbour, would otherwise be timed too); the table prints the load it began
@@ -221,21 +272,7 @@ def main():
                            selective_args)
     shutil.rmtree(tmp)
 
-    env = dict(os.environ, ALERT_TOPIC_ARN="arn:aws:sns:us-east-1:111122223333:keytrail-alerts",
-               AWS_REGION="us-east-1", AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x")
-    env.pop("AWS_LAMBDA_RUNTIME_API", None)
-    cold = []
-    # Each start is of a binary not in the page cache (as after a deploy), and none waits behind
-    # the writeback of this bench's own gigabytes of objects.
-    os.sync()
-    for _ in range(5):
-        evict(PROCESSOR)
-        start = time.monotonic()
-        proc = subprocess.run([PROCESSOR], capture_output=True, text=True, env=env)
-        total = (time.monotonic() - start) * 1000
-        ready = re.search(r"ready_ms=([\d.]+)", proc.stdout + proc.stderr)
-        cold.append((float(ready.group(1)) if ready else float("nan"), total))
-
+    cold = cold_starts(5)
     print("\n".join(lines))
     print()
     whole_x, whole_mem = ratios["300 MB"]
@@ -255,12 +292,15 @@ def main():
         print(f"rules, instructions per record (callgrind, 30 MB object, both threads): pack "
               f"{instructions[0]:,.0f}, pack + selective SigmaHQ {instructions[1]:,.0f}: "
               f"{instructions[1] / instructions[0]:.2f}x")
-    print("lambda cold start (trail-processor, process start to ready, 5 runs, the binary evicted "
-          "from the page cache before each): ready_ms "
-          + ", ".join(f"{r:.1f}" for r, _ in cold)
-          + "; process exec to exit (no runtime API) ms " + ", ".join(f"{t:.0f}" for _, t in cold))
+    print("lambda cold start (trail-processor, 5 runs, the binary evicted from the page cache "
+          "before each): exec to its first request for an event, ms "
+          + ", ".join(f"{t:.1f}" for _, t in cold)
+          + f" (target < 50); ready_ms as logged (from main) "
+          + ", ".join(f"{r:.1f}" for r, _ in cold))
+    if max(t for _, t in cold) >= 50:
+        failures.append("cold start over 50 ms")
     if failures:
-        sys.exit("bench: planted events not detected: " + "; ".join(failures))
+        sys.exit("bench: " + "; ".join(failures))
     print(f"planted events detected: {3 * PLANTED} alerts per object, as planted")
 
 
