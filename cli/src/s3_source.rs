@@ -84,13 +84,14 @@ impl S3 {
         Ok((objects, passed.into_inner()))
     }
 
-    /// Streams and scans one object.
+    /// Streams and scans one object, handing each alert to `sink` as it comes.
     pub fn scan(
         &self,
         object: &ObjectRef,
         rules: &Arc<RuleSet>,
         options: &ScanOptions,
-    ) -> (ObjectReport, Vec<Alert>) {
+        sink: &mut dyn FnMut(Alert),
+    ) -> ObjectReport {
         let name = object.uri();
         let result = self.rt.block_on(async {
             let body = self.source.open(object).await.map_err(|e| e.to_string())?;
@@ -99,21 +100,16 @@ impl S3 {
                 body.stream,
                 Arc::clone(rules),
                 options.clone(),
+                sink,
             )
             .await
             .map_err(|e| e.to_string())
         });
-        match result {
-            Ok(scanned) => (scanned.report, scanned.alerts),
-            // Report an object that cannot be opened like any other read fault, named.
-            Err(e) => {
-                let failing = crate::scan_cmd::FailingRead(Some(io::Error::other(e)));
-                (
-                    scan_object(&name, failing, rules, options, &mut |_| {}),
-                    Vec::new(),
-                )
-            }
-        }
+        // Report an object that cannot be opened like any other read fault, named.
+        result.unwrap_or_else(|e| {
+            let failing = crate::scan_cmd::FailingRead(Some(io::Error::other(e)));
+            scan_object(&name, failing, rules, options, &mut |_| {})
+        })
     }
 }
 

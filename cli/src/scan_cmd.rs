@@ -1,11 +1,13 @@
-//! `keytrail scan`: objects scanned in parallel, alerts printed in input order.
+//! `keytrail scan`: objects scanned in parallel, alerts printed in input order as they come, in
+//! memory bounded by the number of jobs (not by the alerts an object raises).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufReader, IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
@@ -100,48 +102,74 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, walked.targets.len().max(1));
     let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::channel::<(usize, ObjectReport, Vec<Alert>)>();
+    // Each object streams its alerts through a channel of its own, registered as the object
+    // starts; the printer drains the objects' channels in input order. An object ahead of the
+    // one being printed fills its channel and then waits, so memory stays bounded (jobs x
+    // OBJECT_ALERTS alerts) however many alerts an object raises.
+    let (register, registered) = mpsc::channel::<(usize, Receiver<Scanned>)>();
     thread::scope(|scope| -> anyhow::Result<()> {
         for _ in 0..jobs {
-            let tx = tx.clone();
+            let register = register.clone();
             let (next, targets, rules, options, s3) =
                 (&next, &walked.targets, &rules, &options, s3.as_ref());
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(target) = targets.get(i) else { break };
-                let (report, alerts) = match (target, s3) {
-                    (Target::S3(object), Some(s3)) => s3.scan(object, rules, options),
-                    _ => scan_target(target, rules, options),
+                let (tx, rx) = mpsc::sync_channel(OBJECT_ALERTS);
+                if register.send((i, rx)).is_err() {
+                    break;
+                }
+                // A send fails once the printer has stopped (stdout closed): the rest of the
+                // object is scanned for nothing, then this thread stops.
+                let mut sink = |alert| {
+                    let _ = tx.send(Scanned::Alert(Box::new(alert)));
                 };
-                if tx.send((i, report, alerts)).is_err() {
+                let report = match (target, s3) {
+                    (Target::S3(object), Some(s3)) => s3.scan(object, rules, options, &mut sink),
+                    _ => scan_target(target, rules, options, &mut sink),
+                };
+                if tx.send(Scanned::Done(Box::new(report))).is_err() {
                     break;
                 }
             });
         }
-        drop(tx);
-        // Print in input order, as soon as each object's predecessors are done.
-        let mut pending = BTreeMap::new();
-        let mut emit = 0usize;
-        for (i, report, alerts) in &rx {
-            pending.insert(i, (report, alerts));
-            while let Some((report, alerts)) = pending.remove(&emit) {
-                emit += 1;
-                bar.inc(walked.targets[emit - 1].size());
+        drop(register);
+        let mut waiting = BTreeMap::new();
+        for (emit, target) in walked.targets.iter().enumerate() {
+            let rx = loop {
+                if let Some(rx) = waiting.remove(&emit) {
+                    break rx;
+                }
+                match registered.recv() {
+                    Ok((i, rx)) => waiting.insert(i, rx),
+                    // Every worker is gone without registering this object: a panic, which
+                    // the scope re-raises.
+                    Err(_) => return Ok(()),
+                };
+            };
+            for scanned in rx {
+                let report = match scanned {
+                    Scanned::Alert(alert) => {
+                        totals.alert(&alert);
+                        match format {
+                            Format::Table => output::write_table_row(&mut stdout, &alert),
+                            _ => output::write_jsonl(&mut stdout, &alert),
+                        }
+                        .context("writing to stdout")?;
+                        continue;
+                    }
+                    Scanned::Done(report) => report,
+                };
+                bar.inc(target.size());
                 for problem in report.problems() {
                     bar.suspend(|| eprintln!("keytrail: {problem}"));
                 }
                 if !report.is_clean() {
                     unreadable += 1;
                 }
-                totals.add(&report, &alerts);
+                totals.add(&report);
                 bar.set_message(format!("{} alerts", totals.alerts));
-                for alert in &alerts {
-                    match format {
-                        Format::Table => output::write_table_row(&mut stdout, alert),
-                        _ => output::write_jsonl(&mut stdout, alert),
-                    }
-                    .context("writing to stdout")?;
-                }
+                break;
             }
         }
         Ok(())
@@ -180,13 +208,22 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Alerts of one object that may wait for the printer before its scan waits.
+const OBJECT_ALERTS: usize = 256;
+
+/// What a worker sends the printer of one object: its alerts as they come, then its report.
+enum Scanned {
+    Alert(Box<Alert>),
+    Done(Box<ObjectReport>),
+}
+
 fn scan_target(
     target: &Target,
     rules: &RuleSet,
     options: &ScanOptions,
-) -> (ObjectReport, Vec<Alert>) {
+    sink: &mut dyn FnMut(Alert),
+) -> ObjectReport {
     let name = target.name();
-    let mut alerts = Vec::new();
     let input: Box<dyn Read + Send> = match target {
         Target::Stdin => Box::new(io::stdin()),
         Target::S3(_) => Box::new(FailingRead(Some(io::Error::other("no S3 connection")))),
@@ -198,8 +235,7 @@ fn scan_target(
             }
         },
     };
-    let report = scan_object(&name, input, rules, options, &mut |a| alerts.push(a));
-    (report, alerts)
+    scan_object(&name, input, rules, options, sink)
 }
 
 /// A source whose first read fails with the error it was given (a file that could not be opened).
@@ -228,16 +264,17 @@ struct Totals {
 }
 
 impl Totals {
-    fn add(&mut self, report: &ObjectReport, alerts: &[Alert]) {
+    fn add(&mut self, report: &ObjectReport) {
         self.bytes += report.bytes;
         self.records += report.records;
         self.screened += report.screened;
         self.parsed += report.parsed;
-        self.alerts += alerts.len() as u64;
-        for a in alerts {
-            *self.by_level.entry(a.severity).or_default() += 1;
-            self.max_level = self.max_level.max(Some(a.severity));
-        }
+    }
+
+    fn alert(&mut self, alert: &Alert) {
+        self.alerts += 1;
+        *self.by_level.entry(alert.severity).or_default() += 1;
+        self.max_level = self.max_level.max(Some(alert.severity));
     }
 
     fn by_level_text(&self) -> String {

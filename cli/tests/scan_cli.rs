@@ -285,3 +285,65 @@ fn bad_flags_are_explained() {
     let out = keytrail(&["scan", "--no-builtin", "events"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--rules DIR"));
 }
+
+/// Alerts are printed as the object's records are read, not kept until the object ends: an
+/// object whose every record alerts (SigmaHQ's assumed-role rule on a busy account) would
+/// otherwise hold all its alerts in memory. Stdin stays open after 2,000 alerting records; the
+/// first alert must arrive before it closes.
+#[test]
+fn alerts_stream_while_the_object_is_still_being_read() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let hit = support::repo().join("rules/tests/acm-export-certificate/hit/acm-2026-export.json");
+    let event: Value = serde_json::from_slice(&std::fs::read(hit).unwrap()).unwrap();
+    let records = 2_000;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keytrail"))
+        .args(["scan", "--format", "jsonl", "--quiet", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let lines = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let _ = tx.send(line.unwrap());
+        }
+    });
+    stdin.write_all(b"{\"Records\":[").unwrap();
+    for i in 0..records {
+        let mut record = event.clone();
+        record["eventID"] = Value::String(format!("00000000-0000-0000-0000-{i:012}"));
+        let sep = if i == 0 { "" } else { "," };
+        write!(stdin, "{sep}{record}").unwrap();
+    }
+    stdin.flush().unwrap();
+    // Not a timing assertion: a generous bound that only a printer waiting for the end misses.
+    let first = rx.recv_timeout(Duration::from_secs(120));
+    stdin.write_all(b"]}").unwrap();
+    drop(stdin);
+    assert!(
+        first.is_ok(),
+        "no alert was printed before the object ended"
+    );
+    let status = child.wait().unwrap();
+    lines.join().unwrap();
+    let all: Vec<String> = std::iter::once(first.unwrap()).chain(rx.iter()).collect();
+    assert!(status.success(), "{status}");
+    assert_eq!(all.len(), records);
+    let ids: std::collections::BTreeSet<String> = all
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["event_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), records, "every record's alert once");
+}

@@ -29,15 +29,6 @@ pub const CHANNEL_CHUNKS: usize = 16;
 /// How many alerts may wait for the caller before the scan waits for it.
 pub const CHANNEL_ALERTS: usize = 64;
 
-/// A scanned object: what was read and the alerts it raised.
-#[derive(Debug)]
-pub struct Scanned {
-    /// What happened while reading.
-    pub report: ObjectReport,
-    /// The alerts, in record order.
-    pub alerts: Vec<Alert>,
-}
-
 /// The scan thread went away without a result (it panicked): a bug, reported as such.
 #[derive(Debug, thiserror::Error)]
 #[error("object {object}: the scan thread failed: {detail}")]
@@ -213,24 +204,22 @@ async fn pump(
     // Dropping the sender wakes a reader waiting for a chunk; it then sees the stop.
 }
 
-/// Scans `body` as object `object` on a blocking thread, streaming, and collects its alerts (for
-/// callers that want them all, such as the CLI; the Lambda publishes from a [`ScanStream`]).
+/// Scans `body` as object `object` on a blocking thread, streaming, and hands each alert to
+/// `sink` as it comes, in record order (for callers such as the CLI; the Lambda publishes from a
+/// [`ScanStream`]). At most [`CHANNEL_ALERTS`] alerts wait for `sink`: memory does not grow with
+/// the object's alerts.
 pub async fn scan_body(
     object: String,
     body: ByteStream,
     rules: Arc<RuleSet>,
     options: ScanOptions,
-) -> Result<Scanned, ScanTaskError> {
+    sink: &mut dyn FnMut(Alert),
+) -> Result<ObjectReport, ScanTaskError> {
     let mut scan = ScanStream::start(object, body, rules, options, None);
-    let mut alerts = Vec::new();
     while let Some(batch) = scan.next_batch(CHANNEL_ALERTS).await {
-        alerts.extend(batch);
+        batch.into_iter().for_each(&mut *sink);
     }
-    let end = scan.finish().await?;
-    Ok(Scanned {
-        report: end.report,
-        alerts,
-    })
+    Ok(scan.finish().await?.report)
 }
 
 /// A `Read` over chunks arriving on a channel; blocks the (blocking-pool) thread while waiting.
