@@ -3,10 +3,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{self, BufReader, IsTerminal, Read, Write};
+use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::mem;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
@@ -87,7 +88,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         ProgressBar::hidden()
     };
 
-    let mut stdout = io::stdout().lock();
+    // Buffered, and flushed whenever the printer has nothing to print: a line-buffered stdout
+    // made one write per alert.
+    let mut stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     let mut unreadable = walked.errors.len();
     for e in &walked.errors {
         bar.suspend(|| eprintln!("keytrail: {e}: skipped"));
@@ -115,20 +118,27 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(target) = targets.get(i) else { break };
-                let (tx, rx) = mpsc::sync_channel(OBJECT_ALERTS);
+                let (tx, rx) = mpsc::sync_channel(OBJECT_ALERTS / BATCH);
                 if register.send((i, rx)).is_err() {
                     break;
                 }
                 // A send fails once the printer has stopped (stdout closed): the rest of the
                 // object is scanned for nothing, then this thread stops.
+                let mut batch = Vec::with_capacity(BATCH);
                 let mut sink = |alert| {
-                    let _ = tx.send(Scanned::Alert(Box::new(alert)));
+                    batch.push(alert);
+                    if batch.len() == BATCH {
+                        let full = mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        let _ = tx.send(Scanned::Alerts(full));
+                    }
                 };
                 let report = match (target, s3) {
                     (Target::S3(object), Some(s3)) => s3.scan(object, rules, options, &mut sink),
                     _ => scan_target(target, rules, options, &mut sink),
                 };
-                if tx.send(Scanned::Done(Box::new(report))).is_err() {
+                let last = (!batch.is_empty()).then(|| tx.send(Scanned::Alerts(batch)));
+                let done = tx.send(Scanned::Done(Box::new(report)));
+                if last.is_some_and(|sent| sent.is_err()) || done.is_err() {
                     break;
                 }
             });
@@ -147,20 +157,35 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
                     Err(_) => return Ok(()),
                 };
             };
-            for scanned in rx {
-                let report = match scanned {
-                    Scanned::Alert(alert) => {
-                        totals.alert(&alert);
-                        match format {
-                            Format::Table => output::write_table_row(&mut stdout, &alert),
-                            _ => output::write_jsonl(&mut stdout, &alert),
+            loop {
+                let scanned = match rx.try_recv() {
+                    Ok(scanned) => scanned,
+                    Err(TryRecvError::Empty) => {
+                        stdout.flush().context("writing to stdout")?;
+                        match rx.recv() {
+                            Ok(scanned) => scanned,
+                            Err(_) => break,
                         }
-                        .context("writing to stdout")?;
+                    }
+                    Err(TryRecvError::Disconnected) => break,
+                };
+                let report = match scanned {
+                    Scanned::Alerts(alerts) => {
+                        for alert in &alerts {
+                            totals.alert(alert);
+                            match format {
+                                Format::Table => output::write_table_row(&mut stdout, alert),
+                                _ => output::write_jsonl(&mut stdout, alert),
+                            }
+                            .context("writing to stdout")?;
+                        }
                         continue;
                     }
                     Scanned::Done(report) => report,
                 };
                 bar.inc(target.size());
+                // The object's alerts before what is said of it on stderr.
+                stdout.flush().context("writing to stdout")?;
                 for problem in report.problems() {
                     bar.suspend(|| eprintln!("keytrail: {problem}"));
                 }
@@ -210,10 +235,15 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
 
 /// Alerts of one object that may wait for the printer before its scan waits.
 const OBJECT_ALERTS: usize = 256;
+/// Alerts sent to the printer at once (the rest of an object's at its end): one channel hand-over
+/// per alert, with a wake-up of the printer each, took a fifth of the time when every record
+/// alerts.
+const BATCH: usize = 32;
 
-/// What a worker sends the printer of one object: its alerts as they come, then its report.
+/// What a worker sends the printer of one object: its alerts in batches as they come, then its
+/// report.
 enum Scanned {
-    Alert(Box<Alert>),
+    Alerts(Vec<Alert>),
     Done(Box<ObjectReport>),
 }
 
