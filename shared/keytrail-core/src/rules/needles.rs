@@ -36,9 +36,17 @@ const MAX_FIELDS: usize = 16;
 #[derive(Debug)]
 pub(crate) struct Needles {
     fields: Vec<(usize, Vec<Vec<u8>>)>,
-    /// Per rule: the field, the text, and whether the text is [`token_bound`].
-    plan: Vec<Vec<(usize, Vec<u8>, bool)>>,
+    /// The distinct pairs: the field, the text, and whether the text is [`token_bound`]. Rules
+    /// share many (`userIdentity.type: Root` is in several of SigmaHQ's), and each is looked
+    /// for once per record, however many rules name it.
+    pairs: Vec<(usize, Vec<u8>, bool)>,
+    /// Per rule: its pairs, as indexes into `pairs`.
+    plan: Vec<Vec<usize>>,
 }
+
+/// The most distinct pairs whose answers a record's check keeps; the others are looked for each
+/// time a rule names them.
+const MAX_KEPT: usize = 64;
 
 impl Needles {
     /// Needles for every rule in `always` (indexes into `compiled`), placed in the screened
@@ -51,6 +59,7 @@ impl Needles {
     ) -> Option<Needles> {
         let members: Vec<&str> = projection.keys().collect();
         let mut fields: Vec<(usize, Vec<Vec<u8>>)> = Vec::new();
+        let mut pairs: Vec<(usize, Vec<u8>, bool)> = Vec::new();
         let mut plan = Vec::with_capacity(always.len());
         for &i in always {
             let needles = compiled.get(i)?.detection.needles()?;
@@ -70,12 +79,25 @@ impl Needles {
                         fields.len() - 1
                     }
                 };
-                let bound = token_bound(text.as_bytes());
-                placed.push((at, text.into_bytes(), bound));
+                let text = text.into_bytes();
+                let bound = token_bound(&text);
+                let pair = (at, text, bound);
+                let k = match pairs.iter().position(|p| *p == pair) {
+                    Some(k) => k,
+                    None => {
+                        pairs.push(pair);
+                        pairs.len() - 1
+                    }
+                };
+                placed.push(k);
             }
             plan.push(placed);
         }
-        (fields.len() <= MAX_FIELDS).then_some(Needles { fields, plan })
+        (fields.len() <= MAX_FIELDS).then_some(Needles {
+            fields,
+            pairs,
+            plan,
+        })
     }
 
     /// True when no unrouted rule can match the record `json`, whose quick peek noted where the
@@ -87,54 +109,88 @@ impl Needles {
         // Two steps per field: a needle that is not even in the raw bytes of the top-level value
         // around the field is not in the field (when those bytes read as their text); only a
         // needle found there needs the field itself, walked down to.
-        let mut tops = [Seen::Unread; super::MAX_SCREEN_KEYS];
-        let mut seen = [Seen::Unread; MAX_FIELDS];
+        let mut found = Found {
+            tops: [Seen::Unread; super::MAX_SCREEN_KEYS],
+            fields: [Seen::Unread; MAX_FIELDS],
+        };
+        // Per distinct pair: 0 not looked for yet, 1 rules its rules out, 2 does not.
+        let mut kept = [0u8; MAX_KEPT];
         self.plan.iter().all(|pairs| {
-            pairs.iter().all(|(field, text, bound)| {
-                let Some((member, keys)) = self.fields.get(*field) else {
+            pairs.iter().all(|&k| {
+                let Some(pair) = self.pairs.get(k) else {
                     return false;
                 };
-                let Some(top) = tops.get_mut(*member) else {
-                    return false;
-                };
-                if *top == Seen::Unread {
-                    *top = match peek.screened(*member).and_then(|r| json.get(r)) {
-                        None => Seen::Missing,
-                        Some(raw) if as_text(raw) => Seen::Text(raw),
-                        Some(_) => Seen::Undecided,
-                    };
+                let answer = kept.get(k).copied().unwrap_or(0);
+                if answer != 0 {
+                    return answer == 1;
                 }
-                match *top {
-                    Seen::Missing => return true,
-                    // A text bound to a token is in the parsed field only if it is in these
-                    // bytes; another text only if the bytes are plain as well.
-                    Seen::Text(raw) if *bound || plain(raw) => {
-                        if !contains_ignoring_case(raw, text) {
-                            return true;
-                        }
-                        // A top-level field: its bytes are its text (quotes aside, which no
-                        // needle holds).
-                        if keys.is_empty() {
-                            return false;
-                        }
-                    }
-                    _ => {}
+                let out = self.pair_rules_out(json, peek, &mut found, pair);
+                if let Some(slot) = kept.get_mut(k) {
+                    *slot = if out { 1 } else { 2 };
                 }
-                let Some(slot) = seen.get_mut(*field) else {
-                    return false;
-                };
-                if *slot == Seen::Unread {
-                    *slot = resolve(json, peek.screened(*member), keys);
-                }
-                match *slot {
-                    // A missing value: a rule that needs text there cannot match.
-                    Seen::Missing => true,
-                    Seen::Text(raw) => !contains_ignoring_case(raw, text),
-                    Seen::Unread | Seen::Undecided => false,
-                }
+                out
             })
         })
     }
+
+    /// True when `text` is not in the record's `field`, so no match of a rule that needs it
+    /// there; false when it is, or when that cannot be told from the bytes. `found` keeps what
+    /// was read of the screened values and the fields, for the next pair.
+    fn pair_rules_out<'a>(
+        &self,
+        json: &'a [u8],
+        peek: &Peek<'_>,
+        found: &mut Found<'a>,
+        (field, text, bound): &(usize, Vec<u8>, bool),
+    ) -> bool {
+        let Some((member, keys)) = self.fields.get(*field) else {
+            return false;
+        };
+        let Some(top) = found.tops.get_mut(*member) else {
+            return false;
+        };
+        if *top == Seen::Unread {
+            *top = match peek.screened(*member).and_then(|r| json.get(r)) {
+                None => Seen::Missing,
+                Some(raw) if as_text(raw) => Seen::Text(raw),
+                Some(_) => Seen::Undecided,
+            };
+        }
+        match *top {
+            Seen::Missing => return true,
+            // A text bound to a token is in the parsed field only if it is in these bytes;
+            // another text only if the bytes are plain as well.
+            Seen::Text(raw) if *bound || plain(raw) => {
+                if !contains_ignoring_case(raw, text) {
+                    return true;
+                }
+                // A top-level field: its bytes are its text (quotes aside, which no needle
+                // holds).
+                if keys.is_empty() {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        let Some(slot) = found.fields.get_mut(*field) else {
+            return false;
+        };
+        if *slot == Seen::Unread {
+            *slot = resolve(json, peek.screened(*member), keys);
+        }
+        match *slot {
+            // A missing value: a rule that needs text there cannot match.
+            Seen::Missing => true,
+            Seen::Text(raw) => !contains_ignoring_case(raw, text),
+            Seen::Unread | Seen::Undecided => false,
+        }
+    }
+}
+
+/// What one record's check has read so far: each screened top-level value, and each field.
+struct Found<'a> {
+    tops: [Seen<'a>; super::MAX_SCREEN_KEYS],
+    fields: [Seen<'a>; MAX_FIELDS],
 }
 
 /// What a field of a record is, for [`Needles::rule_out`].

@@ -451,6 +451,54 @@ fn needles_rule_out_only_what_cannot_match() {
     }
 }
 
+/// Rules that name the same needle share its answer, looked for once per record: whether the
+/// needle is found or not, the record is ruled out exactly when no rule's needles are there.
+#[test]
+fn rules_sharing_a_needle_share_its_answer() {
+    let rules = [
+        ("root", "s:\n  userIdentity.type: Root\ncondition: s"),
+        ("root-copy", "s:\n  userIdentity.type: Root\ncondition: s"),
+        (
+            "root-hog",
+            "s:\n  userIdentity.type: Root\n  userAgent|contains: hog\ncondition: s",
+        ),
+        ("hog", "s:\n  userAgent|contains: hog\ncondition: s"),
+    ];
+    let set = RuleSet::from_sources(
+        rules
+            .iter()
+            .map(|(id, detection)| (format!("{id}.yml"), rule_text(id, detection))),
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(set.needles.is_some());
+    let projection = set.screen_projection().unwrap();
+    for (json, out) in [
+        (
+            r#"{"eventName":"X","userIdentity":{"type":"IAMUser"},"userAgent":"x"}"#,
+            true,
+        ),
+        (
+            r#"{"eventName":"X","userIdentity":{"type":"Root"},"userAgent":"x"}"#,
+            false,
+        ),
+        (
+            r#"{"eventName":"X","userIdentity":{"type":"IAMUser"},"userAgent":"hog"}"#,
+            false,
+        ),
+        (
+            r#"{"eventName":"X","userIdentity":{"type":"Root"},"userAgent":"hog"}"#,
+            false,
+        ),
+        (r#"{"eventName":"X","userAgent":"x"}"#, true),
+    ] {
+        let peek = crate::record::peek_quick(json.as_bytes(), None, Some(projection)).unwrap();
+        assert_eq!(set.screen_rules_out(json.as_bytes(), &peek), out, "{json}");
+        let whole: Value = serde_json::from_slice(json.as_bytes()).unwrap();
+        let matched = (0..rules.len()).any(|i| set.is_match(i, &whole));
+        assert_eq!(matched, !out, "{json}");
+    }
+}
+
 /// The scan screens records that only unrouted rules could match, and parses only those that
 /// pass: the same alerts, fewer full parses.
 #[test]
