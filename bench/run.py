@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
@@ -106,6 +107,36 @@ def selective_copy(directory, noisy_files, into):
             shutil.copy(os.path.join(directory, name), into)
 
 
+def widened(directory, into, total):
+    """Copies the rules of `directory` into the new directory `into`, then copies of the rules
+    that load, each under a new id and title, until the built-in pack and `into` load `total`
+    rules: SigmaHQ's CloudTrail folder has about 90, so the issue's 200 need repeats. A copy's
+    routed part lands in the same index buckets and its needles are the same texts as its
+    original's. Returns how many rules load."""
+    os.makedirs(into)
+    for name in os.listdir(directory):
+        if name.endswith((".yml", ".yaml")):
+            shutil.copy(os.path.join(directory, name), into)
+
+    def loaded():
+        out = subprocess.run([KEYTRAIL, "rules", "list", "--rules", into], capture_output=True,
+                             text=True, check=True).stdout
+        return [line.split()[-1] for line in out.splitlines() if line.strip()]
+
+    files = sorted(f for f in loaded() if f.startswith(into))
+    missing = total - len(loaded())
+    for k in range(max(missing, 0)):
+        source = files[k % len(files)]
+        text = open(source).read()
+        copy = f"copy{k // len(files) + 1}"
+        text = re.sub(r"^id: .*$", f"id: {uuid.uuid5(uuid.NAMESPACE_URL, copy + source)}", text,
+                      count=1, flags=re.M)
+        text = re.sub(r"^title: (.*)$", rf"title: \1 ({copy})", text, count=1, flags=re.M)
+        with open(os.path.join(into, f"{copy}_{os.path.basename(source)}"), "w") as f:
+            f.write(text)
+    return len(loaded())
+
+
 def row(name, size, records, wall, rss, floor, whole):
     mbs = size / wall / 1e6
     return (f"| {name:<28} | {size / 1e6:8.0f} | {records:>9,} | {wall:7.3f} | {mbs:7.0f} | "
@@ -122,10 +153,11 @@ def evict(path):
         os.close(fd)
 
 
-def counted(path, records, empty, selective_args):
+def counted(path, records, empty, rule_sets):
     """Instructions per record (both threads, the empty object's count taken off) for the pack
-    and for the pack with selective_args, under callgrind: a count the machine's load does not
-    move, beside the wall times that it does. None without valgrind."""
+    alone and for the pack with each of `rule_sets` (scan arguments), under callgrind: a count
+    the machine's load does not move, beside the wall times that it does. None without
+    valgrind."""
     if not shutil.which("valgrind"):
         return None
 
@@ -136,10 +168,8 @@ def counted(path, records, empty, selective_args):
             sys.exit(f"bench: callgrind of {' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
         return int(re.search(r"Collected : (\d+)", proc.stderr).group(1))
 
-    pack = total(scan_cmd(path)) - total(scan_cmd(empty))
-    selective = (total(scan_cmd(path, selective_args))
-                 - total(scan_cmd(empty, selective_args)))
-    return pack / records, selective / records
+    return [(total(scan_cmd(path, args)) - total(scan_cmd(empty, args))) / records
+            for args in [[], *rule_sets]]
 
 
 def cold_starts(runs):
@@ -262,16 +292,24 @@ def main():
     with gzip.open(empty, "wb") as f:
         f.write(b'{"Records":[]}')
     selective_args = ["--rules", selective_dir]
-    (pack_out, pack, _), (sel_out, selective, _), (_, pack_empty, _), (_, selective_empty, _) = (
-        paired(scan_cmd(big), scan_cmd(big, selective_args), scan_cmd(empty),
-               scan_cmd(empty, selective_args), repeat=PAIRED))
+    wide_dir = os.path.join(tmp, "sigmahq-200")
+    wide_rules = widened(selective_dir, wide_dir, 200)
+    wide_args = ["--rules", wide_dir]
+    ((pack_out, pack, _), (sel_out, selective, _), (wide_out, wide, _), (_, pack_empty, _),
+     (_, selective_empty, _), (_, wide_empty, _)) = paired(
+        scan_cmd(big), scan_cmd(big, selective_args), scan_cmd(big, wide_args), scan_cmd(empty),
+        scan_cmd(empty, selective_args), scan_cmd(empty, wide_args), repeat=PAIRED)
     pack_alerts, selective_alerts = len(rule_ids(pack_out)), len(rule_ids(sel_out))
     if pack_alerts != 3 * PLANTED:
         failures.append(f"300 MB, pack: {pack_alerts} alerts, {3 * PLANTED} planted")
     per_pack = (pack - pack_empty) / 300_000 * 1e9
     per_selective = (selective - selective_empty) / 300_000 * 1e9
+    per_wide = (wide - wide_empty) / 300_000 * 1e9
+    if len(rule_ids(wide_out)) < selective_alerts:
+        failures.append(f"200 rules: {len(rule_ids(wide_out))} alerts, "
+                        f"{selective_alerts} with the rules they copy")
     instructions = counted(os.path.join(OUT, "trail-30000.json.gz"), 30_000, empty,
-                           selective_args)
+                           [selective_args, wide_args])
     shutil.rmtree(tmp)
 
     cold = cold_starts(5)
@@ -290,10 +328,14 @@ def main():
           + ", ".join(f"{f} ({n / 3000:.1f}% of records)" for f, n in sorted(noisy.items())))
     print(f"rules: cost per record {per_selective / per_pack:.2f}x the pack's (target <= 1.2); "
           f"wall time {selective / pack:.2f}x")
+    print(f"rules, {wide_rules} loaded (the above and copies of its SigmaHQ rules under new ids): "
+          f"{wide:.3f} s, empty object {wide_empty:.3f} s: {per_wide:.0f} ns/record, "
+          f"{per_wide / per_pack:.2f}x the pack's (target <= 1.2); wall time {wide / pack:.2f}x")
     if instructions:
         print(f"rules, instructions per record (callgrind, 30 MB object, both threads): pack "
               f"{instructions[0]:,.0f}, pack + selective SigmaHQ {instructions[1]:,.0f}: "
-              f"{instructions[1] / instructions[0]:.2f}x")
+              f"{instructions[1] / instructions[0]:.2f}x; {wide_rules} rules "
+              f"{instructions[2]:,.0f}: {instructions[2] / instructions[0]:.2f}x")
     print("lambda cold start (trail-processor, 5 runs, the binary evicted from the page cache "
           "before each): exec to its first request for an event, ms "
           + ", ".join(f"{t:.1f}" for _, t in cold)
