@@ -198,6 +198,7 @@ def cold_starts(runs):
             proc = subprocess.Popen([PROCESSOR], stdout=log, stderr=subprocess.STDOUT, env=env)
             try:
                 conn, _ = server.accept()
+                conn.settimeout(10)
                 with conn:
                     request = b""
                     while b"\r\n\r\n" not in request:

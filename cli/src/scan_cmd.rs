@@ -111,6 +111,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     // OBJECT_ALERTS alerts) however many alerts an object raises.
     let (register, registered) = mpsc::channel::<(usize, Receiver<Scanned>)>();
     thread::scope(|scope| -> anyhow::Result<()> {
+        // Owned here, so that an early return (stdout closed) drops it with the channels of the
+        // objects not yet printed: their workers' sends then fail, and they stop instead of
+        // waiting on a full channel for ever.
+        let registered = registered;
         for _ in 0..jobs {
             let register = register.clone();
             let (next, targets, rules, options, s3) =

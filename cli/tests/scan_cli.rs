@@ -297,8 +297,6 @@ fn alerts_stream_while_the_object_is_still_being_read() {
     use std::sync::mpsc;
     use std::time::Duration;
 
-    let hit = support::repo().join("rules/tests/acm-export-certificate/hit/acm-2026-export.json");
-    let event: Value = serde_json::from_slice(&std::fs::read(hit).unwrap()).unwrap();
     let records = 2_000;
     let mut child = Command::new(env!("CARGO_BIN_EXE_keytrail"))
         .args(["scan", "--format", "jsonl", "--quiet", "-"])
@@ -315,13 +313,9 @@ fn alerts_stream_while_the_object_is_still_being_read() {
             let _ = tx.send(line.unwrap());
         }
     });
-    stdin.write_all(b"{\"Records\":[").unwrap();
-    for i in 0..records {
-        let mut record = event.clone();
-        record["eventID"] = Value::String(format!("00000000-0000-0000-0000-{i:012}"));
-        let sep = if i == 0 { "" } else { "," };
-        write!(stdin, "{sep}{record}").unwrap();
-    }
+    let object = exports(records);
+    // All but the closing `]}`.
+    stdin.write_all(&object[..object.len() - 2]).unwrap();
     stdin.flush().unwrap();
     // Not a timing assertion: a generous bound that only a printer waiting for the end misses.
     let first = rx.recv_timeout(Duration::from_secs(120));
@@ -346,4 +340,66 @@ fn alerts_stream_while_the_object_is_still_being_read() {
         })
         .collect();
     assert_eq!(ids.len(), records, "every record's alert once");
+}
+
+/// A trail object of `records` ACM ExportCertificate calls (each one alert), with distinct
+/// event ids.
+fn exports(records: usize) -> Vec<u8> {
+    let hit = support::repo().join("rules/tests/acm-export-certificate/hit/acm-2026-export.json");
+    let event: Value = serde_json::from_slice(&std::fs::read(hit).unwrap()).unwrap();
+    let mut out = b"{\"Records\":[".to_vec();
+    for i in 0..records {
+        let mut record = event.clone();
+        record["eventID"] = Value::String(format!("00000000-0000-0000-0000-{i:012}"));
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend(serde_json::to_vec(&record).unwrap());
+    }
+    out.extend(b"]}");
+    out
+}
+
+/// Closing stdout early (`keytrail scan ... | head`) ends the scan, with several jobs too: a
+/// worker whose object is ahead of the one being printed, with more alerts than may wait, must
+/// not wait for the printer for ever.
+#[test]
+fn closed_stdout_ends_a_parallel_scan() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for name in ["a.json", "b.json", "c.json"] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, exports(3_000)).unwrap();
+        paths.push(path.to_str().unwrap().to_owned());
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keytrail"))
+        .args(["scan", "--format", "jsonl", "--quiet", "-j", "2"])
+        .args(&paths)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.contains("ExportCertificate"), "{first}");
+    drop(stdout);
+    // Not a timing assertion: a generous bound that only a hung process misses.
+    let until = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > until {
+            child.kill().unwrap();
+            panic!("keytrail scan went on for 120 s after its stdout was closed");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // A closed pipe is how `| head` ends a scan, not an error.
+    assert!(status.success(), "{status}");
 }

@@ -115,6 +115,11 @@ impl ScanStream {
         }
     }
 
+    /// The next alert, as soon as the scan finds it; `None` once every alert is out.
+    pub async fn next_alert(&mut self) -> Option<Alert> {
+        self.alerts.recv().await
+    }
+
     /// The next `size` alerts (fewer at the end of the scan); `None` once every alert is out.
     pub async fn next_batch(&mut self, size: usize) -> Option<Vec<Alert>> {
         let mut batch = Vec::with_capacity(size);
@@ -216,8 +221,8 @@ pub async fn scan_body(
     sink: &mut dyn FnMut(Alert),
 ) -> Result<ObjectReport, ScanTaskError> {
     let mut scan = ScanStream::start(object, body, rules, options, None);
-    while let Some(batch) = scan.next_batch(CHANNEL_ALERTS).await {
-        batch.into_iter().for_each(&mut *sink);
+    while let Some(alert) = scan.next_alert().await {
+        sink(alert);
     }
     Ok(scan.finish().await?.report)
 }
