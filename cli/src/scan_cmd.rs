@@ -140,9 +140,11 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
                     (Target::S3(object), Some(s3)) => s3.scan(object, rules, options, &mut sink),
                     _ => scan_target(target, rules, options, &mut sink),
                 };
-                let last = (!batch.is_empty()).then(|| tx.send(Scanned::Alerts(batch)));
-                let done = tx.send(Scanned::Done(Box::new(report)));
-                if last.is_some_and(|sent| sent.is_err()) || done.is_err() {
+                if !batch.is_empty() {
+                    // A failed send means the printer is gone, as the report's will say too.
+                    let _ = tx.send(Scanned::Alerts(batch));
+                }
+                if tx.send(Scanned::Done(Box::new(report))).is_err() {
                     break;
                 }
             });

@@ -124,7 +124,7 @@ impl ScanStream {
     pub async fn next_batch(&mut self, size: usize) -> Option<Vec<Alert>> {
         let mut batch = Vec::with_capacity(size);
         while batch.len() < size.max(1) {
-            match self.alerts.recv().await {
+            match self.next_alert().await {
                 Some(alert) => batch.push(alert),
                 None => break,
             }

@@ -72,24 +72,10 @@ impl Needles {
                 if member >= super::MAX_SCREEN_KEYS {
                     return None;
                 }
-                let at = match fields.iter().position(|f| *f == field) {
-                    Some(at) => at,
-                    None => {
-                        fields.push(field);
-                        fields.len() - 1
-                    }
-                };
+                let at = index_of(&mut fields, field);
                 let text = text.into_bytes();
                 let bound = token_bound(&text);
-                let pair = (at, text, bound);
-                let k = match pairs.iter().position(|p| *p == pair) {
-                    Some(k) => k,
-                    None => {
-                        pairs.push(pair);
-                        pairs.len() - 1
-                    }
-                };
-                placed.push(k);
+                placed.push(index_of(&mut pairs, (at, text, bound)));
             }
             plan.push(placed);
         }
@@ -185,6 +171,14 @@ impl Needles {
             Seen::Unread | Seen::Undecided => false,
         }
     }
+}
+
+/// Where `item` is in `items`, added at the end when it is not there yet.
+fn index_of<T: PartialEq>(items: &mut Vec<T>, item: T) -> usize {
+    items.iter().position(|i| *i == item).unwrap_or_else(|| {
+        items.push(item);
+        items.len() - 1
+    })
 }
 
 /// What one record's check has read so far: each screened top-level value, and each field.
