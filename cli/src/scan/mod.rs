@@ -80,6 +80,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     Ok(totals.exit_code(args.fail_on))
 }
 
+/// The read buffer of a local file.
+const READ_BUFFER: usize = 256 << 10;
+
 /// Scans one object: a file, standard input or an S3 object.
 fn scan_target(
     target: &Target,
@@ -100,9 +103,12 @@ fn scan_target(
             None => unopened("no S3 connection"),
         },
         Target::Stdin => scan_read(&name, io::stdin(), rules, options, stop, sink),
-        Target::File(path, _) => match File::open(path) {
+        Target::File(path, size) => match File::open(path) {
             Ok(file) => {
-                let input = BufReader::with_capacity(256 * 1024, file);
+                // A small object needs no 256 KiB buffer (many small files: an allocation each).
+                let capacity =
+                    usize::try_from(*size).map_or(READ_BUFFER, |n| n.clamp(8 << 10, READ_BUFFER));
+                let input = BufReader::with_capacity(capacity, file);
                 scan_read(&name, input, rules, options, stop, sink)
             }
             Err(e) => unopened(&e.to_string()),

@@ -153,32 +153,40 @@ fn walk_dir(root: &Path, meta: &Metadata, out: &mut Walk) {
 }
 
 /// The metadata of what `entry` is or links to; `None` (counted or noted in `out`) when it
-/// cannot be used.
+/// cannot be used. A regular file named like no trail object is passed over without a stat.
 fn entry_metadata(entry: &DirEntry, path: &Path, out: &mut Walk) -> Option<Metadata> {
-    let followed = match entry.file_type() {
-        // The link's target (stat follows every link in the chain).
-        Ok(kind) if kind.is_symlink() => fs::metadata(path),
-        // No stat for what is neither a file nor a directory.
-        Ok(kind) if !kind.is_file() && !kind.is_dir() => {
-            out.skips.add(Skip::NotAFile, 1);
-            return None;
-        }
-        Ok(_) => entry.metadata(),
-        Err(e) => Err(e),
-    };
-    match followed {
-        Ok(meta) => Some(meta),
-        Err(e) if e.kind() == io::ErrorKind::NotFound || is_link_loop(&e) => {
-            out.skips.add(Skip::BrokenSymlink, 1);
-            out.notes
-                .push(format!("{}: skipped: broken symlink ({e})", path.display()));
-            None
-        }
+    let kind = match entry.file_type() {
+        Ok(kind) => kind,
         Err(e) => {
             out.errors.push(format!("{}: {e}", path.display()));
-            None
+            return None;
         }
-    }
+    };
+    let meta = if kind.is_symlink() {
+        // The link's target (stat follows every link in the chain).
+        match fs::metadata(path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound || is_link_loop(&e) => {
+                out.skips.add(Skip::BrokenSymlink, 1);
+                out.notes
+                    .push(format!("{}: skipped: broken symlink ({e})", path.display()));
+                return None;
+            }
+            other => other,
+        }
+    } else if kind.is_file() {
+        if let Some(why) = name_skip(&entry.file_name().to_string_lossy()) {
+            out.skips.add(why, 1);
+            return None;
+        }
+        entry.metadata()
+    } else if kind.is_dir() {
+        entry.metadata()
+    } else {
+        out.skips.add(Skip::NotAFile, 1);
+        return None;
+    };
+    meta.map_err(|e| out.errors.push(format!("{}: {e}", path.display())))
+        .ok()
 }
 
 #[cfg(test)]
