@@ -16,6 +16,11 @@ fn git(args: &[&str]) -> Option<String> {
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    // A build directory shared by several checkouts (CARGO_BUILD_BUILD_DIR) keys this script's
+    // output by the package's place in the workspace, not by the checkout, and watches the git
+    // files of whichever checkout ran it last: each checkout's own target directory tells them
+    // apart, so that none is stamped with another's commit.
+    println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
     let commit = git(&["rev-parse", "--short", "HEAD"])
         .filter(|c| c.bytes().all(|b| b.is_ascii_hexdigit()))
         .unwrap_or_else(|| "unknown".to_owned());
