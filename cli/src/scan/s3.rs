@@ -2,23 +2,25 @@
 //! CloudTrail's `YYYY/MM/DD/` key layout) and streaming each object through the same scan the
 //! Lambda uses.
 
-use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
+use keytrail_aws::client;
 use keytrail_aws::event::ObjectRef;
 use keytrail_aws::s3::{ObjectSource, S3Source};
-use keytrail_aws::{client, stream};
+use keytrail_aws::stream::ScanStream;
 use keytrail_core::rules::RuleSet;
-use keytrail_core::scan::{scan_object, ObjectReport, ScanOptions};
+use keytrail_core::scan::ScanOptions;
 use keytrail_core::Alert;
 use tokio::runtime::Runtime;
 
+use super::target::{name_skip, unopened, Finished};
+use crate::aws::AwsArgs;
 use crate::dates::Day;
-use crate::walk::looks_like_trail_file;
 
-/// A connection to S3 (credentials and region the standard AWS way) and a runtime to drive it.
+/// A connection to S3 and a runtime to drive it.
 pub struct S3 {
     rt: Runtime,
     source: S3Source,
@@ -27,18 +29,18 @@ pub struct S3 {
 /// The most days a date range may list day by day before falling back to one listing.
 const MAX_DAY_PREFIXES: i64 = 3_700;
 
+/// How often a scan in progress looks whether it should stop.
+const STOP_POLL: Duration = Duration::from_millis(50);
+
 impl S3 {
-    /// Builds the client from the environment (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL` …).
-    pub fn connect() -> anyhow::Result<S3> {
+    /// Builds the client: the standard AWS configuration, with `aws`'s flags on top.
+    pub fn connect(aws: &AwsArgs) -> anyhow::Result<S3> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .context("starting the async runtime")?;
-        // The platform's store: a laptop may sit behind a TLS-inspecting proxy.
-        let config = rt
-            .block_on(client::sdk_config(client::Roots::System))
-            .context("configuring the AWS client")?;
+        let config = rt.block_on(aws.sdk_config());
         let source = S3Source::new(client::s3_client(&config));
         Ok(S3 { rt, source })
     }
@@ -63,12 +65,12 @@ impl S3 {
             Some(d) => since.is_none_or(|s| d >= s) && until.is_none_or(|u| d <= u),
             None => !ranged,
         };
-        let passed = std::sync::atomic::AtomicU64::new(0);
+        let passed = AtomicU64::new(0);
         let keep = |key: &str| {
             let name = key.rsplit('/').next().unwrap_or(key);
-            let ok = looks_like_trail_file(name) && in_range(Day::in_key(key));
+            let ok = name_skip(name).is_none() && in_range(Day::in_key(key));
             if !ok {
-                passed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                passed.fetch_add(1, Ordering::Relaxed);
             }
             ok
         };
@@ -84,32 +86,51 @@ impl S3 {
         Ok((objects, passed.into_inner()))
     }
 
-    /// Streams and scans one object, handing each alert to `sink` as it comes.
+    /// Streams and scans one object, handing each alert to `sink` as it comes. Once `stop` is
+    /// set the scan ends soon; its report then says it was stopped.
     pub fn scan(
         &self,
         object: &ObjectRef,
         rules: &Arc<RuleSet>,
         options: &ScanOptions,
+        stop: &AtomicBool,
         sink: &mut dyn FnMut(Alert),
-    ) -> ObjectReport {
+    ) -> Finished {
         let name = object.uri();
         let result = self.rt.block_on(async {
-            let body = self.source.open(object).await.map_err(|e| e.to_string())?;
-            stream::scan_body(
+            let body = self.source.open(object).await?;
+            let mut scan = ScanStream::start(
                 name.clone(),
                 body.stream,
                 Arc::clone(rules),
                 options.clone(),
-                sink,
-            )
-            .await
-            .map_err(|e| e.to_string())
+                None,
+            );
+            let mut poll = tokio::time::interval(STOP_POLL);
+            loop {
+                tokio::select! {
+                    alert = scan.next_alert() => match alert {
+                        Some(alert) => sink(alert),
+                        None => break,
+                    },
+                    _ = poll.tick() => if stop.load(Ordering::Relaxed) {
+                        scan.stop("the scan was stopped");
+                    },
+                }
+            }
+            anyhow::Ok(scan.finish().await?)
         });
-        // Report an object that cannot be opened like any other read fault, named.
-        result.unwrap_or_else(|e| {
-            let failing = crate::scan_cmd::FailingRead(Some(io::Error::other(e)));
-            scan_object(&name, failing, rules, options, &mut |_| {})
-        })
+        match result {
+            Ok(end) => Finished {
+                stopped: end.stopped.is_some(),
+                report: end.report,
+            },
+            // An object that cannot be opened is reported like any other read fault, named.
+            Err(e) => Finished {
+                report: unopened(&name, &format!("{e:#}")),
+                stopped: false,
+            },
+        }
     }
 }
 

@@ -1,12 +1,14 @@
 //! `keytrail bench …`: the pieces `make bench` (bench/run.py) times; hidden from `--help`.
 //!
-//! - `gen` writes a synthetic trail object ([`crate::bench_gen`]);
+//! - `gen` writes a synthetic trail object ([`gen`]);
 //! - `floor` only decompresses an object with the same gzip library as the reader (flate2 on
 //!   zlib-rs) and touches every byte: no scan can be faster on one stream;
 //! - `whole` is the whole-object approach of the Python Lambdas: read all, gunzip all, parse into
 //!   a `serde_json` DOM, loop over the records and evaluate every rule on each.
 //!
 //! Each prints one JSON line on stdout (bytes, records, alerts, seconds) for the harness.
+
+mod gen;
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -18,9 +20,8 @@ use clap::Subcommand;
 use keytrail_core::record::Event;
 use serde_json::Value;
 
-use crate::args::RuleArgs;
-use crate::bench_gen::{write_trail, KINDS};
-use crate::rules_cmd;
+use crate::rule_args::{self, RuleArgs};
+use gen::{write_trail, KINDS};
 
 /// `keytrail bench …`.
 #[derive(Debug, Subcommand)]
@@ -62,13 +63,13 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<()> {
             planted,
             seed,
             out,
-        } => gen(*records, *planted, *seed, out),
+        } => generate(*records, *planted, *seed, out),
         BenchCommand::Floor { file } => floor(file),
         BenchCommand::Whole { file, rules } => whole(file, rules),
     }
 }
 
-fn gen(records: u64, planted: u64, seed: u64, out: &Path) -> anyhow::Result<()> {
+fn generate(records: u64, planted: u64, seed: u64, out: &Path) -> anyhow::Result<()> {
     let file = File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
     let gz = flate2::write::GzEncoder::new(BufWriter::new(file), flate2::Compression::default());
     let mut writer = BufWriter::with_capacity(256 << 10, gz);
@@ -120,8 +121,8 @@ fn floor(path: &Path) -> anyhow::Result<()> {
     ])
 }
 
-fn whole(path: &Path, rule_args: &RuleArgs) -> anyhow::Result<()> {
-    let rules = rules_cmd::load(rule_args)?;
+fn whole(path: &Path, rules: &RuleArgs) -> anyhow::Result<()> {
+    let rules = rule_args::load(rules)?;
     let start = Instant::now();
     let mut compressed = Vec::new();
     open(path)?.read_to_end(&mut compressed)?;

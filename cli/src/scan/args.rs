@@ -1,40 +1,16 @@
-//! The command line, as clap sees it.
+//! `keytrail scan`'s flags.
 
-use std::path::PathBuf;
+use std::io::{self, IsTerminal};
+use std::thread;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
+use keytrail_core::read::ReadOptions;
+use keytrail_core::scan::ScanOptions;
 use keytrail_core::Severity;
 
-/// Audit AWS CloudTrail logs for certificate and key-material operations.
-///
-/// keytrail reads CloudTrail log objects (gzip or plain; {"Records":[...]}, arrays, NDJSON,
-/// single events, EventBridge envelopes), matches every record against Sigma rules (a built-in
-/// pack for ACM, ACME, KMS, CloudHSM, load balancers and trail tampering, plus your own) and
-/// reports the alerts.
-#[derive(Debug, Parser)]
-#[command(name = "keytrail", version, propagate_version = true)]
-pub struct Cli {
-    /// What to do.
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-/// The subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Scan trail objects (files or directories, recursively) and print the alerts.
-    ///
-    /// Exit status: 0 when every object was read; 2 when any object could not be read (the
-    /// others are still scanned, and each problem is one line on stderr naming the object); 1
-    /// when --fail-on is given and an alert at or above that level was found (2 wins over 1).
-    Scan(ScanArgs),
-    /// List or test rules.
-    #[command(subcommand)]
-    Rules(RulesCommand),
-    /// Benchmark helpers for `make bench` (generate objects, floor and whole-object reference).
-    #[command(subcommand, hide = true)]
-    Bench(crate::bench_cmd::BenchCommand),
-}
+use crate::aws::AwsArgs;
+use crate::dates::Day;
+use crate::rule_args::RuleArgs;
 
 /// `keytrail scan`.
 #[derive(Debug, Args)]
@@ -42,8 +18,10 @@ pub struct ScanArgs {
     /// Files, directories or s3://bucket/prefix URIs to scan. Directories and prefixes are
     /// searched recursively for *.json, *.json.gz, *.jsonl, *.ndjson and *.gz objects
     /// (CloudTrail-Digest files are skipped); files named explicitly are always scanned, whatever
-    /// their name. Use - for standard input. S3 uses the standard AWS credentials, region and
-    /// AWS_ENDPOINT_URL.
+    /// their name. Symlinks inside directories are followed, to files and directories; each file
+    /// and directory is scanned once, and broken links and links that loop back are skipped
+    /// (each named on stderr). Everything skipped is counted, by reason, in the summary. Use -
+    /// for standard input.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
 
@@ -52,11 +30,11 @@ pub struct ScanArgs {
     /// only the days from --since (to --until or today) are listed; otherwise the whole prefix
     /// is listed and keys are filtered by their date.
     #[arg(long, value_name = "DATE")]
-    pub since: Option<crate::dates::Day>,
+    pub since: Option<Day>,
 
     /// Only objects dated on or before this day (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
-    pub until: Option<crate::dates::Day>,
+    pub until: Option<Day>,
 
     /// Output: a table for people, jsonl (one alert per line, the alert schema) for machines.
     /// auto picks table when stdout is a terminal and jsonl otherwise.
@@ -95,45 +73,47 @@ pub struct ScanArgs {
     /// Do not print the closing summary line on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
-/// Where rules come from.
-#[derive(Debug, Args)]
-pub struct RuleArgs {
-    /// A directory of extra Sigma rules and filters (*.yml, *.yaml); repeat for more.
-    #[arg(long = "rules", value_name = "DIR")]
-    pub dirs: Vec<PathBuf>,
+impl ScanArgs {
+    /// The scan's limits and severity floor.
+    pub fn scan_options(&self) -> ScanOptions {
+        ScanOptions {
+            read: ReadOptions {
+                max_decompressed_bytes: self.max_decompressed_bytes,
+                max_record_bytes: usize::try_from(self.max_record_bytes).unwrap_or(usize::MAX),
+                ..ReadOptions::default()
+            },
+            min_severity: self.min_severity,
+        }
+    }
 
-    /// Do not load the built-in rule pack (only --rules directories).
-    #[arg(long)]
-    pub no_builtin: bool,
+    /// The output format, `auto` decided.
+    pub fn output_format(&self) -> Format {
+        match self.format {
+            Format::Auto if io::stdout().is_terminal() => Format::Table,
+            Format::Auto => Format::Jsonl,
+            other => other,
+        }
+    }
 
-    /// Fail when a rule uses a Sigma feature keytrail lacks, instead of skipping it with a
-    /// warning.
-    #[arg(long)]
-    pub strict: bool,
-}
+    /// Whether to show the progress bar.
+    pub fn show_progress(&self) -> bool {
+        match self.progress {
+            Toggle::Auto => io::stderr().is_terminal(),
+            Toggle::Always => true,
+            Toggle::Never => false,
+        }
+    }
 
-/// `keytrail rules …`.
-#[derive(Debug, Subcommand)]
-pub enum RulesCommand {
-    /// One rule a line: id, level, title, file.
-    List {
-        #[command(flatten)]
-        rules: RuleArgs,
-    },
-    /// Run every rule's hit and miss fixtures; fail on a failing fixture or a rule lacking either.
-    ///
-    /// Without DIR: the built-in pack, with fixtures from ./rules/tests (run it from a keytrail
-    /// checkout). With DIR: the rules in DIR (on top of the built-in pack, so filters in DIR
-    /// apply), with fixtures from DIR/tests/<rule-id>/{hit,miss}/*.json. Strict: a rule that
-    /// uses an unsupported Sigma feature is an error here. Exit status 0 when every fixture
-    /// passed, 1 when one failed or a rule lacks a hit or a miss fixture, 2 when the rules could
-    /// not be loaded.
-    Test {
-        /// A rule directory with a tests/ folder.
-        dir: Option<PathBuf>,
-    },
+    /// How many workers.
+    pub fn job_count(&self) -> usize {
+        self.jobs
+            .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
+    }
 }
 
 /// Output formats.
