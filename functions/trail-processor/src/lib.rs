@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod error;
 pub mod handler;
 pub mod metrics;
 pub mod process;

@@ -19,16 +19,15 @@ use std::sync::Arc;
 
 use aws_sdk_s3::primitives::ByteStream;
 use keytrail_aws::event::ObjectRef;
-use keytrail_aws::ledger::LedgerError;
 use keytrail_aws::s3::{ObjectSource, SourceError};
-use keytrail_aws::sns::{AlertSink, PublishError, MAX_BATCH_ENTRIES};
-use keytrail_aws::stream::{ScanEnd, ScanStream, ScanTaskError, Stop};
+use keytrail_aws::sns::{AlertSink, MAX_BATCH_ENTRIES};
+use keytrail_aws::stream::{ScanEnd, ScanStream, Stop};
 use keytrail_core::Alert;
 use tokio::time::Instant;
 
+use crate::error::ObjectError;
 use crate::metrics::Metrics;
 use crate::publish::publish;
-use crate::schedule::TaskLost;
 use crate::App;
 
 /// One unit of work of an invocation: an object to read, or an event to classify.
@@ -75,89 +74,6 @@ pub enum Outcome {
     },
     /// Not read, on purpose.
     Skipped(String),
-}
-
-/// Why an object failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ObjectError {
-    /// The object could not be opened.
-    #[error(transparent)]
-    Source(#[from] SourceError),
-    /// The body failed half way; worth a retry.
-    #[error("{0}")]
-    Interrupted(String),
-    /// Alerts could not be published.
-    #[error("object {object}: {source}")]
-    Publish {
-        /// The object.
-        object: String,
-        /// What SNS said.
-        source: PublishError,
-    },
-    /// The idempotency table could not be read or written.
-    #[error("object {object}: {source}")]
-    Ledger {
-        /// The object.
-        object: String,
-        /// What DynamoDB said.
-        source: LedgerError,
-    },
-    /// Another invocation is publishing one of the object's alerts right now (the same object
-    /// delivered twice at once), or died doing so less than a lease ago.
-    #[error(
-        "object {object}: alert {alert_id} is claimed by another invocation until {until} \
-         (epoch seconds); the object fails so that it is retried after that"
-    )]
-    Held {
-        /// The object.
-        object: String,
-        /// The alert.
-        alert_id: String,
-        /// When the other claim's lease runs out.
-        until: u64,
-    },
-    /// Reading stopped before the invocation's deadline.
-    #[error(
-        "object {object}: stopped {reserve_ms} ms before the invocation's deadline after {records} \
-         record(s), their alerts published; it fails so that it is retried (raise the function's \
-         Timeout or lower OBJECT_CONCURRENCY if this repeats)"
-    )]
-    Deadline {
-        /// The object (or event) name.
-        object: String,
-        /// Records read before the stop.
-        records: u64,
-        /// `DEADLINE_RESERVE_MS`.
-        reserve_ms: u128,
-    },
-    /// The scan task died (a bug).
-    #[error(transparent)]
-    Task(#[from] ScanTaskError),
-    /// The object's own task panicked or was cancelled (a bug); worth a retry, and the
-    /// dead-letter queue catches an object that always fails this way.
-    #[error("object {object}: {source}: it fails so that it is retried")]
-    Lost {
-        /// The object (or event) name.
-        object: String,
-        /// What the runtime said.
-        source: TaskLost,
-    },
-}
-
-impl ObjectError {
-    /// True when trying again later may succeed.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            ObjectError::Source(e) => e.is_retryable(),
-            ObjectError::Interrupted(_)
-            | ObjectError::Task(_)
-            | ObjectError::Lost { .. }
-            | ObjectError::Ledger { .. }
-            | ObjectError::Held { .. }
-            | ObjectError::Deadline { .. } => true,
-            ObjectError::Publish { source, .. } => source.retryable,
-        }
-    }
 }
 
 /// Reads, classifies and publishes one object, stopping at `stop_at`. `metrics` should be fresh
@@ -302,33 +218,5 @@ fn deadline<S, K>(app: &App<S, K>, name: &str, records: u64, metrics: &mut Metri
         object: name.to_owned(),
         records,
         reserve_ms: app.config.deadline_reserve.as_millis(),
-    }
-}
-
-/// Publishes `alerts` to the sink (no idempotency), counting them.
-pub(crate) async fn send<S: ObjectSource, K: AlertSink>(
-    app: &Arc<App<S, K>>,
-    name: &str,
-    alerts: &[Alert],
-    metrics: &mut Metrics,
-) -> Result<(), ObjectError> {
-    if alerts.is_empty() {
-        return Ok(());
-    }
-    match app.sink.publish(alerts).await {
-        Ok(()) => {
-            for a in alerts {
-                *metrics.alerts.entry(a.severity).or_default() += 1;
-            }
-            Ok(())
-        }
-        Err(e) => {
-            metrics.publish_failures += 1;
-            tracing::error!(object = name, failed = e.failed, total = e.total, "{e}");
-            Err(ObjectError::Publish {
-                object: name.to_owned(),
-                source: e,
-            })
-        }
     }
 }

@@ -166,12 +166,16 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
-/// An S3 put notification for `key` in the demo bucket (key given decoded; encoded here).
+/// An S3 put notification for `key` in the demo bucket (key given decoded; encoded here), with
+/// every field S3 writes.
 pub fn s3_put(key: &str) -> Value {
     let encoded: String = form_encode(key);
     serde_json::json!({"Records": [{
         "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
         "eventTime": "2026-06-10T20:35:07.512Z", "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:AROAEXAMPLEDELIVERY:regionalDeliverySession"},
+        "requestParameters": {"sourceIPAddress": "192.0.2.10"},
+        "responseElements": {"x-amz-request-id": "EXAMPLE", "x-amz-id-2": "EXAMPLE="},
         "s3": {"s3SchemaVersion": "1.0", "configurationId": "keytrail",
                "bucket": {"name": DEMO_BUCKET, "arn": format!("arn:aws:s3:::{DEMO_BUCKET}")},
                "object": {"key": encoded, "size": 1, "sequencer": "0A1B2C3D4E5F678901"}}
