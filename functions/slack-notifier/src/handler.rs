@@ -76,12 +76,22 @@ pub async fn handle(app: &App, payload: Value) -> Result<Value, HandlerError> {
         let id = &record.sns.message_id;
         match post_one(app, &record.sns).await {
             Ok(Outcome::Posted { critical, attempts }) => {
-                tracing::info!(message_id = %id, critical, attempts, "posted alert to slack");
+                tracing::info!(
+                    message_id = id.as_str(),
+                    critical,
+                    attempts,
+                    "posted alert to slack"
+                );
                 posted += 1;
             }
             Ok(Outcome::Skipped) => skipped += 1,
             Err((message, retryable)) => {
-                tracing::error!(message_id = %id, retryable, "{message}");
+                tracing::error!(
+                    message_id = id.as_str(),
+                    retryable,
+                    error = message.as_str(),
+                    "alert not posted to slack"
+                );
                 failures.push((message, retryable));
             }
         }
@@ -114,7 +124,11 @@ async fn post_one(app: &App, sns: &SnsMessage) -> Result<Outcome, (String, bool)
         .and_then(|a| a.value.parse::<Severity>().ok())
         .unwrap_or(alert.severity);
     if severity < app.min_severity {
-        tracing::info!(alert_id = %alert.alert_id, severity = %severity, "alert below MIN_SEVERITY, not posted");
+        tracing::info!(
+            alert_id = alert.alert_id.as_str(),
+            severity = severity.as_str(),
+            "alert below MIN_SEVERITY, not posted"
+        );
         return Ok(Outcome::Skipped);
     }
     let (url, critical) = app.webhooks.for_severity(severity);

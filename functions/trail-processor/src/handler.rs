@@ -185,7 +185,7 @@ where
             Ok(serde_json::to_value(job.response(results)).unwrap_or(Value::Null))
         }
         Invocation::Ignored(reason) => {
-            tracing::info!(reason = %reason, "ignored invocation");
+            tracing::info!(reason = reason.as_str(), "ignored invocation");
             Ok(json!({ "ignored": reason }))
         }
     };
@@ -231,7 +231,8 @@ where
                 }),
             };
             if let Err(e) = &result {
-                tracing::error!(object = %object, retryable = e.is_retryable(), "{e}");
+                let error = e.to_string();
+                tracing::error!(object, retryable = e.is_retryable(), error, "object failed");
             }
             result
         })

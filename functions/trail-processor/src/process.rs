@@ -86,7 +86,12 @@ pub async fn process_object<S: ObjectSource, K: AlertSink>(
 ) -> Result<Outcome, ObjectError> {
     let uri = object.uri();
     if let Err(reason) = app.config.key_filter.check(object) {
-        tracing::info!(bucket = %object.bucket, key = %object.key, reason = %reason, "skipped object");
+        tracing::info!(
+            bucket = object.bucket.as_str(),
+            key = object.key.as_str(),
+            reason = reason.to_string(),
+            "skipped object"
+        );
         metrics.skipped += 1;
         return Ok(Outcome::Skipped(reason.to_string()));
     }
@@ -99,7 +104,12 @@ pub async fn process_object<S: ObjectSource, K: AlertSink>(
         Err(_elapsed) => return Err(deadline(app, &uri, 0, metrics)),
         Ok(Ok(body)) => body,
         Ok(Err(e @ SourceError::NotFound { .. })) => {
-            tracing::warn!(bucket = %object.bucket, key = %object.key, "{e}");
+            tracing::warn!(
+                bucket = object.bucket.as_str(),
+                key = object.key.as_str(),
+                error = e.to_string(),
+                "object does not exist, skipped"
+            );
             metrics.skipped += 1;
             return Ok(Outcome::Skipped(e.to_string()));
         }
@@ -117,8 +127,8 @@ pub async fn process_object<S: ObjectSource, K: AlertSink>(
     );
     let outcome = publish_while_reading(app, &uri, scan, metrics).await;
     tracing::info!(
-        bucket = %object.bucket,
-        key = %object.key,
+        bucket = object.bucket.as_str(),
+        key = object.key.as_str(),
         bytes = object.size.or(body.size).unwrap_or(0),
         records = metrics.records,
         alerts = metrics.alerts.values().sum::<u64>(),
@@ -201,7 +211,12 @@ async fn publish_while_reading<S: ObjectSource, K: AlertSink>(
     let problems = report.problems();
     if !problems.is_empty() {
         metrics.read_errors += 1;
-        tracing::warn!(object = name, records = report.records, problems = %problems.join(" | "), "object not read completely");
+        tracing::warn!(
+            object = name,
+            records = report.records,
+            problems = problems.join(" | "),
+            "object not read completely"
+        );
         let integrity = Alert::integrity(name, &problems.join("; "));
         published += publish(app, name, vec![integrity], metrics).await?;
     }

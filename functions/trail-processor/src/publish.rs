@@ -81,7 +81,11 @@ pub async fn publish<S: ObjectSource, K: AlertSink>(
     }
     for alert in &out {
         if let Err(e) = ledger.mark(&alert.alert_id).await {
-            tracing::warn!(object = name, "{e}; published, not marked");
+            tracing::warn!(
+                object = name,
+                error = e.to_string(),
+                "alert published, not marked in the idempotency table"
+            );
         }
     }
     for (alert, token) in back {
@@ -108,7 +112,11 @@ async fn release(ledger: &Ledger, object: &str, alerts: &[Alert], tokens: &[Toke
 
 async fn release_one(ledger: &Ledger, object: &str, alert: &Alert, token: &Token) {
     if let Err(e) = ledger.release(&alert.alert_id, token).await {
-        tracing::warn!(object, "{e}; the retry waits for the lease");
+        tracing::warn!(
+            object,
+            error = e.to_string(),
+            "claim not released: the retry waits for the lease"
+        );
     }
 }
 
@@ -131,7 +139,13 @@ async fn send<S: ObjectSource, K: AlertSink>(
         }
         Err(e) => {
             metrics.publish_failures += 1;
-            tracing::error!(object = name, failed = e.failed, total = e.total, "{e}");
+            tracing::error!(
+                object = name,
+                failed = e.failed,
+                total = e.total,
+                error = e.to_string(),
+                "alerts could not be published"
+            );
             Err(ObjectError::Publish {
                 object: name.to_owned(),
                 source: e,

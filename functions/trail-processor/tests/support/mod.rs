@@ -11,7 +11,7 @@ use keytrail_aws::client;
 use keytrail_aws::s3::S3Source;
 use keytrail_aws::sns::SnsSink;
 use keytrail_core::rules::RuleSet;
-use keytrail_testkit::{Moto, ReceivedMessage, Stack};
+use keytrail_testkit::{LogBuffer, Moto, ReceivedMessage, Stack};
 use serde_json::Value;
 use trail_processor::config::Config;
 use trail_processor::App;
@@ -192,4 +192,16 @@ fn form_encode(key: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Installs the function's subscriber (`lambda_runtime`'s, as `main` does; in `format`, at
+/// DEBUG) writing into the returned buffer. Once per process: nextest runs each test in its own.
+pub fn capture(format: &str) -> LogBuffer {
+    let buffer = LogBuffer::default();
+    // Edition 2021: set_var is safe; this process runs this one test (nextest).
+    std::env::set_var("AWS_LAMBDA_LOG_FORMAT", format);
+    std::env::set_var("AWS_LAMBDA_LOG_LEVEL", "debug");
+    std::env::remove_var("RUST_LOG");
+    lambda_runtime::tracing::init_default_subscriber_with_writer(buffer.make_writer());
+    buffer
 }
