@@ -3,9 +3,16 @@
 //! `main.rs` builds an [`App`] once at cold start (configuration validated, rules compiled,
 //! clients built) and hands every invocation to [`handler::handle`]. The same `App` runs
 //! in-process in the integration tests, against a local S3/SNS endpoint.
+//!
+//! Logs: untrusted text (object keys, message ids, error messages that quote them) goes into
+//! string fields (`key = object.key.as_str()`, `error = e.to_string()`), never into `%` Display
+//! fields or the message, which is a constant sentence. The Lambda's text format writes string
+//! fields escaped (`{:?}`: a newline or ESC cannot start a forged line or reach a terminal raw)
+//! and its JSON format as JSON strings; `tests/log_injection.rs` holds both to that.
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod error;
 pub mod handler;
 pub mod metrics;
 pub mod process;

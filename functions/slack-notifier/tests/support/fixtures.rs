@@ -33,10 +33,15 @@ pub fn sns_event(alerts: &[Alert]) -> Value {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), json!({"Type": "String", "Value": v})))
                 .collect();
-            json!({"EventSource": "aws:sns", "EventVersion": "1.0", "Sns": {
+            json!({"EventSource": "aws:sns", "EventVersion": "1.0",
+                "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:keytrail-alerts:sub-1",
+                "Sns": {
                 "Type": "Notification", "MessageId": format!("m-{i}"),
                 "TopicArn": "arn:aws:sns:us-east-1:123456789012:keytrail-alerts",
-                "Subject": "x", "Message": doc["default"], "MessageAttributes": attributes}})
+                "Subject": "x", "Message": doc["default"], "MessageAttributes": attributes,
+                "Timestamp": "2026-06-10T20:45:07.015Z", "SignatureVersion": "1",
+                "Signature": "EXAMPLE==", "SigningCertUrl": "https://sns.example/cert.pem",
+                "UnsubscribeUrl": "https://sns.example/?Action=Unsubscribe"}})
         })
         .collect();
     json!({ "Records": records })
