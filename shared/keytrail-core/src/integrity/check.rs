@@ -6,6 +6,7 @@
 use super::digest::{Digest, LogFile, PreviousDigest, SIGNATURE_ALGORITHM};
 use super::hash::{hex, unhex, Sha256};
 use super::keys::PublicKeys;
+use super::names::DigestName;
 use super::problem::{LinkMismatch, ObjectRef, Problem};
 use super::time::{Timestamp, HOUR};
 
@@ -195,6 +196,37 @@ pub fn check_silence(
         last_end,
         as_of,
     })
+}
+
+/// How far a digest's end may drift from its chain's hourly cadence (seconds).
+pub(crate) const CADENCE_TOLERANCE: i64 = 120;
+
+/// The digests missing between `last`, the newest digest of a chain known before a missing one,
+/// and that missing one, which ended at `missing_end` (the `digestStartTime` of the digest that
+/// names it): one per hour of the chain's cadence, at the key CloudTrail would have given it. This
+/// is the second (third, ...) of consecutive deleted digests, which nothing names any more.
+/// Nothing when the gap is not a whole number of hours on the chain's minute: a restart of
+/// logging lies between, and its first digest has no previous.
+///
+/// The walker calls it for a missing previous digest; the Lambda can call it with its chain
+/// head when a digest names a previous digest that does not exist.
+pub fn missing_between(last: &DigestName, missing_end: Timestamp) -> Vec<Problem> {
+    let gap = missing_end.since(last.end);
+    let hours = (gap + HOUR / 2) / HOUR;
+    if hours < 2 || (gap - hours * HOUR).abs() > CADENCE_TOLERANCE {
+        return Vec::new();
+    }
+    (1..hours)
+        .map(|hour| {
+            let end = last.end.plus(hour * HOUR);
+            Problem::DigestMissing {
+                missing: last.at(end).object(),
+                named_by: None,
+                start: end.plus(-HOUR),
+                end,
+            }
+        })
+        .collect()
 }
 
 /// Lowercase hex of a signature's bytes (what `x-amz-meta-signature` holds).

@@ -56,7 +56,8 @@
 //! - [`Digest::parse`] reads a digest strictly (typed errors, nothing lost); [`verify_digest`],
 //!   [`check_location`], [`verify_signature`], [`check_link`], [`check_log`] and
 //!   [`check_silence`] check one thing each and answer the exact [`Problem`]: the Lambda calls
-//!   them one digest per invocation with the previous digest's signature from its state table.
+//!   them one digest per invocation with the previous digest's signature from its state table;
+//!   [`missing_between`] names the digests deleted before a missing one (from the chain head).
 //! - [`Walk`] checks a whole range for `keytrail verify` (see its module docs), in two steps so
 //!   the log files can be hashed in parallel in between.
 //! - [`LogHasher`] hashes a log object's uncompressed bytes as the reader streams them.
@@ -87,8 +88,8 @@ mod time;
 mod walk;
 
 pub use check::{
-    check_link, check_location, check_log, check_silence, signature_hex, verify_digest,
-    verify_signature, DigestObject, LinkTarget, LogState,
+    check_link, check_location, check_log, check_silence, missing_between, signature_hex,
+    verify_digest, verify_signature, DigestObject, LinkTarget, LogState,
 };
 pub use digest::{
     Digest, DigestError, LogFile, PreviousDigest, HASH_ALGORITHM, SIGNATURE_ALGORITHM,

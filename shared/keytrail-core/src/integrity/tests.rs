@@ -472,3 +472,51 @@ fn problem_text_escapes_control_characters_of_keys() {
     let json = serde_json::to_value(&problem).unwrap();
     assert_eq!(json["kind"], "log_file_unlisted");
 }
+
+#[test]
+fn digests_missing_before_a_missing_one_follow_the_chain_cadence() {
+    let last = DigestName::parse(&ObjectRef::new(BUCKET, PREVIOUS)).unwrap();
+    let at = |t: &str| Timestamp::parse(t).unwrap();
+    // (end of the missing digest named by its successor, inferred ends before it)
+    let cases: [(&str, &[&str]); 5] = [
+        ("2026-06-10T04:17:28Z", &[]),
+        ("2026-06-10T05:17:28Z", &["2026-06-10T04:17:28Z"]),
+        (
+            "2026-06-10T07:18:30Z",
+            &[
+                "2026-06-10T04:17:28Z",
+                "2026-06-10T05:17:28Z",
+                "2026-06-10T06:17:28Z",
+            ],
+        ),
+        // A restart in between: another minute past the hour.
+        ("2026-06-10T05:42:10Z", &[]),
+        ("2026-06-10T03:17:28Z", &[]),
+    ];
+    for (missing_end, inferred) in cases {
+        let found: Vec<(String, Option<ObjectRef>, Timestamp)> =
+            missing_between(&last, at(missing_end))
+                .into_iter()
+                .map(|p| match p {
+                    Problem::DigestMissing {
+                        missing,
+                        named_by,
+                        start,
+                        end,
+                    } => {
+                        assert_eq!(start, end.plus(-HOUR));
+                        (missing.key, named_by, end)
+                    }
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+        let expected: Vec<(String, Option<ObjectRef>, Timestamp)> = inferred
+            .iter()
+            .map(|end| (last.at(at(end)).key(), None, at(end)))
+            .collect();
+        assert_eq!(found, expected, "{missing_end}");
+    }
+    assert!(missing_between(&last, at("2026-06-10T05:17:28Z"))[0]
+        .to_string()
+        .contains("_20260610T041728Z.json.gz is missing"));
+}

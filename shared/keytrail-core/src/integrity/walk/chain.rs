@@ -4,13 +4,11 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{Chains, Gap, Slot, Status, UncheckedLink, Walk};
-use crate::integrity::check::{check_silence, link_holds, LinkTarget};
+use crate::integrity::check::CADENCE_TOLERANCE;
+use crate::integrity::check::{check_silence, link_holds, missing_between, LinkTarget};
 use crate::integrity::names::Scope;
 use crate::integrity::problem::{ObjectRef, Problem};
-use crate::integrity::time::{Timestamp, HOUR};
-
-/// How far an hour may drift and still be the chain's cadence (seconds).
-const CADENCE_TOLERANCE: i64 = 120;
+use crate::integrity::time::Timestamp;
 
 /// Chains of the digests that have a CloudTrail name and were not moved, oldest first.
 pub(super) fn group(slots: &[Slot]) -> Chains {
@@ -160,31 +158,24 @@ enum Found {
 }
 
 /// The digests missing between `older` (the newest digest before a missing one that ends at
-/// `missing_end`) and that missing one: one per hour of the chain's cadence, when nothing names
-/// `older` (its successor is gone too) and the gap is a whole number of hours (no restart).
+/// `missing_end`) and that missing one, when nothing names `older` (its successor is gone too).
 fn infer_missing(
     older: Option<&Slot>,
     named: &HashSet<&ObjectRef>,
     missing_end: Timestamp,
 ) -> Vec<Found> {
-    let Some((slot, name, end)) = older.and_then(|s| Some((s, s.name.as_ref()?, s.end()?))) else {
+    let Some((slot, name)) = older.and_then(|s| Some((s, s.name.as_ref()?))) else {
         return Vec::new();
     };
-    let gap = missing_end.since(end);
-    let hours = (gap + HOUR / 2) / HOUR;
-    if named.contains(&slot.object) || hours < 2 || (gap - hours * HOUR).abs() > CADENCE_TOLERANCE {
+    if named.contains(&slot.object) {
         return Vec::new();
     }
     let mut found = Vec::new();
-    for hour in 1..hours {
-        let end = end.plus(hour * HOUR);
-        found.push(Found::Unverifiable(Some((end.plus(-HOUR), end))));
-        found.push(Found::Problem(Problem::DigestMissing {
-            missing: name.at(end).object(),
-            named_by: None,
-            start: end.plus(-HOUR),
-            end,
-        }));
+    for problem in missing_between(name, missing_end) {
+        if let Problem::DigestMissing { start, end, .. } = &problem {
+            found.push(Found::Unverifiable(Some((*start, *end))));
+        }
+        found.push(Found::Problem(problem));
     }
     found
 }
