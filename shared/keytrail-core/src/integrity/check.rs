@@ -4,7 +4,7 @@
 //! ([`super::walk`]) calls them over a date range.
 
 use super::digest::{Digest, LogFile, PreviousDigest, SIGNATURE_ALGORITHM};
-use super::hash::{hex, unhex, Sha256};
+use super::hash::{unhex, Sha256};
 use super::keys::PublicKeys;
 use super::names::DigestName;
 use super::problem::{LinkMismatch, ObjectRef, Problem};
@@ -227,9 +227,4 @@ pub fn missing_between(last: &DigestName, missing_end: Timestamp) -> Vec<Problem
             }
         })
         .collect()
-}
-
-/// Lowercase hex of a signature's bytes (what `x-amz-meta-signature` holds).
-pub fn signature_hex(signature: &[u8]) -> String {
-    hex(signature)
 }

@@ -88,8 +88,8 @@ mod time;
 mod walk;
 
 pub use check::{
-    check_link, check_location, check_log, check_silence, missing_between, signature_hex,
-    verify_digest, verify_signature, DigestObject, LinkTarget, LogState,
+    check_link, check_location, check_log, check_silence, missing_between, verify_digest,
+    verify_signature, DigestObject, LinkTarget, LogState,
 };
 pub use digest::{
     Digest, DigestError, LogFile, PreviousDigest, HASH_ALGORITHM, SIGNATURE_ALGORITHM,
