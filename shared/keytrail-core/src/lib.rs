@@ -21,12 +21,14 @@
 //!   Slack Block Kit message.
 //! - [`scan`] wires the above over one object and reports what was read and what went wrong.
 //! - [`fixtures`] data-tests rules: every rule's hit and miss fixtures through the scan path.
+//! - [`integrity`] validates CloudTrail digests (signature, chain) and the log files they list.
 #![warn(missing_docs)]
 
 pub mod alert;
 pub mod fixtures;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod integrity;
 pub mod read;
 pub mod record;
 pub mod redact;
