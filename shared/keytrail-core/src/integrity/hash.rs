@@ -3,8 +3,8 @@
 //!
 //! The hash is ring's (`ring::digest::SHA256`): ring picks its assembly at run time, the SHA
 //! extensions on x86_64 (SHA-NI) and on aarch64 (ARMv8 SHA-256 instructions, every Graviton),
-//! where `sha2` 0.10 (the version keytrail-core links) runs its portable code on aarch64 unless
-//! built with its `asm` feature. The module docs of [`crate::integrity`] give the figures.
+//! where `sha2` 0.10 (measured; the workspace now links 0.11, the SDK's) ran its portable code
+//! unless built with its `asm` feature. The module docs of [`crate::integrity`] give the figures.
 
 use std::fmt;
 use std::str::FromStr;

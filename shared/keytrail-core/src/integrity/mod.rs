@@ -63,8 +63,8 @@
 //! - [`LogHasher`] hashes a log object's uncompressed bytes as the reader streams them.
 //! - Crypto is `ring`, already in every build through rustls: RSA PKCS#1 v1.5 verification
 //!   (`RSA_PKCS1_2048_8192_SHA256`) and SHA-256, which picks SHA-NI on x86_64 and the ARMv8 SHA-256
-//!   instructions on aarch64 (Graviton) at run time. The `sha2` 0.10 that keytrail-core already
-//!   linked uses SHA-NI on x86_64 too, but its portable code on aarch64 unless built with its `asm`
+//!   instructions on aarch64 (Graviton) at run time. The `sha2` 0.10 that keytrail-core linked when
+//!   this was measured (the workspace now links 0.11, the SDK's) uses SHA-NI on x86_64 too, but its portable code on aarch64 unless built with its `asm`
 //!   feature (a C build of `sha2-asm`). Measured on the team machine (Xeon with SHA-NI, 2 cores
 //!   shared with other builds; release; 1 GiB in 64 KiB pieces, three rounds per run): at load
 //!   ~2.5, ring 1,260-1,440 MB/s, sha2 0.10 1,260-1,390 MB/s, sha2 0.10 portable (`force-soft`,
