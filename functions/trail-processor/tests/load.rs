@@ -100,9 +100,10 @@ const ID_MARK: &str = "@@EVENT-ID@@";
 
 fn template(mut record: Value, rules: &RuleSet) -> Template {
     record["eventID"] = json!(ID_MARK);
-    let mut hits = Vec::new();
-    rules.matches(&record, &mut hits);
-    let rule_ids = hits.iter().map(|&i| rules.rules()[i].id.clone()).collect();
+    let rule_ids = (0..rules.rules().len())
+        .filter(|&i| rules.is_match(i, &record))
+        .map(|i| rules.rules()[i].id.clone())
+        .collect();
     let text = serde_json::to_string(&record).unwrap();
     let (before, after) = text.split_once(ID_MARK).unwrap();
     Template {

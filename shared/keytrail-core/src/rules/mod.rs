@@ -31,6 +31,7 @@
 //! directory, embedded at build time ([`builtin_sources`]).
 
 mod cidr;
+mod classify;
 mod condition;
 mod detection;
 mod doc;
@@ -52,6 +53,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+pub use self::classify::{Matches, Scratch, Verdict};
 use self::detection::Detection;
 pub use self::error::RuleError;
 use self::index::Index;
@@ -250,11 +252,6 @@ impl RuleSet {
         load::assemble(owned(sources), true)
     }
 
-    /// Whether some rule is checked for every record: one the index cannot route.
-    pub fn has_unrouted(&self) -> bool {
-        !self.index.always().is_empty()
-    }
-
     /// The rules, in load order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
@@ -263,94 +260,6 @@ impl RuleSet {
     /// The rest of the metadata of rule `index` (an index into [`RuleSet::rules`]).
     pub fn info(&self, index: usize) -> Option<&RuleInfo> {
         self.info.get(index)
-    }
-
-    /// False when no rule can match a record with these routing fields. `None` means the field
-    /// was not found cheaply and is treated as unknown, never as absent.
-    pub fn may_match(&self, event_source: Option<&str>, event_name: Option<&str>) -> bool {
-        self.index.may_match(event_source, event_name)
-    }
-
-    /// Like [`RuleSet::may_match`], leaving out the rules the index cannot route (those
-    /// [`RuleSet::screen`] checks).
-    pub fn routed_may_match(&self, event_source: Option<&str>, event_name: Option<&str>) -> bool {
-        self.index.routed_may_match(event_source, event_name)
-    }
-
-    /// The parts of a record that the rules the index cannot route read (at most
-    /// [`MAX_SCREEN_KEYS`] top-level keys), when there are such rules and none of them needs the
-    /// whole record (a keyword search does). A record that [`RuleSet::routed_may_match`] rules
-    /// out can be screened on just these parts ([`crate::record::partial_event`]) instead of
-    /// being parsed whole.
-    pub fn screen_projection(&self) -> Option<&Projection> {
-        self.screen.as_ref()
-    }
-
-    /// Whether some rule the index cannot route matches `partial`: an event holding the parts
-    /// of a record that [`RuleSet::screen_projection`] names (see
-    /// [`crate::record::partial_event`]). The answer is the same as on the whole record, since
-    /// those rules read nothing else.
-    pub fn screen(&self, partial: &Value) -> bool {
-        self.index
-            .always()
-            .iter()
-            .any(|&i| self.compiled.get(i).is_some_and(|c| c.is_match(partial)))
-    }
-
-    /// True when no rule the index cannot route can match the record `json`, told from the raw
-    /// bytes of the values [`crate::record::peek_quick`] found for [`RuleSet::screen_projection`]
-    /// (see the `needles` module). False means [`RuleSet::screen`] must decide on the partial
-    /// event.
-    pub fn screen_rules_out(&self, json: &[u8], peek: &crate::record::Peek<'_>) -> bool {
-        self.needles
-            .as_ref()
-            .is_some_and(|n| n.rule_out(json, peek))
-    }
-
-    /// True when no routed rule can match the record `json` with these routing fields, told
-    /// from its raw bytes: every routed rule that may match needs one of a few texts somewhere in
-    /// the record (`requestParameters.encryptionContext.aws:acm:arn|exists` needs the key's name,
-    /// `userAgent|contains: x` needs `x`), and none of them is there. Only when the bytes read as
-    /// their text: no escape, ASCII only (then every string's text, every key and every literal
-    /// is in the bytes as it is; a text with only number characters is never used, as a
-    /// number's text may differ from its bytes). The rules the index cannot route are left to
-    /// [`RuleSet::screen`].
-    pub fn routed_rules_out(
-        &self,
-        json: &[u8],
-        event_source: Option<&str>,
-        event_name: Option<&str>,
-    ) -> bool {
-        if !needles::as_text(json) {
-            return false;
-        }
-        let mut out = true;
-        self.index
-            .routed_candidates(event_source, event_name, &mut |i| {
-                out = out
-                    && self
-                        .routed_needles
-                        .get(i)
-                        .and_then(Option::as_ref)
-                        .is_some_and(|texts| {
-                            !texts
-                                .iter()
-                                .any(|t| needles::contains_ignoring_case(json, t))
-                        });
-            });
-        out
-    }
-
-    /// Indexes (into [`RuleSet::rules`]) of the rules matching `event`, appended to `out` in
-    /// ascending order.
-    pub fn matches(&self, event: &Value, out: &mut Vec<usize>) {
-        let start = out.len();
-        self.index.candidates(event, &mut |i| {
-            if self.compiled.get(i).is_some_and(|c| c.is_match(event)) {
-                out.push(i);
-            }
-        });
-        out[start..].sort_unstable();
     }
 
     /// Whether rule `index` matches `event` (without the index; false for an unknown index).
