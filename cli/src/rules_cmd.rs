@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use keytrail_core::fixtures;
-use keytrail_core::rules::{RuleError, RuleSet};
+use keytrail_core::rules::{LoadOptions, Loaded, RuleError, RuleSet};
 
 use crate::args::RuleArgs;
 use crate::output::terminal_safe;
@@ -17,7 +17,16 @@ pub fn load(args: &RuleArgs) -> anyhow::Result<RuleSet> {
     if args.no_builtin && args.dirs.is_empty() {
         bail!("--no-builtin leaves no rules: add --rules DIR");
     }
-    let (set, unsupported) = RuleSet::load_lenient(!args.no_builtin, &args.dirs)
+    let options = LoadOptions {
+        builtin: !args.no_builtin,
+        dirs: args.dirs.clone(),
+        strict: false,
+        ..LoadOptions::default()
+    };
+    let Loaded {
+        set,
+        skipped: unsupported,
+    } = RuleSet::load(&options)
         .map_err(|errors| rule_errors("rules could not be loaded", &errors))?;
     if !unsupported.is_empty() {
         if args.strict {
@@ -75,7 +84,9 @@ pub fn test(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
                 );
             }
             (
-                RuleSet::builtin().map_err(|e| rule_errors("built-in rules failed", &e))?,
+                RuleSet::load(&LoadOptions::default())
+                    .map_err(|e| rule_errors("built-in rules failed", &e))?
+                    .set,
                 fixture_dir,
                 None,
             )

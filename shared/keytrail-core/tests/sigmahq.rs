@@ -5,14 +5,21 @@
 use std::path::PathBuf;
 
 use keytrail_core::read::RawRecord;
-use keytrail_core::rules::{RuleError, RuleSet, Scratch, Verdict};
+use keytrail_core::rules::{LoadOptions, RuleError, RuleSet, Scratch, Verdict};
 use serde_json::{json, Value};
 
 #[allow(clippy::panic)] // a test helper: failing to load fails the test
 fn load() -> (RuleSet, Vec<RuleError>) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sigmahq");
-    RuleSet::load_lenient(false, &[dir])
-        .unwrap_or_else(|e| panic!("SigmaHQ rules failed to load: {e:#?}"))
+    let options = LoadOptions {
+        builtin: false,
+        dirs: vec![dir],
+        strict: false,
+        ..LoadOptions::default()
+    };
+    let loaded =
+        RuleSet::load(&options).unwrap_or_else(|e| panic!("SigmaHQ rules failed to load: {e:#?}"));
+    (loaded.set, loaded.skipped)
 }
 
 #[test]

@@ -3,14 +3,18 @@
 
 use super::{check_alert, ensure, scan, Checked, Harness};
 use crate::read::RawRecord;
-use crate::rules::{RuleSet, Scratch, Verdict};
+use crate::rules::{LoadOptions, Loaded, RuleSet, Scratch, Verdict};
 
 impl Harness {
     /// `data` as one rule file; see the module docs.
     pub fn rules(&self, data: &[u8]) -> Checked {
         let text = String::from_utf8_lossy(data).into_owned();
-        let set = match RuleSet::from_sources_lenient([("fuzz.yml", text)]) {
-            Ok((set, skipped)) => {
+        let options = LoadOptions {
+            strict: false,
+            ..LoadOptions::from_sources([("fuzz.yml", text)])
+        };
+        let set = match RuleSet::load(&options) {
+            Ok(Loaded { set, skipped }) => {
                 ensure(skipped.iter().all(|e| !e.to_string().is_empty()), || {
                     "an empty message for a skipped rule".to_owned()
                 })?;

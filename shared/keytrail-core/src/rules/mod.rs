@@ -22,8 +22,8 @@
 //!
 //! Unsupported, reported by rule and feature and never skipped silently: other modifiers
 //! (`expand`, `utf16*`, `wide`...), aggregations (`| count() ...`), `near`, rule collections
-//! (`action:`) and correlation rules. [`RuleSet::load_lenient`] skips such rules and returns
-//! them; [`RuleSet::load`] fails on them.
+//! (`action:`) and correlation rules. [`RuleSet::load`] fails on them when
+//! [`LoadOptions::strict`], and otherwise skips them and returns them in [`Loaded::skipped`].
 //!
 //! The prefilter (`index.rs`) keys each rule by the `eventName` (else `eventSource`) values its
 //! condition requires, so most records are dismissed by a hash lookup and never parsed.
@@ -47,9 +47,7 @@ mod tests;
 mod transform;
 mod value;
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -57,6 +55,7 @@ pub use self::classify::{Matches, Scratch, Verdict};
 use self::detection::Detection;
 pub use self::error::RuleError;
 use self::index::Index;
+pub use self::load::{LoadOptions, Loaded};
 use crate::record::Projection;
 use crate::Severity;
 
@@ -189,69 +188,6 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
-    /// The embedded pack only.
-    pub fn builtin() -> Result<RuleSet, Vec<RuleError>> {
-        RuleSet::load(true, &[])
-    }
-
-    /// The pack (when `builtin`) plus every rule and filter file directly in each of `dirs` (a
-    /// path to a file loads that file). Any error, including an unsupported feature, fails the
-    /// load, and every error is returned.
-    pub fn load(builtin: bool, dirs: &[PathBuf]) -> Result<RuleSet, Vec<RuleError>> {
-        let (set, _) = load::assemble(load::read_sources(builtin, dirs)?, false)?;
-        Ok(set)
-    }
-
-    /// Like [`RuleSet::load`], but rules and filters that use an unsupported Sigma feature are
-    /// skipped and returned (each naming rule, file and feature) for the caller to report.
-    /// Invalid files still fail the load.
-    pub fn load_lenient(
-        builtin: bool,
-        dirs: &[PathBuf],
-    ) -> Result<(RuleSet, Vec<RuleError>), Vec<RuleError>> {
-        load::assemble(load::read_sources(builtin, dirs)?, true)
-    }
-
-    /// The pack (when `builtin`), the files in `dirs`, then `extra` `(name, YAML text)` pairs
-    /// (rules fetched from elsewhere, e.g. an S3 prefix); strict like [`RuleSet::load`].
-    pub fn load_with<N, T>(
-        builtin: bool,
-        dirs: &[PathBuf],
-        extra: impl IntoIterator<Item = (N, T)>,
-    ) -> Result<RuleSet, Vec<RuleError>>
-    where
-        N: Into<String>,
-        T: Into<String>,
-    {
-        let mut sources = load::read_sources(builtin, dirs)?;
-        sources.extend(owned(extra));
-        let (set, _) = load::assemble(sources, false)?;
-        Ok(set)
-    }
-
-    /// Rules from `(file name, YAML text)` pairs, in order; strict like [`RuleSet::load`].
-    pub fn from_sources<N, T>(
-        sources: impl IntoIterator<Item = (N, T)>,
-    ) -> Result<RuleSet, Vec<RuleError>>
-    where
-        N: Into<String>,
-        T: Into<String>,
-    {
-        let (set, _) = load::assemble(owned(sources), false)?;
-        Ok(set)
-    }
-
-    /// [`RuleSet::from_sources`], lenient like [`RuleSet::load_lenient`].
-    pub fn from_sources_lenient<N, T>(
-        sources: impl IntoIterator<Item = (N, T)>,
-    ) -> Result<(RuleSet, Vec<RuleError>), Vec<RuleError>>
-    where
-        N: Into<String>,
-        T: Into<String>,
-    {
-        load::assemble(owned(sources), true)
-    }
-
     /// The rules, in load order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
@@ -266,13 +202,4 @@ impl RuleSet {
     pub fn is_match(&self, index: usize, event: &Value) -> bool {
         self.compiled.get(index).is_some_and(|c| c.is_match(event))
     }
-}
-
-fn owned<N: Into<String>, T: Into<String>>(
-    sources: impl IntoIterator<Item = (N, T)>,
-) -> Vec<load::Source> {
-    sources
-        .into_iter()
-        .map(|(n, t)| (n.into(), Cow::Owned(t.into())))
-        .collect()
 }
