@@ -23,8 +23,9 @@
 
 use serde_json::Value;
 
-use super::needles;
-use super::{Rule, RuleSet};
+use super::bytes::as_text;
+use super::rule::Rule;
+use super::set::RuleSet;
 use crate::read::RawRecord;
 use crate::record::{self, Event, Peek, Projection, RecordError};
 
@@ -185,7 +186,7 @@ impl RuleSet {
     }
 
     /// The parts of a record that the rules the index cannot route read (at most
-    /// [`super::MAX_SCREEN_KEYS`] top-level keys), when there are such rules and none
+    /// [`crate::record::MAX_SCREEN_KEYS`] top-level keys), when there are such rules and none
     /// of them needs the whole record (a keyword search does). A record that
     /// [`RuleSet::routed_may_match`] rules out can be screened on just these parts
     /// ([`crate::record::partial_event`]) instead of being parsed whole.
@@ -229,22 +230,13 @@ impl RuleSet {
         event_source: Option<&str>,
         event_name: Option<&str>,
     ) -> bool {
-        if !needles::as_text(json) {
+        if !as_text(json) {
             return false;
         }
         let mut out = true;
         self.index
             .routed_candidates(event_source, event_name, &mut |i| {
-                out = out
-                    && self
-                        .routed_needles
-                        .get(i)
-                        .and_then(Option::as_ref)
-                        .is_some_and(|texts| {
-                            !texts
-                                .iter()
-                                .any(|t| needles::contains_ignoring_case(json, t))
-                        });
+                out = out && self.routed_needles.rule_out(i, json);
             });
         out
     }

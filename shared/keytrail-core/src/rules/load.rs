@@ -12,15 +12,16 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::builtin::builtin_sources;
+use super::detection::Compiled;
 use super::doc::{self, Doc, FilterDoc, RuleDoc};
 use super::error::RuleError;
-use super::index::Index;
-use super::{builtin_sources, Compiled, RuleSet};
+use super::set::RuleSet;
 
 /// What [`RuleSet::load`] loads, and how strictly.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
-    /// Load the embedded pack first ([`super::builtin_sources`]).
+    /// Load the embedded pack first ([`builtin_sources`]).
     pub builtin: bool,
     /// Then every `*.yml`/`*.yaml` rule and filter file directly in each of these directories,
     /// in name order (a path to a file loads that file).
@@ -260,22 +261,5 @@ fn assemble(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let index = Index::build(compiled.iter().map(|c| &c.detection));
-    let screen = super::screen_projection(&compiled, index.always());
-    let needles = screen
-        .as_ref()
-        .and_then(|p| super::needles::Needles::build(&compiled, index.always(), p));
-    let routed_needles = super::needles::routed(&compiled);
-    Ok((
-        RuleSet {
-            rules: kept,
-            info,
-            compiled,
-            index,
-            screen,
-            needles,
-            routed_needles,
-        },
-        skipped,
-    ))
+    Ok((RuleSet::build(kept, info, compiled), skipped))
 }

@@ -111,6 +111,75 @@ fn invalid_files_name_the_problem() {
     );
 }
 
+/// Every modelled key of the wrong shape is named in keytrail's words (not serde's), with the
+/// file and the rule; keys that are not strings are left out, and a tagged custom attribute is
+/// kept as its value.
+#[test]
+fn misshapen_keys_are_named_and_custom_attributes_kept() {
+    let body = rule_text("r1", "sel:\n  a: 1\ncondition: sel");
+    let rule = |extra: &str| format!("{extra}\n{body}");
+    let no_detection = |extra: &str| format!("title: rule r1\nid: r1\n{extra}\n");
+    for (text, want) in [
+        (
+            rule("tags: {a: 1}"),
+            "x.yml: rule r1 (rule r1): tags must be a single value, not a list or map",
+        ),
+        (
+            rule("tags: [a, [b]]"),
+            "x.yml: rule r1 (rule r1): tags must be a list of strings",
+        ),
+        (
+            rule("description: [x]"),
+            "x.yml: rule r1 (rule r1): description must be a single value, not a list or map",
+        ),
+        (
+            body.replace("id: r1", "id: [r1]"),
+            "x.yml: id must be a single value, not a list or map",
+        ),
+        (
+            body.replace("    product: aws", "    product: [aws]"),
+            "x.yml: rule r1 (rule r1): product must be a single value, not a list or map",
+        ),
+        (
+            no_detection("logsource: 5\ndetection:\n    s:\n        a: 1\n    condition: s"),
+            "x.yml: rule r1 (rule r1): logsource must be a map (product: aws, service: cloudtrail)",
+        ),
+        (
+            rule("filter: ~"),
+            "x.yml: rule r1 (rule r1): filter must be a map",
+        ),
+        (
+            no_detection("filter: [x]"),
+            "x.yml: rule r1 (rule r1): filter must be a map",
+        ),
+        (
+            no_detection("filter:\n    rules: {a: 1}"),
+            "x.yml: rule r1 (rule r1): rules must be a single value, not a list or map",
+        ),
+        (
+            no_detection("detection: ~"),
+            "x.yml: rule r1 (rule r1): needs a detection map (or a filter map, for a Sigma filter)",
+        ),
+        (
+            "- a\n- b\n".to_owned(),
+            "x.yml: must be a YAML map of rule keys (title, id, detection...)",
+        ),
+    ] {
+        let got = errors(&[("x.yml", text.clone())]);
+        assert_eq!(got, [want], "{text}");
+    }
+    let text =
+        rule("1: one\n? [a, b]\n: c\nrunbook: !tag look it up\nfalsepositives: 3\nmodified: 1.0");
+    let set = RuleSet::load(&LoadOptions::from_sources([("x.yml", text)]))
+        .unwrap()
+        .set;
+    let info = set.info(0).unwrap();
+    assert_eq!(info.custom.keys().collect::<Vec<_>>(), ["runbook"]);
+    assert_eq!(info.custom["runbook"], json!("look it up"));
+    assert_eq!(info.modified.as_deref(), Some("1.0"));
+    assert_eq!(set.rules()[0].falsepositives, ["3"]);
+}
+
 #[test]
 fn unsupported_features_are_named_and_skipped_only_when_lenient() {
     let cases = [
