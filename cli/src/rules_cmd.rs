@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use keytrail_core::fixtures;
-use keytrail_core::rules::{LoadOptions, Loaded, RuleError, RuleSet};
+use keytrail_core::rules::{fixtures, LoadOptions, Loaded, RuleError, RuleSet};
 
 use crate::args::RuleArgs;
 use crate::output::terminal_safe;

@@ -19,11 +19,9 @@
 //! - [`render`] turns an alert into the email subject, the email text, the SNS message and the
 //!   Slack Block Kit message.
 //! - [`scan`] wires the above over one object and reports what was read and what went wrong.
-//! - [`fixtures`] data-tests rules: every rule's hit and miss fixtures through the scan path.
 #![warn(missing_docs)]
 
 pub mod alert;
-pub mod fixtures;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod read;

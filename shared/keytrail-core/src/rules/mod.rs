@@ -36,6 +36,7 @@
 //! (the index, the screen's projection and `needles.rs`); [`RuleSet::load`] (`load.rs`) reads
 //! files and parses each (`doc.rs`) into a [`Rule`] (`rule.rs`) and a compiled detection
 //! (`detection.rs`, over `condition.rs`, `value.rs`, `modifiers.rs`, `pattern.rs`...).
+//! [`fixtures`] is `keytrail rules test`: every rule's hit and miss fixtures through the scan.
 
 mod builtin;
 mod bytes;
@@ -45,6 +46,7 @@ mod condition;
 mod detection;
 mod doc;
 mod error;
+pub mod fixtures;
 mod index;
 mod load;
 mod modifiers;
