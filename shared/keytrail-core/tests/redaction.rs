@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 use keytrail_core::read::{ReadOptions, RecordReader};
 use keytrail_core::record::Event;
+use keytrail_core::redact::{redact, Redacted};
 use keytrail_core::render::{email_text, message_attributes, slack_message, sns_message};
 use keytrail_core::rules::{builtin_sources, RuleSet};
 use keytrail_core::scan::{scan_object, ScanOptions};
@@ -586,6 +587,28 @@ fn a_private_key_in_any_field_reaches_no_output() {
             );
         }
     }
+}
+
+/// The alert's event is written by `Redacted` straight to JSON, never copied: over every fixture
+/// and synthetic record it gives, byte for byte, what redacting a copy in place and serializing
+/// that gives.
+#[test]
+fn redacting_while_serializing_equals_redacting_a_copy() {
+    let records: Vec<(String, Value)> = fixture_records()
+        .into_iter()
+        .chain(synthetic_records())
+        .collect();
+    let mut redacted = 0;
+    for (name, record) in &records {
+        let mut copy = record.clone();
+        redacted += redact(&mut copy);
+        assert_eq!(
+            serde_json::to_string(&Redacted(record)).unwrap(),
+            serde_json::to_string(&copy).unwrap(),
+            "{name}"
+        );
+    }
+    assert!(redacted >= 100, "only {redacted} values redacted");
 }
 
 /// The check itself finds a secret when one is there: an alert carrying a harvested value

@@ -94,7 +94,9 @@ pub(crate) mod tests {
                 record: Some(3),
             },
             console_url: crate::alert::console_url(Some("us-east-1"), Some("e-1")),
-            event: json!({"eventName": "ExportCertificate", "eventID": "e-1"}),
+            event: crate::alert::EventJson::from_value(
+                &json!({"eventName": "ExportCertificate", "eventID": "e-1"}),
+            ),
         }
     }
 }
