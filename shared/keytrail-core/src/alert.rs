@@ -34,6 +34,13 @@ pub const MAX_ALERT_BYTES: usize = 64 * 1024;
 /// like are attacker-controlled and unbounded in CloudTrail).
 pub const MAX_FIELD_BYTES: usize = 2048;
 
+/// The most items of a rule's `tags`, `references` or `falsepositives` an alert carries.
+pub const MAX_RULE_LIST_ITEMS: usize = 16;
+
+/// The most bytes of one of those items (rules may come from anywhere; SigmaHQ's longest are
+/// under 300, the built-in pack's under 600).
+pub const MAX_RULE_ITEM_BYTES: usize = 1024;
+
 /// Rule id of the alert raised for an object that could not be read.
 pub const INTEGRITY_RULE_ID: &str = "keytrail-object-unreadable";
 
@@ -60,6 +67,16 @@ pub struct Alert {
     pub title: String,
     /// The rule's description: what happened and what to check.
     pub description: String,
+    /// The rule's Sigma `tags`: ATT&CK tactics and techniques (`attack.credential-access`,
+    /// `attack.t1552.004`) and the like.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The rule's Sigma `references`: where to read about what it detects.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// The rule's Sigma `falsepositives`: when an alert from it is likely benign.
+    #[serde(default)]
+    pub falsepositives: Vec<String>,
     /// `eventID`.
     pub event_id: Option<String>,
     /// `eventSource`, e.g. `acm.amazonaws.com`.
@@ -118,6 +135,9 @@ impl Alert {
             severity: rule.level,
             title: rule.title.clone(),
             description: rule.description.trim().to_owned(),
+            tags: rule_list(&rule.tags),
+            references: rule_list(&rule.references),
+            falsepositives: rule_list(&rule.falsepositives),
             event_source: text("eventSource"),
             event_name: text("eventName"),
             event_time: text("eventTime").or_else(|| text("@timestamp")),
@@ -161,6 +181,9 @@ impl Alert {
                  replaced (CloudTrail log file validation shows tampering), and re-scan it with \
                  `keytrail scan` once repaired."
             ),
+            tags: Vec::new(),
+            references: Vec::new(),
+            falsepositives: Vec::new(),
             event_id: None,
             event_source: None,
             event_name: None,
@@ -215,6 +238,9 @@ impl Alert {
             severity: _,
             title,
             description,
+            tags,
+            references,
+            falsepositives,
             event_id,
             event_source,
             event_name,
@@ -254,7 +280,11 @@ impl Alert {
             .into_iter()
             .map(opt)
             .sum::<usize>()
-            + resources.iter().map(text).sum::<usize>()
+            + [tags, references, falsepositives, resources]
+                .into_iter()
+                .flatten()
+                .map(text)
+                .sum::<usize>()
     }
 }
 
@@ -277,14 +307,31 @@ fn serialized_len<T: Serialize + ?Sized>(value: &T) -> Option<usize> {
 
 /// `s`, cut to [`MAX_FIELD_BYTES`] on a character boundary with a marker saying how much went.
 fn capped(s: &str) -> String {
-    if s.len() <= MAX_FIELD_BYTES {
+    capped_to(s, MAX_FIELD_BYTES)
+}
+
+/// `s`, cut to `max` bytes on a character boundary with a marker saying how much went.
+fn capped_to(s: &str, max: usize) -> String {
+    if s.len() <= max {
         return s.to_owned();
     }
-    let mut end = MAX_FIELD_BYTES;
+    let mut end = max;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
     format!("{}…[cut {} bytes]", &s[..end], s.len() - end)
+}
+
+/// A rule's `tags`, `references` or `falsepositives` for an alert: items trimmed, empty ones
+/// left out, at most [`MAX_RULE_LIST_ITEMS`] of at most [`MAX_RULE_ITEM_BYTES`] each.
+fn rule_list(items: &[String]) -> Vec<String> {
+    items
+        .iter()
+        .map(|item| item.trim())
+        .filter(|item| !item.is_empty())
+        .take(MAX_RULE_LIST_ITEMS)
+        .map(|item| capped_to(item, MAX_RULE_ITEM_BYTES))
+        .collect()
 }
 
 /// The stable alert id: hex of the first 16 bytes of SHA-256 over the rule id and the eventID

@@ -156,6 +156,9 @@ fn every_schema_key_is_present_even_when_null() {
         "severity",
         "title",
         "description",
+        "tags",
+        "references",
+        "falsepositives",
         "event_id",
         "event_source",
         "event_name",
@@ -285,4 +288,49 @@ fn length_bound_is_never_under_the_true_length() {
         assert!(actual > 10_000, "{actual}");
         assert!(alert.max_len_without_event() >= actual, "{actual}");
     }
+}
+
+/// The rule's Sigma tags, references and false positives reach the alert: trimmed, empty items
+/// left out, each list and item within its limit (rules may come from anywhere).
+#[test]
+fn alert_carries_the_rules_notes_within_limits() {
+    let mut r = rule();
+    r.tags = vec![
+        "attack.credential-access".to_owned(),
+        " attack.t1552.004\n".to_owned(),
+        "  ".to_owned(),
+    ];
+    r.references = (0..40)
+        .map(|i| format!("https://example.com/{i}"))
+        .collect();
+    r.falsepositives = vec!["é".repeat(5000), "A planned export.".to_owned()];
+    let a = Alert::new(&r, &export_event(), "f", 0);
+    assert_eq!(a.tags, ["attack.credential-access", "attack.t1552.004"]);
+    assert_eq!(a.references.len(), MAX_RULE_LIST_ITEMS);
+    assert_eq!(a.references[15], "https://example.com/15");
+    assert!(a.falsepositives[0].len() <= MAX_RULE_ITEM_BYTES + 32);
+    assert!(
+        a.falsepositives[0].ends_with("…[cut 8976 bytes]"),
+        "{}",
+        a.falsepositives[0]
+    );
+    assert_eq!(a.falsepositives[1], "A planned export.");
+    let json = serde_json::to_value(&a).unwrap();
+    assert_eq!(
+        json["tags"],
+        json!(["attack.credential-access", "attack.t1552.004"])
+    );
+}
+
+/// An alert published before the rule's notes were carried (a message in flight during an
+/// upgrade) still reads, with empty notes.
+#[test]
+fn alert_without_the_rules_notes_still_reads() {
+    let mut v = serde_json::to_value(Alert::new(&rule(), &export_event(), "f", 0)).unwrap();
+    for key in ["tags", "references", "falsepositives"] {
+        v.as_object_mut().unwrap().remove(key);
+    }
+    let a: Alert = serde_json::from_str(&v.to_string()).unwrap();
+    assert!(a.tags.is_empty() && a.references.is_empty() && a.falsepositives.is_empty());
+    assert_eq!(a.rule_id, "acm-export-certificate");
 }

@@ -85,21 +85,28 @@ fn alert_json(alert: &Alert) -> String {
 }
 
 /// A copy of `alert` without its event, whose text fields are at most `max_chars` characters
-/// (plus a marker) and whose resources are at most `max_items` (plus a marker entry).
+/// (plus a marker) and whose lists (resources, the rule's tags, references and false positives)
+/// are at most `max_items` (plus a marker entry).
 fn capped(alert: &Alert, max_chars: usize, max_items: usize) -> Alert {
     let cut = |s: &String| text::cut(s, max_chars);
     let cut_opt = |s: &Option<String>| s.as_ref().map(cut);
-    let mut resources: Vec<String> = alert.resources.iter().take(max_items).map(cut).collect();
-    if alert.resources.len() > max_items {
-        let dropped = alert.resources.len() - max_items;
-        resources.push(format!("…[cut {dropped} items]"));
-    }
+    let cut_list = |items: &[String]| {
+        let mut out: Vec<String> = items.iter().take(max_items).map(cut).collect();
+        if items.len() > max_items {
+            let dropped = items.len() - max_items;
+            out.push(format!("…[cut {dropped} items]"));
+        }
+        out
+    };
     Alert {
         alert_id: cut(&alert.alert_id),
         rule_id: cut(&alert.rule_id),
         severity: alert.severity,
         title: cut(&alert.title),
         description: cut(&alert.description),
+        tags: cut_list(&alert.tags),
+        references: cut_list(&alert.references),
+        falsepositives: cut_list(&alert.falsepositives),
         event_id: cut_opt(&alert.event_id),
         event_source: cut_opt(&alert.event_source),
         event_name: cut_opt(&alert.event_name),
@@ -111,7 +118,7 @@ fn capped(alert: &Alert, max_chars: usize, max_items: usize) -> Alert {
         source_ip: cut_opt(&alert.source_ip),
         user_agent: cut_opt(&alert.user_agent),
         error_code: cut_opt(&alert.error_code),
-        resources,
+        resources: cut_list(&alert.resources),
         source: crate::alert::Source {
             object: cut(&alert.source.object),
             record: alert.source.record,
