@@ -1,10 +1,18 @@
 //! Secrets never leave: redaction and size-capping of the event carried in an alert.
 //!
-//! Redaction replaces every value under a secret-bearing key (private keys, passphrases, Java
-//! `ByteBuffer` dumps under `hb`, certificate and chain bodies, JWS payloads, CSRs, ACME contacts,
-//! anything named like a secret, password, token or credential) and every string that carries a
-//! PEM private key, wherever it sits. It comes in two forms that apply the same rules through the
-//! same predicates ([`is_secret_key`], [`is_secret_text`]):
+//! A value is redacted when any of these says so:
+//! - its key ([`is_secret_key`], `redact/keys.rs`): private keys, passphrases, Java `ByteBuffer`
+//!   dumps under `hb`, certificate and chain bodies, JWS payloads, CSRs, ACME contacts, key
+//!   material, authorization headers, cookies, API keys, anything named like a secret, password,
+//!   token or credential, and the short words `pass`, `pwd`, `otp`;
+//! - the object around it: a name/value pair whose name is a secret's (`{"name": "DB_PASSWORD",
+//!   "value": "..."}` as ECS, Batch and SSM parameters and tags are logged, `{"parameterKey":
+//!   ..., "parameterValue": ...}` as CloudFormation's are) has its value redacted;
+//! - its shape, whatever its key ([`is_secret_text`], `redact/shape.rs`): PEM blocks, base64 DER
+//!   keys and certificates, AWS secret access keys, JWTs, bearer tokens, SigV4 signatures, Slack
+//!   and GitHub tokens.
+//!
+//! It comes in two forms that apply the same rules through the same predicates:
 //! - [`Redacted`] serializes a record with its secrets replaced as it writes, without copying
 //!   the record: the alert's event is made this way, once, straight to JSON;
 //! - [`redact`] replaces them in place in a parsed record, for the rare event that must be cut
@@ -14,100 +22,66 @@
 //! serialized value fits a byte budget; it always terminates, in the worst case replacing the
 //! value with a stub that keeps the routing fields.
 //!
-//! Both predicates run for every key and every string of every alerted record, so neither
+//! The predicates run for every key and every string of every alerted record, so none of them
 //! allocates.
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
+mod keys;
+mod shape;
 mod shrink;
 
+pub use keys::is_secret_key;
+pub use shape::is_secret_text;
 pub use shrink::shrink;
 
 /// What replaces a redacted value.
 pub const REDACTED: &str = "[REDACTED by keytrail]";
 
-/// Exact key names (ASCII case-insensitive) whose values are secret or key material.
-const SECRET_KEYS: &[&[u8]] = &[
-    b"privatekey",
-    b"passphrase",
-    b"hb",
-    b"certificate",
-    b"certificatechain",
-    b"certificatebody",
-    b"innerjws",
-    b"jwsprotected",
-    b"payload",
-    b"signature",
-    b"csr",
-    b"contact",
-    b"hmackey",
-    b"plaintext",
-];
+/// True when the member `key: value` of an object must be redacted; `pair` says whether the
+/// object is a name/value pair naming a secret ([`names_a_secret`]).
+fn is_secret_member(key: &str, value: &Value, pair: bool) -> bool {
+    !value.is_null() && (is_secret_key(key) || (pair && is_pair_value(key)))
+}
 
-/// Key name fragments (ASCII case-insensitive) that mark a value as secret.
-const SECRET_FRAGMENTS: &[&[u8]] = &[b"secret", b"password", b"passwd", b"token", b"credential"];
-
-/// The letters of each of [`SECRET_KEYS`] and [`SECRET_FRAGMENTS`].
-const SECRET_KEY_LETTERS: [u32; SECRET_KEYS.len()] = letters_of(SECRET_KEYS);
-const SECRET_FRAGMENT_LETTERS: [u32; SECRET_FRAGMENTS.len()] = letters_of(SECRET_FRAGMENTS);
-
-/// True when a value under `key` must not leave keytrail.
-pub fn is_secret_key(key: &str) -> bool {
-    let key = key.as_bytes();
-    // Most keys lack a letter of every name and fragment: one pass over the key rules them out.
-    let letters = letters(key);
-    let has = |needed: &u32| letters & needed == *needed;
-    SECRET_KEYS
-        .iter()
-        .zip(&SECRET_KEY_LETTERS)
-        .any(|(name, needed)| has(needed) && key.eq_ignore_ascii_case(name))
-        || SECRET_FRAGMENTS
-            .iter()
-            .zip(&SECRET_FRAGMENT_LETTERS)
-            .any(|(fragment, needed)| {
-                has(needed)
-                    && key
-                        .windows(fragment.len())
-                        .any(|w| w.eq_ignore_ascii_case(fragment))
+/// True when `map` is a name/value pair whose name is a secret's: it has a member `name`, `key`,
+/// `parameterName` or `parameterKey` (any case, `_` and `-` ignored) whose string value, or the
+/// last segment of it as a path (`/prod/db/password`), is a secret key.
+fn names_a_secret(map: &Map<String, Value>) -> bool {
+    map.iter().any(|(key, value)| {
+        is_pair_name(key)
+            && value.as_str().is_some_and(|name| {
+                is_secret_key(name) || name.rsplit(['/', ':']).next().is_some_and(is_secret_key)
             })
+    })
 }
 
-/// The set of ASCII letters (either case) in `bytes`, one bit each.
-const fn letters(bytes: &[u8]) -> u32 {
-    let (mut set, mut i) = (0, 0);
-    while i < bytes.len() {
-        let lower = bytes[i] | 0x20;
-        if lower.is_ascii_lowercase() {
-            set |= 1 << (lower - b'a');
-        }
-        i += 1;
+/// `key` names the name of a pair.
+fn is_pair_name(key: &str) -> bool {
+    ["name", "key", "parametername", "parameterkey"]
+        .iter()
+        .any(|k| eq_folded(key, k))
+}
+
+/// `key` names the value of a pair.
+fn is_pair_value(key: &str) -> bool {
+    ["value", "parametervalue"]
+        .iter()
+        .any(|k| eq_folded(key, k))
+}
+
+/// `key` is `lower` (all lowercase letters), ignoring ASCII case, `_` and `-`.
+fn eq_folded(key: &str, lower: &str) -> bool {
+    // Quick: the lengths rule out nearly every key before any byte is compared.
+    if key.len() < lower.len() {
+        return false;
     }
-    set
-}
-
-const fn letters_of<const N: usize>(words: &[&[u8]]) -> [u32; N] {
-    let mut out = [0; N];
-    let mut i = 0;
-    while i < N {
-        out[i] = letters(words[i]);
-        i += 1;
-    }
-    out
-}
-
-/// True when `text` carries a PEM private key, whatever key it sits under.
-pub fn is_secret_text(text: &str) -> bool {
-    const MARK: &[u8] = b"PRIVATE KEY-----";
-    let bytes = text.as_bytes();
-    bytes.len() >= MARK.len()
-        && memchr::memchr_iter(b'-', bytes)
-            .any(|at| at >= 11 && bytes.get(at - 11..at + 5).is_some_and(|w| w == MARK))
-}
-
-/// True when the member `key: value` of an object must be redacted.
-fn is_secret_member(key: &str, value: &Value) -> bool {
-    !value.is_null() && is_secret_key(key)
+    let mut folded = key.bytes().filter(|b| !matches!(b, b'_' | b'-'));
+    lower
+        .bytes()
+        .all(|l| folded.next().is_some_and(|b| b.to_ascii_lowercase() == l))
+        && folded.next().is_none()
 }
 
 /// A record that serializes with its secrets redacted, exactly as [`redact`] then serializing
@@ -119,9 +93,10 @@ impl Serialize for Redacted<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.0 {
             Value::Object(map) => {
+                let pair = names_a_secret(map);
                 let mut out = serializer.serialize_map(Some(map.len()))?;
                 for (key, child) in map {
-                    if is_secret_member(key, child) {
+                    if is_secret_member(key, child, pair) {
                         out.serialize_entry(key, REDACTED)?;
                     } else {
                         out.serialize_entry(key, &Redacted(child))?;
@@ -150,8 +125,9 @@ pub fn redact(value: &mut Value) -> usize {
     while let Some(v) = stack.pop() {
         match v {
             Value::Object(map) => {
+                let pair = names_a_secret(map);
                 for (key, child) in map.iter_mut() {
-                    if is_secret_member(key, child) {
+                    if is_secret_member(key, child, pair) {
                         *child = Value::String(REDACTED.to_owned());
                         count += 1;
                     } else {

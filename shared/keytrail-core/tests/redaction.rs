@@ -649,3 +649,59 @@ fn the_check_catches_a_planted_leak() {
         assert!(hits.contains(&want), "{want} not caught: {hits:?}");
     }
 }
+
+#[test]
+fn tmp_print_new_redactions() {
+    use keytrail_core::redact::{is_secret_key, is_secret_text};
+    let old_key = |k: &str| {
+        let l = k.to_ascii_lowercase();
+        [
+            "privatekey",
+            "passphrase",
+            "hb",
+            "certificate",
+            "certificatechain",
+            "certificatebody",
+            "innerjws",
+            "jwsprotected",
+            "payload",
+            "signature",
+            "csr",
+            "contact",
+            "hmackey",
+            "plaintext",
+        ]
+        .contains(&l.as_str())
+            || ["secret", "password", "passwd", "token", "credential"]
+                .iter()
+                .any(|f| l.contains(f))
+    };
+    let mut keys = std::collections::BTreeSet::new();
+    let mut texts = std::collections::BTreeSet::new();
+    for (_, r) in fixture_records() {
+        let mut stack = vec![&r];
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::Object(m) => {
+                    for (k, c) in m {
+                        if is_secret_key(k) != old_key(k) {
+                            keys.insert(k.clone());
+                        }
+                        stack.push(c);
+                    }
+                }
+                Value::Array(a) => stack.extend(a),
+                Value::String(s) => {
+                    if is_secret_text(s) && !s.contains("PRIVATE KEY-----") {
+                        texts.insert(s.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    println!("KEYS {keys:?}");
+    for t in texts {
+        println!("TEXT {t:?}");
+    }
+}
