@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::record::Event;
 use crate::redact;
 use crate::rules::Rule;
-use crate::Severity;
+use crate::severity::Severity;
 
 mod event;
 mod resources;
