@@ -8,9 +8,9 @@
 //! - the object around it: a name/value pair whose name is a secret's (`{"name": "DB_PASSWORD",
 //!   "value": "..."}` as ECS, Batch and SSM parameters and tags are logged, `{"parameterKey":
 //!   ..., "parameterValue": ...}` as CloudFormation's are) has its value redacted;
-//! - its shape, whatever its key ([`is_secret_text`], `redact/shape.rs`): PEM blocks, base64 DER
-//!   keys and certificates, AWS secret access keys, JWTs, bearer tokens, SigV4 signatures, Slack
-//!   and GitHub tokens.
+//! - its shape, whatever its key ([`is_secret_text`], `redact/shape.rs`): PEM blocks but public
+//!   ones (certificates, CSRs, public keys), private keys in base64 DER, AWS secret access keys,
+//!   JWTs, bearer tokens, SigV4 signatures, Slack and GitHub tokens.
 //!
 //! It comes in two forms that apply the same rules through the same predicates:
 //! - [`Redacted`] serializes a record with its secrets replaced as it writes, without copying

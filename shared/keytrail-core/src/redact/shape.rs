@@ -7,13 +7,19 @@
 //!   (random text changes class about 25 times in 40 characters; a SHA-1 in hex has one case, a
 //!   path or a name made of words changes far less often, an ARN has `:`), and not base64 of
 //!   JSON (`eyJ`, an encryption context);
-//! - a DER structure in base64 (a private key, certificate or CSR without its PEM lines): at
-//!   least 64 base64 characters, line breaks allowed, starting with a SEQUENCE (`M`) whose
-//!   encoded length is exactly the length of the decoded bytes, which random base64 almost never
-//!   is.
+//! - a private key in base64 DER without its PEM lines: at least 64 base64 characters, line
+//!   breaks allowed, a SEQUENCE (`M`) whose encoded length is exactly the length of the decoded
+//!   bytes (random base64 almost never is) and whose first element is an INTEGER (PKCS #1,
+//!   PKCS #8, SEC1 and DSA keys, PKCS #12 files) or an encryption algorithm of PKCS #5 or #12
+//!   (an encrypted PKCS #8 key). Public DER (certificates, whose first element is a SEQUENCE
+//!   with a version or serial, CSRs, public keys, CRLs) is left as it is: it is no secret, and
+//!   where it is expected (`certificate`, `csr`, ...) its key redacts it.
 //!
 //! And a value that carries one of these anywhere is a secret as a whole:
-//! - a PEM block (`-----BEGIN `, or a `PRIVATE KEY-----` line of a cut one);
+//! - a PEM block whose label is not one of the public ones ([`PUBLIC_PEM_LABELS`]:
+//!   certificates, CSRs, CRLs, public keys, PGP public keys and signatures), so `PRIVATE KEY`,
+//!   `RSA PRIVATE KEY`, `OPENSSH PRIVATE KEY`, `ENCRYPTED PRIVATE KEY` and any label keytrail
+//!   does not know; or a `PRIVATE KEY-----` line (the end of a block cut before its start);
 //! - a JWT or JWS (`eyJ` and at least two more dot-separated base64url parts);
 //! - `Bearer ` and a token of 16 or more characters, or 8 or more with a digit (`bearer
 //!   instrument` is English); `Signature=` and 16 or more (SigV4 headers, presigned URLs);
@@ -31,7 +37,7 @@
 const MIN_SHAPE_BYTES: usize = 14;
 /// Class changes an AWS secret access key must have; see the module docs.
 const MIN_CLASS_CHANGES: usize = 10;
-/// Base64 characters a DER block must have (48 bytes: an Ed25519 private key in PKCS #8).
+/// Base64 characters a DER key must have (48 bytes: an Ed25519 private key in PKCS #8).
 const MIN_DER_CHARS: usize = 64;
 
 /// True when `text` is, or carries, a secret by its shape; see the module docs.
@@ -42,7 +48,7 @@ pub fn is_secret_text(text: &str) -> bool {
     }
     let trimmed = b.trim_ascii();
     (trimmed.len() == 40 && is_aws_secret(trimmed))
-        || (trimmed.first() == Some(&b'M') && is_der_base64(trimmed))
+        || (trimmed.first() == Some(&b'M') && is_der_private_key(trimmed))
         || carries_marker(b)
 }
 
@@ -67,7 +73,7 @@ fn carries_marker(b: &[u8]) -> bool {
         let after = b.get(i + 1..).unwrap_or_default();
         let found = match c {
             b'-' => {
-                after.starts_with(b"----BEGIN ")
+                is_secret_pem_begin(after)
                     || (before.ends_with(b"PRIVATE KEY") && after.starts_with(b"----"))
                     || (is_slack_prefix(before) && is_slack_token(after))
             }
@@ -218,11 +224,41 @@ fn is_jwt(b: &[u8], before: &[u8]) -> bool {
     payload >= 2 && rest.get(payload) == Some(&b'.')
 }
 
-/// `b` is base64 (line breaks allowed) of a DER SEQUENCE whose length is exactly that of the
-/// decoded bytes.
-fn is_der_base64(b: &[u8]) -> bool {
-    // The first 8 characters decode to the 6 bytes the DER header can take.
-    let mut head = [0u8; 8];
+/// PEM labels of public data: a block with one of these is no secret by its shape.
+pub const PUBLIC_PEM_LABELS: &[&[u8]] = &[
+    b"CERTIFICATE",
+    b"TRUSTED CERTIFICATE",
+    b"X509 CERTIFICATE",
+    b"CERTIFICATE REQUEST",
+    b"NEW CERTIFICATE REQUEST",
+    b"X509 CRL",
+    b"PUBLIC KEY",
+    b"RSA PUBLIC KEY",
+    b"PKCS7",
+    b"CMS",
+    b"PGP PUBLIC KEY BLOCK",
+    b"PGP SIGNATURE",
+    b"SSH2 PUBLIC KEY",
+];
+
+/// `after` (what follows a `-`) is the rest of a `-----BEGIN <label>-----` line whose label
+/// (up to a `-` or the line's end) is not public.
+fn is_secret_pem_begin(after: &[u8]) -> bool {
+    let Some(rest) = after.strip_prefix(b"----BEGIN ") else {
+        return false;
+    };
+    let label_len = rest
+        .iter()
+        .position(|c| matches!(c, b'-' | b'\r' | b'\n'))
+        .unwrap_or(rest.len());
+    let label = rest.get(..label_len).unwrap_or_default();
+    !PUBLIC_PEM_LABELS.contains(&label)
+}
+
+/// `b` is base64 (line breaks allowed) of a DER private key; see the module docs.
+fn is_der_private_key(b: &[u8]) -> bool {
+    // The first 40 characters decode to the 30 bytes the headers and an algorithm id take.
+    let mut head = [0u8; 40];
     let (mut chars, mut padding) = (0usize, 0usize);
     for &c in b {
         match c {
@@ -247,25 +283,63 @@ fn is_der_base64(b: &[u8]) -> bool {
     if chars < MIN_DER_CHARS || padding > 2 || !aligned {
         return false;
     }
-    let decoded = chars * 3 / 4;
-    let mut bytes = [0u8; 6];
+    let mut bytes = [0u8; 30];
     for (quad, out) in head.chunks(4).zip(bytes.chunks_mut(3)) {
         let n = quad.iter().fold(0u32, |n, s| (n << 6) | u32::from(*s));
         for (k, byte) in out.iter_mut().enumerate() {
             *byte = (n >> (16 - 8 * k)) as u8;
         }
     }
-    let (header, content) = match bytes {
-        [0x30, len, ..] if len < 0x80 => (2, usize::from(len)),
-        [0x30, 0x81, len, ..] => (3, usize::from(len)),
-        [0x30, 0x82, hi, lo, ..] => (4, usize::from(hi) << 8 | usize::from(lo)),
-        [0x30, 0x83, a, b, c, _] => (
+    let Some((header, content)) = sequence_header(&bytes) else {
+        return false;
+    };
+    if header + content != chars * 3 / 4 {
+        return false;
+    }
+    let inner = bytes.get(header..).unwrap_or_default();
+    match inner.first() {
+        // An INTEGER first: a version (keys, PKCS #12).
+        Some(0x02) => true,
+        // A SEQUENCE holding an OID of PKCS #5 (1.2.840.113549.1.5) or PKCS #12 PBE
+        // (1.2.840.113549.1.12.1): EncryptedPrivateKeyInfo's algorithm.
+        Some(0x30) => sequence_header(inner)
+            .and_then(|(h, _)| inner.get(h..))
+            .is_some_and(|oid| {
+                matches!(
+                    oid,
+                    [0x06, _, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, ..]
+                        | [
+                            0x06,
+                            _,
+                            0x2a,
+                            0x86,
+                            0x48,
+                            0x86,
+                            0xf7,
+                            0x0d,
+                            0x01,
+                            0x0c,
+                            0x01,
+                            ..
+                        ]
+                )
+            }),
+        _ => false,
+    }
+}
+
+/// The header length and content length of the DER SEQUENCE `b` starts with.
+fn sequence_header(b: &[u8]) -> Option<(usize, usize)> {
+    match *b {
+        [0x30, len, ..] if len < 0x80 => Some((2, usize::from(len))),
+        [0x30, 0x81, len, ..] => Some((3, usize::from(len))),
+        [0x30, 0x82, hi, lo, ..] => Some((4, usize::from(hi) << 8 | usize::from(lo))),
+        [0x30, 0x83, a, b, c, ..] => Some((
             5,
             usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c),
-        ),
-        _ => return false,
-    };
-    header + content == decoded
+        )),
+        _ => None,
+    }
 }
 
 fn sextet(c: u8) -> Option<u8> {
