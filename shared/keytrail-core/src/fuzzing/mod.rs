@@ -22,6 +22,9 @@ mod reader;
 mod render;
 mod rules;
 
+#[cfg(test)]
+pub(crate) use render::without_links;
+
 use serde_json::{json, Value};
 
 use crate::read::ReadOptions;
