@@ -41,6 +41,7 @@ mod modifiers;
 mod needles;
 mod path;
 mod pattern;
+mod routing;
 #[cfg(test)]
 mod tests;
 mod transform;
