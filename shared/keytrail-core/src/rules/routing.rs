@@ -37,7 +37,7 @@ mod tests {
 
     fn detection(yaml: &str) -> Detection {
         let map: Mapping = serde_norway::from_str(yaml).unwrap();
-        Detection::compile(&map, &[]).unwrap()
+        Detection::compile(&map).unwrap()
     }
 
     #[test]
