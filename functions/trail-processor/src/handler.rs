@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use crate::error::ObjectError;
 use crate::metrics::Metrics;
-use crate::process::{process_event, Outcome, Work};
+use crate::process::{process_event, process_log_events, Outcome, Work};
 use crate::schedule::run_bounded;
 use crate::{sqs, App};
 
@@ -133,15 +133,12 @@ where
             objects_response(objects.into_iter().zip(results).collect())
         }
         Invocation::ApiCall(envelope) => {
-            match process_event(app, &envelope, &mut metrics, stop_at).await {
-                Ok(outcome) => Ok(json!({ "events": 1, "outcome": describe(&outcome) })),
-                Err(e) => Err(HandlerError::Objects {
-                    failed: 1,
-                    total: 1,
-                    retryable: e.is_retryable(),
-                    first: e.to_string(),
-                }),
-            }
+            let outcome = process_event(app, &envelope, &mut metrics, stop_at).await;
+            document_response(1, outcome)
+        }
+        Invocation::LogEvents(batch) => {
+            let outcome = process_log_events(app, &batch, &mut metrics, stop_at).await;
+            document_response(batch.records.len(), outcome)
         }
         Invocation::Sqs(messages) => {
             // All messages' objects run in one pool, under the one concurrency bound; each
@@ -191,6 +188,23 @@ where
     };
     metrics.emit(&app.function_name);
     result
+}
+
+/// The answer for a document classified in memory (an API-call event, a log-events batch):
+/// its event count and outcome, or the invocation's failure (retried by Lambda when retryable).
+fn document_response(
+    events: usize,
+    outcome: Result<Outcome, ObjectError>,
+) -> Result<Value, HandlerError> {
+    match outcome {
+        Ok(outcome) => Ok(json!({ "events": events, "outcome": describe(&outcome) })),
+        Err(e) => Err(HandlerError::Objects {
+            failed: 1,
+            total: 1,
+            retryable: e.is_retryable(),
+            first: e.to_string(),
+        }),
+    }
 }
 
 /// Runs every item concurrently, at most OBJECT_CONCURRENCY at once, and answers one result per

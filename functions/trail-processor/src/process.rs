@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use aws_sdk_s3::primitives::ByteStream;
-use keytrail_aws::event::ObjectRef;
+use keytrail_aws::event::{LogBatch, ObjectRef};
 use keytrail_aws::s3::{ObjectSource, SourceError};
 use keytrail_aws::sns::{AlertSink, MAX_BATCH_ENTRIES};
 use keytrail_aws::stream::{ScanEnd, ScanStream, Stop};
@@ -147,8 +147,30 @@ pub async fn process_event<S: ObjectSource, K: AlertSink>(
     metrics: &mut Metrics,
     stop_at: Option<Instant>,
 ) -> Result<Outcome, ObjectError> {
-    let name = event_name(envelope);
     let bytes = serde_json::to_vec(envelope).unwrap_or_default();
+    process_document(app, event_name(envelope), bytes, metrics, stop_at).await
+}
+
+/// Classifies the CloudTrail events of a CloudWatch Logs subscription delivery as one trail
+/// document (no S3 read); problems in it are reported under `cloudwatch-logs:<group>:<stream>`.
+pub async fn process_log_events<S: ObjectSource, K: AlertSink>(
+    app: &Arc<App<S, K>>,
+    batch: &LogBatch,
+    metrics: &mut Metrics,
+    stop_at: Option<Instant>,
+) -> Result<Outcome, ObjectError> {
+    let name = format!("cloudwatch-logs:{}:{}", batch.log_group, batch.log_stream);
+    process_document(app, name, batch.document(), metrics, stop_at).await
+}
+
+/// Classifies an in-memory document (an event, a `{"Records": [...]}` batch) like an object.
+async fn process_document<S: ObjectSource, K: AlertSink>(
+    app: &Arc<App<S, K>>,
+    name: String,
+    bytes: Vec<u8>,
+    metrics: &mut Metrics,
+    stop_at: Option<Instant>,
+) -> Result<Outcome, ObjectError> {
     let scan = ScanStream::start(
         name.clone(),
         ByteStream::from(bytes),
