@@ -82,7 +82,7 @@ pub struct TargetArgs {
     pub stack: Option<String>,
 
     /// The queue to send to (--via sqs), instead of the stack's BackfillQueueUrl.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, visible_alias = "queue", value_name = "URL")]
     pub queue_url: Option<String>,
 
     /// The trail-processor function (--via batch), instead of the stack's FunctionArn.

@@ -72,13 +72,19 @@ pub fn is_account(name: &str) -> bool {
 }
 
 /// True for a region folder name (`us-east-1`, `eu-central-2`, `us-gov-west-1`, …).
+/// Three or more `-`-separated parts: lowercase words, then a number.
 pub fn is_region(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 32
-        && name.contains('-')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    let parts: Vec<&str> = name.split('-').collect();
+    let Some((number, words)) = parts.split_last() else {
+        return false;
+    };
+    name.len() <= 32
+        && words.len() >= 2
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
 impl Layout {
@@ -240,7 +246,7 @@ mod tests {
             ),
             (
                 "s3://b/AWSLogs/111122223333/CloudTrail/us-east-1/2026/06/",
-                "below the region folder \"us-east-1\"",
+                "the URI goes below the region folder \"us-east-1\"",
             ),
             (
                 "s3://b/AWSLogs/111122223333/CloudTrail/US_EAST/",
@@ -264,6 +270,9 @@ mod tests {
             ("111122223333", false, true, false),
             ("11112222333", false, false, false),
             ("eu-central-2", false, false, true),
+            ("us-gov-west-1", false, false, true),
+            ("us-east-", false, false, false),
+            ("us-1", false, false, false),
             ("CloudTrail", false, false, false),
         ] {
             assert_eq!(

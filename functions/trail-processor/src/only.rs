@@ -183,7 +183,9 @@ mod tests {
     use super::*;
 
     fn rules() -> RuleSet {
-        RuleSet::builtin().unwrap()
+        RuleSet::load(&keytrail_core::rules::LoadOptions::default())
+            .unwrap()
+            .set
     }
 
     fn ids(only: &Only) -> Vec<String> {
