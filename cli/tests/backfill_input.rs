@@ -176,3 +176,53 @@ async fn a_stack_s_outputs_name_the_queue() {
     assert_eq!(depth(&moto, &from_stack).await, "1");
     assert_eq!(depth(&moto, &url).await, "0");
 }
+
+#[tokio::test]
+async fn status_reads_the_queue_and_its_dead_letter_queue() {
+    let (moto, _) = setup().await;
+    let sqs = moto.sqs();
+    let dlq = sqs
+        .create_queue()
+        .queue_name("keytrail-backfill-dlq")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let redrive = r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:keytrail-backfill-dlq","maxReceiveCount":"3"}"#;
+    let queue = sqs
+        .create_queue()
+        .queue_name("keytrail-backfill-q")
+        .attributes(QueueAttributeName::RedrivePolicy, redrive)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    for (url, n) in [(&queue, 2), (&dlq, 1)] {
+        for i in 0..n {
+            sqs.send_message()
+                .queue_url(url)
+                .message_body(format!("m{i}"))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    let out = keytrail(&moto, &["backfill", "status", "--queue", &queue]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a dead letter is a failure: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("queue {queue}: 2 waiting, 0 in flight")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("keytrail-backfill-dlq: 1 message(s) that failed 3 times"),
+        "{stdout}"
+    );
+}
