@@ -1,9 +1,11 @@
-//! The command line, as clap sees it: one subcommand per module (`scan`, `rules`, `bench`),
+//! The command line, as clap sees it: one subcommand per module (`scan`, `rules`, `backfill`,
+//! `bench`),
 //! each owning its flags; flag groups several commands share (`RuleArgs`, `AwsArgs`) live in
 //! modules of their own.
 
 use clap::{Parser, Subcommand};
 
+use crate::backfill::BackfillArgs;
 use crate::bench::BenchCommand;
 use crate::rules::RulesCommand;
 use crate::scan::ScanArgs;
@@ -47,6 +49,17 @@ pub enum Command {
     /// List or test rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Re-scan a date range of a trail on the deployed function fleet (SQS or S3 Batch
+    /// Operations), and follow it (`keytrail backfill status`).
+    ///
+    /// Finds every account and region folder under the URI, lists each day folder from --since
+    /// to --until, and hands each trail object to the fleet: one S3-notification-shaped message
+    /// on the stack's backfill queue (--via sqs), or one line of a CSV manifest and an S3 Batch
+    /// Operations job (--via batch). Nothing is sent when the input is wrong. With the stack's
+    /// idempotency table on, a re-run (or an overlap with live delivery) publishes nothing twice.
+    /// Exit status: 0 when everything was handed on, 2 on an error (nothing sent, or the keys
+    /// not sent named).
+    Backfill(Box<BackfillArgs>),
     /// Benchmark helpers for `make bench` (generate objects, floor and whole-object reference).
     #[command(subcommand, hide = true)]
     Bench(BenchCommand),

@@ -1,11 +1,13 @@
 //! `keytrail`: the CLI shell around keytrail-core. This file only wires: one module per command
-//! (`scan/`, `rules/`, `bench/`), shared flag groups (`rule_args`, `aws`), and `term` for
+//! (`scan/`, `rules/`, `backfill/`, `bench/`), shared flag groups (`rule_args`, `aws`), and `term` for
 //! everything said on a terminal.
 
 mod aws;
+mod backfill;
 mod bench;
 mod cli;
 mod dates;
+mod listing;
 mod rule_args;
 mod rules;
 mod scan;
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(command) => rules::run(command),
+        Command::Backfill(args) => backfill::run(args),
         Command::Bench(command) => bench::run(command).map(|()| ExitCode::SUCCESS),
     };
     match result {

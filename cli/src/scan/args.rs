@@ -102,11 +102,7 @@ impl ScanArgs {
 
     /// Whether to show the progress bar.
     pub fn show_progress(&self) -> bool {
-        match self.progress {
-            Toggle::Auto => io::stderr().is_terminal(),
-            Toggle::Always => true,
-            Toggle::Never => false,
-        }
+        self.progress.on_stderr()
     }
 
     /// How many workers.
@@ -136,6 +132,17 @@ pub enum Toggle {
     Always,
     /// Never.
     Never,
+}
+
+impl Toggle {
+    /// On or off, for something drawn on stderr (auto: when stderr is a terminal).
+    pub fn on_stderr(self) -> bool {
+        match self {
+            Toggle::Auto => io::stderr().is_terminal(),
+            Toggle::Always => true,
+            Toggle::Never => false,
+        }
+    }
 }
 
 fn parse_size(text: &str) -> Result<u64, String> {

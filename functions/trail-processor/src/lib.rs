@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod handler;
 pub mod metrics;
+pub mod only;
 pub mod process;
 pub mod publish;
 pub mod schedule;

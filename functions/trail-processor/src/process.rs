@@ -27,14 +27,15 @@ use tokio::time::Instant;
 
 use crate::error::ObjectError;
 use crate::metrics::Metrics;
+use crate::only::Only;
 use crate::publish::publish;
 use crate::App;
 
 /// One unit of work of an invocation: an object to read, or an event to classify.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Work {
-    /// Read, classify and publish this object.
-    Object(ObjectRef),
+    /// Read and classify this object, and publish the alerts [`Only`] lets through.
+    Object(ObjectRef, Only),
     /// Classify this EventBridge "AWS API Call via CloudTrail" envelope.
     Event(serde_json::Value),
 }
@@ -43,8 +44,15 @@ impl Work {
     /// A name for log lines and errors: the object's URI, or `eventbridge:<id>`.
     pub fn name(&self) -> String {
         match self {
-            Work::Object(object) => object.uri(),
+            Work::Object(object, _) => object.uri(),
             Work::Event(envelope) => event_name(envelope),
+        }
+    }
+
+    /// Publishes only what `only` lets through (an object's work; events carry no `rules_only`).
+    pub fn narrow(&mut self, only: &Only) {
+        if let Work::Object(_, mine) = self {
+            mine.clone_from(only);
         }
     }
 
@@ -56,7 +64,7 @@ impl Work {
         stop_at: Option<Instant>,
     ) -> Result<Outcome, ObjectError> {
         match self {
-            Work::Object(object) => process_object(app, object, metrics, stop_at).await,
+            Work::Object(object, only) => process_object(app, object, only, metrics, stop_at).await,
             Work::Event(envelope) => process_event(app, envelope, metrics, stop_at).await,
         }
     }
@@ -76,11 +84,13 @@ pub enum Outcome {
     Skipped(String),
 }
 
-/// Reads, classifies and publishes one object, stopping at `stop_at`. `metrics` should be fresh
-/// for this object: the object's log line reports its counters.
+/// Reads, classifies and publishes one object (the alerts `only` lets through), stopping at
+/// `stop_at`. `metrics` should be fresh for this object: the object's log line reports its
+/// counters.
 pub async fn process_object<S: ObjectSource, K: AlertSink>(
     app: &Arc<App<S, K>>,
     object: &ObjectRef,
+    only: &Only,
     metrics: &mut Metrics,
     stop_at: Option<Instant>,
 ) -> Result<Outcome, ObjectError> {
@@ -94,6 +104,10 @@ pub async fn process_object<S: ObjectSource, K: AlertSink>(
         );
         metrics.skipped += 1;
         return Ok(Outcome::Skipped(reason.to_string()));
+    }
+    if only.is_refused() {
+        metrics.skipped += 1;
+        return Ok(Outcome::Skipped("its rules_only was refused".to_owned()));
     }
     let started = std::time::Instant::now();
     let opened = match stop_at {
@@ -125,7 +139,7 @@ pub async fn process_object<S: ObjectSource, K: AlertSink>(
         app.scan_options(),
         stop_at,
     );
-    let outcome = publish_while_reading(app, &uri, scan, metrics).await;
+    let outcome = publish_while_reading(app, &uri, scan, only, metrics).await;
     tracing::info!(
         bucket = object.bucket.as_str(),
         key = object.key.as_str(),
@@ -178,7 +192,7 @@ async fn process_document<S: ObjectSource, K: AlertSink>(
         app.scan_options(),
         stop_at,
     );
-    publish_while_reading(app, &name, scan, metrics).await
+    publish_while_reading(app, &name, scan, &Only::All, metrics).await
 }
 
 fn event_name(envelope: &serde_json::Value) -> String {
@@ -189,20 +203,22 @@ fn event_name(envelope: &serde_json::Value) -> String {
     format!("eventbridge:{id}")
 }
 
-/// Publishes the scan's alerts in batches as they come, then settles the object: an integrity
-/// alert for a fault that will not pass, a retryable failure for one that may, for a stop at the
-/// deadline, and for alerts that could not be published (the scan stops at the first such batch:
-/// the retry reads the object again anyway).
+/// Publishes the scan's alerts (those `only` lets through) in batches as they come, then settles
+/// the object: an integrity alert for a fault that will not pass, a retryable failure for one
+/// that may, for a stop at the deadline, and for alerts that could not be published (the scan
+/// stops at the first such batch: the retry reads the object again anyway).
 async fn publish_while_reading<S: ObjectSource, K: AlertSink>(
     app: &Arc<App<S, K>>,
     name: &str,
     mut scan: ScanStream,
+    only: &Only,
     metrics: &mut Metrics,
 ) -> Result<Outcome, ObjectError> {
     let mut published = 0;
     let mut failed: Option<ObjectError> = None;
     while let Some(batch) = scan.next_batch(MAX_BATCH_ENTRIES).await {
-        if failed.is_some() {
+        let batch = only.filter(batch);
+        if failed.is_some() || batch.is_empty() {
             continue;
         }
         match publish(app, name, batch, metrics).await {
