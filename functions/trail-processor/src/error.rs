@@ -4,7 +4,7 @@
 //! the idempotency table, the deadline, a lost task), so that the handler can answer each item
 //! in the caller's shape: a Lambda error, an SQS batch item failure, an S3 Batch result code.
 
-use keytrail_aws::ledger::LedgerError;
+use keytrail_aws::state::ledger::LedgerError;
 use keytrail_aws::s3::SourceError;
 use keytrail_aws::sns::PublishError;
 use keytrail_aws::stream::ScanTaskError;
@@ -28,7 +28,7 @@ pub enum ObjectError {
         /// What SNS said.
         source: PublishError,
     },
-    /// The idempotency table could not be read or written.
+    /// The state table could not be read or written (alert claims).
     #[error("object {object}: {source}")]
     Ledger {
         /// The object.

@@ -14,6 +14,7 @@
 pub mod config;
 pub mod error;
 pub mod handler;
+pub mod integrity;
 pub mod metrics;
 pub mod process;
 pub mod publish;
@@ -23,7 +24,8 @@ pub mod sqs;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use keytrail_aws::ledger::Ledger;
+use keytrail_aws::state::ledger::Ledger;
+use keytrail_aws::state::StateTable;
 use keytrail_aws::s3::S3Source;
 use keytrail_core::read::ReadOptions;
 use keytrail_core::rules::RuleSet;
@@ -42,18 +44,21 @@ pub struct App<S, K> {
     pub source: S,
     /// Where alerts go.
     pub sink: K,
-    /// The idempotency table, when `IDEMPOTENCY_TABLE` names one.
+    /// The alert claims in the state table, when `STATE_TABLE` names one.
     pub ledger: Option<Ledger>,
     /// The function's name, for metrics.
     pub function_name: String,
 }
 
-/// The ledger the configuration asks for, on `client`.
+/// The alert claims of the state table the configuration names, on `client`.
 pub fn ledger(config: &Config, client: aws_sdk_dynamodb::Client) -> Option<Ledger> {
-    config
-        .idempotency
-        .as_ref()
-        .map(|i| Ledger::new(client, i.table.clone(), i.lease, i.ttl))
+    config.idempotency.as_ref().map(|i| {
+        Ledger::new(
+            StateTable::new(client, i.table.clone()),
+            i.lease,
+            i.ttl,
+        )
+    })
 }
 
 impl<S, K> App<S, K> {

@@ -111,10 +111,10 @@ pub fn app_with(sdk: &SdkConfig, topic: &str, env: &[(&str, &str)]) -> TestApp {
     })
 }
 
-/// Creates the idempotency table `name` in moto, as the template does; an app gets it with
-/// `("IDEMPOTENCY_TABLE", name)` in its environment.
+/// Creates the state table `name` in moto, as the template does; an app gets it with
+/// `("STATE_TABLE", name)` (or its deprecated alias `IDEMPOTENCY_TABLE`) in its environment.
 pub async fn create_idempotency_table(moto: &Moto, name: &str) {
-    keytrail_aws::ledger::create_table(&moto.dynamodb(), name)
+    keytrail_aws::state::create_table(&moto.dynamodb(), name)
         .await
         .unwrap();
 }
