@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
-use keytrail_core::rules::{RuleError, RuleSet};
+use keytrail_core::rules::{LoadOptions, Loaded, RuleError, RuleSet};
 
 use crate::term::{self, Listed};
 
@@ -32,7 +32,16 @@ pub fn load(args: &RuleArgs) -> anyhow::Result<RuleSet> {
     if args.no_builtin && args.dirs.is_empty() {
         bail!("--no-builtin leaves no rules: add --rules DIR");
     }
-    let (set, unsupported) = RuleSet::load_lenient(!args.no_builtin, &args.dirs)
+    let options = LoadOptions {
+        builtin: !args.no_builtin,
+        dirs: args.dirs.clone(),
+        strict: false,
+        ..LoadOptions::default()
+    };
+    let Loaded {
+        set,
+        skipped: unsupported,
+    } = RuleSet::load(&options)
         .map_err(|errors| rule_errors("rules could not be loaded", &errors))?;
     if !unsupported.is_empty() {
         if args.strict {
@@ -50,7 +59,9 @@ pub fn load(args: &RuleArgs) -> anyhow::Result<RuleSet> {
 
 /// The built-in pack alone, strict.
 pub fn builtin() -> anyhow::Result<RuleSet> {
-    RuleSet::builtin().map_err(|e| rule_errors("built-in rules failed", &e))
+    RuleSet::load(&LoadOptions::default())
+        .map(|loaded| loaded.set)
+        .map_err(|e| rule_errors("built-in rules failed", &e))
 }
 
 /// Every rule error, one a line (each escaped when printed).

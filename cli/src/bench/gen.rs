@@ -269,7 +269,7 @@ fn user_decrypts_acm_key(c: &Ctx) -> String {
 
 #[cfg(test)]
 mod tests {
-    use keytrail_core::rules::RuleSet;
+    use keytrail_core::rules::{LoadOptions, RuleSet};
     use keytrail_core::scan::{scan_object, ScanOptions};
 
     use super::*;
@@ -283,7 +283,7 @@ mod tests {
         assert_eq!(records.len(), 2_000);
         let mean = json.len() / records.len();
         assert!((700..2_000).contains(&mean), "mean record size {mean}");
-        let rules = RuleSet::builtin().unwrap();
+        let rules = RuleSet::load(&LoadOptions::default()).unwrap().set;
         let mut alerts = Vec::new();
         let report = scan_object(
             "gen",

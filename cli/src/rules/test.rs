@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use keytrail_core::fixtures;
+use keytrail_core::rules::fixtures;
 
 use crate::rule_args::{self, RuleArgs};
 use crate::term::safe;

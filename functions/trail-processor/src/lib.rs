@@ -21,14 +21,13 @@ pub mod publish;
 pub mod schedule;
 pub mod sqs;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use keytrail_aws::state::ledger::Ledger;
 use keytrail_aws::state::StateTable;
 use keytrail_aws::s3::S3Source;
 use keytrail_core::read::ReadOptions;
-use keytrail_core::rules::RuleSet;
+use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_core::scan::ScanOptions;
 
 use crate::config::Config;
@@ -86,13 +85,18 @@ pub async fn load_rules(config: &Config, s3: &S3Source) -> anyhow::Result<RuleSe
             extra.push((object.uri(), text));
         }
     }
-    let dirs: Vec<PathBuf> = config.rules_dirs.clone();
-    RuleSet::load_with(true, &dirs, extra).map_err(|errors| {
+    let options = LoadOptions {
+        dirs: config.rules_dirs.clone(),
+        sources: extra,
+        ..LoadOptions::default()
+    };
+    let loaded = RuleSet::load(&options).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         anyhow::anyhow!(
             "{} rule(s) could not be loaded: {}",
             errors.len(),
             lines.join("; ")
         )
-    })
+    })?;
+    Ok(loaded.set)
 }

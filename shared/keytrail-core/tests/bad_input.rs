@@ -14,7 +14,7 @@
 use std::io::Write;
 
 use keytrail_core::read::{ReadErrorKind, ReadOptions};
-use keytrail_core::rules::RuleSet;
+use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_core::scan::{scan_object, ScanOptions};
 use keytrail_core::Alert;
 
@@ -287,7 +287,7 @@ const PROBLEMS: &[(&str, &str)] = &[
 
 #[test]
 fn every_bad_input_row() {
-    let rules = RuleSet::builtin().unwrap();
+    let rules = RuleSet::load(&LoadOptions::default()).unwrap().set;
     let mut failures = Vec::new();
     for c in cases() {
         let mut alerts = Vec::new();
@@ -359,7 +359,7 @@ fn fault_message_does_not_quote_a_secret_next_to_the_fault() {
     let input = format!(
         r#"{{"Records":[{{"eventSource":"acm.amazonaws.com","eventName":"ExportCertificate","responseElements":{{"privateKey":"MIIEvQIBADANBg{secret_tail}"}}}} {{"b":2}}]}}"#
     );
-    let rules = RuleSet::builtin().unwrap();
+    let rules = RuleSet::load(&LoadOptions::default()).unwrap().set;
     let report = scan_object(
         OBJECT,
         input.as_bytes(),

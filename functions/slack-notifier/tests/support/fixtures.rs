@@ -2,7 +2,7 @@
 //! that carry them, and webhook secrets in moto's Secrets Manager.
 
 use keytrail_core::render::{message_attributes, sns_message};
-use keytrail_core::rules::RuleSet;
+use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_core::scan::{scan_object, ScanOptions};
 use keytrail_core::Alert;
 use keytrail_testkit::Moto;
@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 /// Every alert the built-in rules raise on `record`, in the order the scan delivers them.
 pub fn scan_record(record: &Value) -> Vec<Alert> {
-    let rules = RuleSet::builtin().unwrap();
+    let rules = RuleSet::load(&LoadOptions::default()).unwrap().set;
     let mut alerts = Vec::new();
     scan_object(
         "s3://trail/k.json",

@@ -10,7 +10,7 @@ use aws_config::SdkConfig;
 use keytrail_aws::client;
 use keytrail_aws::s3::S3Source;
 use keytrail_aws::sns::SnsSink;
-use keytrail_core::rules::RuleSet;
+use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_testkit::{LogBuffer, Moto, ReceivedMessage, Stack};
 use serde_json::Value;
 use trail_processor::config::Config;
@@ -102,7 +102,7 @@ pub fn app_with(sdk: &SdkConfig, topic: &str, env: &[(&str, &str)]) -> TestApp {
     let ledger = trail_processor::ledger(&config, client::dynamodb_client(sdk));
     Arc::new(App {
         config,
-        rules: Arc::new(RuleSet::builtin().unwrap()),
+        rules: Arc::new(RuleSet::load(&LoadOptions::default()).unwrap().set),
         source: S3Source::new(client::s3_client(sdk)),
         sink: SnsSink::new(client::sns_client(sdk), topic.to_owned())
             .with_retries(2, Duration::from_millis(5)),

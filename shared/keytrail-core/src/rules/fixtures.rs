@@ -1,18 +1,20 @@
-//! Rules are data-tested: every rule has fixtures that must hit and fixtures that must miss.
+//! `keytrail rules test`: rules are data-tested, every rule has fixtures that must hit and
+//! fixtures that must miss.
 //!
 //! Layout: `<dir>/<rule-id>/hit/*.json` and `<dir>/<rule-id>/miss/*.json`. A fixture file is a
 //! trail object in any shape the reader accepts (usually one event). Every record of a hit file
 //! must match the rule; no record of a miss file may. Records go through [`crate::scan`]'s own
-//! path (reader, peek, prefilter index, full match), so a fixture also proves the index routes the
-//! record to the rule. A rule without both kinds of fixture fails, and so does a fixture directory
-//! for a rule that does not exist (a renamed rule leaves its fixtures behind otherwise).
+//! path (the reader, then [`RuleSet::classify`]'s cascade), so a fixture also proves the index
+//! routes the record to the rule. A rule without both kinds of fixture fails, and so does a
+//! fixture directory for a rule that does not exist (a renamed rule leaves its fixtures behind
+//! otherwise).
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use crate::rules::RuleSet;
+use super::set::RuleSet;
 use crate::scan::{scan_object, ScanOptions};
 
 /// The outcome of one fixture file.
