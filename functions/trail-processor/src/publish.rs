@@ -9,9 +9,9 @@
 
 use std::sync::Arc;
 
-use keytrail_aws::state::ledger::{Claim, Ledger, Token};
 use keytrail_aws::s3::ObjectSource;
 use keytrail_aws::sns::AlertSink;
+use keytrail_aws::state::ledger::{Claim, Ledger, Token};
 use keytrail_core::Alert;
 
 use crate::error::ObjectError;

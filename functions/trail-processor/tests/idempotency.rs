@@ -82,6 +82,7 @@ fn app_wrapping<K: AlertSink>(
         sink: wrap(SnsSink::new(client::sns_client(&sdk), topic.to_owned())),
         ledger: trail_processor::ledger(&plain.config, moto.dynamodb()),
         function_name: plain.function_name.clone(),
+        integrity: None,
     })
 }
 

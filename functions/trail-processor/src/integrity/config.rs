@@ -73,9 +73,16 @@ mod tests {
         env.finish(config).map_err(|e| e.to_string())
     }
 
+    /// Environment, whether there is a table, and the settings or the error's text.
+    type Case<'a> = (
+        &'a [(&'a str, &'a str)],
+        bool,
+        Result<Option<IntegrityConfig>, &'a str>,
+    );
+
     #[test]
     fn on_with_a_table_unless_turned_off() {
-        let cases: &[(&[(&str, &str)], bool, Result<Option<IntegrityConfig>, &str>)] = &[
+        let cases: &[Case<'_>] = &[
             (&[], false, Ok(None)),
             (&[], true, Ok(Some(IntegrityConfig::default()))),
             (&[("INTEGRITY", "off")], true, Ok(None)),

@@ -180,7 +180,11 @@ impl StateTable {
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
                 Ok(false)
             }
-            Err(e) => Err(self.error("advance chain head", &format!("{TRAILS}/{}", head.chain), &e)),
+            Err(e) => Err(self.error(
+                "advance chain head",
+                &format!("{TRAILS}/{}", head.chain),
+                &e,
+            )),
         }
     }
 

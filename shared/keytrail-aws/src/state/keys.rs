@@ -38,15 +38,13 @@ impl StateTable {
             return Ok(None);
         };
         let time = |name| get_n(item, name).map(Timestamp::from_epoch);
-        Ok(
-            PublicKey::from_list_entry(
-                der.as_ref(),
-                time("valid_from"),
-                time("valid_until"),
-                fingerprint,
-            )
-            .ok(),
+        Ok(PublicKey::from_list_entry(
+            der.as_ref(),
+            time("valid_from"),
+            time("valid_until"),
+            fingerprint,
         )
+        .ok())
     }
 
     /// Caches `key` for `region`.
@@ -59,7 +57,10 @@ impl StateTable {
             .table_name(self.name())
             .item(PK, s(&pk))
             .item(SK, s(key.fingerprint()))
-            .item("der", aws_sdk_dynamodb::types::AttributeValue::B(Blob::new(key.der())))
+            .item(
+                "der",
+                aws_sdk_dynamodb::types::AttributeValue::B(Blob::new(key.der())),
+            )
             .item(TTL_ATTRIBUTE, n(now + KEY_TTL_SECONDS));
         if let Some(from) = key.valid_from {
             put = put.item("valid_from", n(from.epoch()));

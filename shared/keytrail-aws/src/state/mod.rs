@@ -105,7 +105,12 @@ impl StateTable {
     }
 
     /// A [`StateError`] for an SDK failure of `operation` on item `key`.
-    pub(crate) fn error<E, R>(&self, operation: &'static str, key: &str, e: &SdkError<E, R>) -> StateError
+    pub(crate) fn error<E, R>(
+        &self,
+        operation: &'static str,
+        key: &str,
+        e: &SdkError<E, R>,
+    ) -> StateError
     where
         E: std::error::Error + 'static,
         R: std::fmt::Debug,
