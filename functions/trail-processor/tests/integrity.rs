@@ -61,9 +61,12 @@ fn notification(bucket: &str, keys: &[&String]) -> Value {
             json!({
                 "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
                 "eventTime": "2026-06-10T20:35:07.512Z", "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "AWS:AROAEXAMPLEDELIVERY:regionalDeliverySession"},
+                "requestParameters": {"sourceIPAddress": "192.0.2.10"},
+                "responseElements": {"x-amz-request-id": "EXAMPLE", "x-amz-id-2": "EXAMPLE="},
                 "s3": {"s3SchemaVersion": "1.0", "configurationId": "keytrail",
                        "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
-                       "object": {"key": key, "size": 1}}
+                       "object": {"key": key, "size": 1, "sequencer": "0A1B2C3D4E5F678901"}}
             })
         })
         .collect();
