@@ -13,6 +13,7 @@ mod support;
 
 use std::collections::BTreeSet;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use keytrail_core::integrity::{Problem, Timestamp, HOUR};
 use keytrail_testkit::trail::{Trail, TrailSpec};
 use keytrail_testkit::{CloudTrailKeys, Moto, Stack};
@@ -25,7 +26,7 @@ const TABLE: &str = "keytrail-state";
 
 /// moto with the alert stack and the state table, the trail uploaded, the key stand-in, the app.
 struct World {
-    _moto: Moto,
+    moto: Moto,
     stack: Stack,
     keys: CloudTrailKeys,
     app: TestApp,
@@ -45,7 +46,7 @@ async fn world(trail: Trail) -> World {
         &[("STATE_TABLE", TABLE)],
     );
     World {
-        _moto: moto,
+        moto,
         stack,
         keys,
         app,
@@ -131,7 +132,7 @@ impl World {
 }
 
 /// What the alerts for `problems` carry.
-fn expected(problems: &[Problem]) -> BTreeSet<(String, String)> {
+fn expected_alerts(problems: &[Problem]) -> BTreeSet<(String, String)> {
     problems
         .iter()
         .map(|p| {
@@ -153,7 +154,7 @@ async fn case(tamper: fn(&mut Trail) -> Vec<Problem>, sweep: bool) {
     if sweep {
         world.sweep(as_of).await;
     }
-    let want = expected(&planted);
+    let want = expected_alerts(&planted);
     assert_eq!(world.integrity_alerts(want.len()).await, want);
 }
 
@@ -227,4 +228,45 @@ async fn an_injected_log_is_found_by_the_scheduled_check() {
 #[tokio::test]
 async fn a_silent_trail_is_found_by_the_scheduled_check() {
     case(|t| t.silence(3), true).await;
+}
+
+/// A log object's hash is recorded from the read that scans it (no second read), and a log
+/// overwritten after its digest was verified is caught by its own notification.
+#[tokio::test]
+async fn a_log_overwritten_after_its_digest_is_caught_on_arrival() {
+    let mut world = world(Trail::day()).await;
+    world.deliver().await;
+    let planted = world.trail.modify_log_byte();
+    let log = planted[0].object().clone();
+    let item = world
+        .moto
+        .dynamodb()
+        .get_item()
+        .table_name(TABLE)
+        .key(
+            "pk",
+            AttributeValue::S(format!("log#{}/{}", log.bucket, log.key)),
+        )
+        .key("sk", AttributeValue::S("hash".to_owned()))
+        .send()
+        .await
+        .unwrap();
+    let item = item.item().expect("the log's hash item");
+    let Problem::LogFileModified { expected, .. } = &planted[0] else {
+        panic!("{planted:?}")
+    };
+    assert_eq!(
+        item["sha256"].as_s().unwrap(),
+        expected,
+        "recorded when read"
+    );
+    assert!(item.contains_key("expires_at"), "every item has a TTL");
+    // Overwrite the object and announce it, as S3 does.
+    world.trail.upload(&world.moto.s3()).await;
+    assert_eq!(world.integrity_alerts(0).await, BTreeSet::new());
+    handle(&world.app, notification(&log.bucket, &[&log.key]))
+        .await
+        .unwrap();
+    let want = expected_alerts(&planted);
+    assert_eq!(world.integrity_alerts(want.len()).await, want);
 }
