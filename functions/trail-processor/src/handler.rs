@@ -118,6 +118,11 @@ where
     K: AlertSink + 'static,
 {
     let mut metrics = Metrics::default();
+    if let Some(as_of) = crate::integrity::scheduled_time(&payload) {
+        let result = crate::integrity::sweep::handle(app, as_of, &mut metrics).await;
+        metrics.emit(&app.function_name);
+        return result;
+    }
     let invocation = match parse_invocation(&payload) {
         Ok(invocation) => invocation,
         Err(e) => {

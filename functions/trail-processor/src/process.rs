@@ -1,6 +1,9 @@
 //! One object, from reference to published alerts, with nothing lost.
 //!
-//! - A key that is not a trail log (or a digest file) is skipped with a reason.
+//! - A key that is not a trail log is skipped with a reason; a digest file too, unless log file
+//!   validation is on ([`crate::integrity`]): then it is verified, and its problems published.
+//! - With validation on, a log object's content is hashed while it streams, and recorded once
+//!   read cleanly ([`crate::integrity::Integrity::log_read`]).
 //! - A missing object is skipped with a log line: it was deleted since it was announced.
 //! - The body is streamed through the scan, and its alerts are published in batches of ten while
 //!   it reads ([`crate::publish`]), so memory does not grow with the number of alerts.
@@ -22,6 +25,7 @@ use keytrail_aws::event::{LogBatch, ObjectRef};
 use keytrail_aws::s3::{ObjectSource, SourceError};
 use keytrail_aws::sns::{AlertSink, MAX_BATCH_ENTRIES};
 use keytrail_aws::stream::{ScanEnd, ScanStream, Stop};
+use keytrail_core::integrity::{self, DigestName, LogName};
 use keytrail_core::Alert;
 use tokio::time::Instant;
 
@@ -95,6 +99,10 @@ pub async fn process_object<S: ObjectSource, K: AlertSink>(
     stop_at: Option<Instant>,
 ) -> Result<Outcome, ObjectError> {
     let uri = object.uri();
+    let at = integrity::ObjectRef::new(object.bucket.clone(), object.key.clone());
+    if let (Some(check), Some(name)) = (&app.integrity, DigestName::parse(&at)) {
+        return crate::integrity::digest_object(app, check, &name, &uri, metrics).await;
+    }
     if let Err(reason) = app.config.key_filter.check(object) {
         tracing::info!(
             bucket = object.bucket.as_str(),
@@ -132,14 +140,20 @@ pub async fn process_object<S: ObjectSource, K: AlertSink>(
             return Err(e.into());
         }
     };
-    let scan = ScanStream::start(
+    let log = app.integrity.as_ref().and_then(|_| LogName::parse(&at));
+    let hash_max = log
+        .as_ref()
+        .and(app.integrity.as_ref())
+        .map(|i| i.max_log_bytes());
+    let scan = ScanStream::start_hashing(
         uri.clone(),
         body.stream,
         app.rules.clone(),
         app.scan_options(),
         stop_at,
+        hash_max,
     );
-    let outcome = publish_while_reading(app, &uri, scan, only, metrics).await;
+    let outcome = publish_while_reading(app, &uri, scan, only, metrics, log.as_ref()).await;
     tracing::info!(
         bucket = object.bucket.as_str(),
         key = object.key.as_str(),
@@ -192,7 +206,7 @@ async fn process_document<S: ObjectSource, K: AlertSink>(
         app.scan_options(),
         stop_at,
     );
-    publish_while_reading(app, &name, scan, &Only::All, metrics).await
+    publish_while_reading(app, &name, scan, &Only::All, metrics, None).await
 }
 
 fn event_name(envelope: &serde_json::Value) -> String {
@@ -206,13 +220,15 @@ fn event_name(envelope: &serde_json::Value) -> String {
 /// Publishes the scan's alerts (those `only` lets through) in batches as they come, then settles
 /// the object: an integrity alert for a fault that will not pass, a retryable failure for one
 /// that may, for a stop at the deadline, and for alerts that could not be published (the scan
-/// stops at the first such batch: the retry reads the object again anyway).
+/// stops at the first such batch: the retry reads the object again anyway). A log object `log`
+/// read cleanly has its hash recorded.
 async fn publish_while_reading<S: ObjectSource, K: AlertSink>(
     app: &Arc<App<S, K>>,
     name: &str,
     mut scan: ScanStream,
     only: &Only,
     metrics: &mut Metrics,
+    log: Option<&LogName>,
 ) -> Result<Outcome, ObjectError> {
     let mut published = 0;
     let mut failed: Option<ObjectError> = None;
@@ -229,7 +245,11 @@ async fn publish_while_reading<S: ObjectSource, K: AlertSink>(
             }
         }
     }
-    let ScanEnd { report, stopped } = scan.finish().await?;
+    let ScanEnd {
+        report,
+        stopped,
+        content,
+    } = scan.finish().await?;
     metrics.objects += 1;
     metrics.records += report.records;
     metrics.bytes += report.bytes;
@@ -247,6 +267,14 @@ async fn publish_while_reading<S: ObjectSource, K: AlertSink>(
         return Err(ObjectError::Interrupted(fault.to_string()));
     }
     let problems = report.problems();
+    if let (Some(check), Some(log), Some(Ok(hash)), None) =
+        (&app.integrity, log, content, &report.fault)
+    {
+        let alerts = crate::integrity::log_object(check, log, hash, name).await?;
+        if !alerts.is_empty() {
+            published += publish(app, name, alerts, metrics).await?;
+        }
+    }
     if !problems.is_empty() {
         metrics.read_errors += 1;
         tracing::warn!(
