@@ -6,7 +6,7 @@
 //! found: the same problem found again (a retried digest, a log and its digest racing, the next
 //! scheduled check of a trail still silent) is the same alert, published once.
 
-use keytrail_core::alert::Source;
+use keytrail_core::alert::{EventJson, Source};
 use keytrail_core::integrity::{DigestName, LogName, Problem, Sha256};
 use keytrail_core::{Alert, Severity};
 
@@ -97,6 +97,10 @@ pub fn rule_of(problem: &Problem) -> IntegrityRule {
         })
 }
 
+/// AWS's page on CloudTrail log file integrity validation, every integrity alert's reference.
+const VALIDATION_GUIDE: &str =
+    "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-intro.html";
+
 /// The alert for `problem`.
 pub fn alert(problem: &Problem) -> Alert {
     let rule = rule_of(problem);
@@ -119,6 +123,9 @@ pub fn alert(problem: &Problem) -> Alert {
         severity: rule.severity,
         title: rule.title.to_owned(),
         description: format!("{problem}. What to check: {}", rule.what_to_check),
+        tags: Vec::new(),
+        references: vec![VALIDATION_GUIDE.to_owned()],
+        falsepositives: Vec::new(),
         event_id: None,
         event_source: None,
         event_name: None,
@@ -136,7 +143,7 @@ pub fn alert(problem: &Problem) -> Alert {
             record: None,
         },
         console_url: None,
-        event: serde_json::to_value(problem).unwrap_or_default(),
+        event: EventJson::from_value(&serde_json::to_value(problem).unwrap_or_default()),
     }
 }
 
