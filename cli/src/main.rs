@@ -1,5 +1,5 @@
 //! `keytrail`: the CLI shell around keytrail-core. This file only wires: one module per command
-//! (`scan/`, `rules/`, `bench/`), shared flag groups (`rule_args`, `aws`), and `term` for
+//! (`scan/`, `verify/`, `rules/`, `bench/`), shared flag groups (`rule_args`, `aws`), and `term` for
 //! everything said on a terminal.
 
 mod aws;
@@ -10,6 +10,7 @@ mod rule_args;
 mod rules;
 mod scan;
 mod term;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(command) => rules::run(command),
+        Command::Verify(args) => verify::run(args),
         Command::Bench(command) => bench::run(command).map(|()| ExitCode::SUCCESS),
     };
     match result {
