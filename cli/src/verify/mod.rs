@@ -10,11 +10,12 @@
 //! ```
 //!
 //! The checks are keytrail-core's ([`keytrail_core::integrity`]); this module reads the bucket
-//! ([`fetch`]), finds the keys ([`keys`]), decides what to list ([`location`]) and prints
+//! ([`fetch`], [`decode`]), finds the keys ([`keys`]), decides what to list ([`location`]) and prints
 //! ([`output`]). Reads run `--jobs` at a time on a two-thread runtime: they wait on S3, and the
 //! hashing (SHA-256 with the CPU's SHA instructions, gunzip) keeps up with the network.
 
 mod args;
+mod decode;
 mod fetch;
 mod keys;
 mod location;
