@@ -1,6 +1,6 @@
 //! `keytrail`: the CLI shell around keytrail-core. This file only wires: one module per command
-//! (`scan/`, `rules/`, `backfill/`, `bench/`), shared flag groups (`rule_args`, `aws`), and `term` for
-//! everything said on a terminal.
+//! (`scan/`, `verify/`, `rules/`, `backfill/`, `bench/`), shared flag groups (`rule_args`, `aws`),
+//! and `term` for everything said on a terminal.
 
 mod aws;
 mod backfill;
@@ -12,6 +12,7 @@ mod rule_args;
 mod rules;
 mod scan;
 mod term;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(command) => rules::run(command),
+        Command::Verify(args) => verify::run(args),
         Command::Backfill(args) => backfill::run(args),
         Command::Bench(command) => bench::run(command).map(|()| ExitCode::SUCCESS),
     };
