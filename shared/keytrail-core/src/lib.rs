@@ -25,6 +25,7 @@
 
 pub mod alert;
 pub mod fixtures;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod read;
