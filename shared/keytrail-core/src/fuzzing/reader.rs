@@ -33,7 +33,7 @@ fn view(e: &ReadError) -> FaultView {
 #[derive(Debug, PartialEq)]
 pub(super) struct Readout {
     pub records: Vec<(u64, u64, Vec<u8>)>,
-    damaged: Vec<FaultView>,
+    pub damaged: Vec<FaultView>,
     fault: Option<FaultView>,
 }
 

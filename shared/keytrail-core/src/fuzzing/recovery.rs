@@ -2,13 +2,17 @@
 //! CloudTrail records are laid out in a container (the `Records` array, a top-level array, or
 //! NDJSON; plain or gzip), then damaged (bytes overwritten, inserted, deleted, copied elsewhere,
 //! the end cut off), with every byte the damage touched marked. The object must pass the
-//! reader's agreement checks, and every record the serial reader yields must be one of the known
-//! records byte for byte, or hold a byte the damage touched: recovery after damage never makes a
-//! record up (an object nested in a record, a piece of one) and never shifts one.
+//! reader's agreement checks; every record the serial reader resumed at after damage must be an
+//! event; and every event it yields (a record the scan classifies: an object with an
+//! `eventSource`, `eventName`, `eventType` or `detail-type` key) must be one of the known records
+//! byte for byte (or the event nested in the envelope), or hold a byte the damage touched:
+//! recovery never makes an event up from a piece of a record, and never shifts one. (A damaged
+//! structure can also yield other values, a key or an object nested in a record: the scan reports
+//! those as bad records or as not events, and classifies none.)
 
 use std::io::Write;
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::reader::read_all;
 use super::{ensure, read_options, Checked, Harness};
@@ -109,6 +113,16 @@ impl Damaged {
     }
 }
 
+/// True for a JSON object with a top-level key of a CloudTrail event (or an EventBridge
+/// envelope): what the scan classifies.
+fn is_event(json: &[u8]) -> bool {
+    serde_json::from_slice::<Map<String, Value>>(json).is_ok_and(|map| {
+        ["eventSource", "eventName", "eventType", "detail-type"]
+            .iter()
+            .any(|key| map.contains_key(*key))
+    })
+}
+
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     // Writing to a Vec cannot fail.
@@ -154,6 +168,13 @@ impl Harness {
         };
         self.read_ways(&input)?;
         let serial = read_all(RecordReader::new("fuzz", &input[..], read_options(4096)))?;
+        // Where reading resumed at a record (not at a new log file): that record.
+        let resumed: Vec<u64> = serial
+            .damaged
+            .iter()
+            .filter_map(|d| d.4.clone())
+            .map(|s| s.end)
+            .collect();
         for (index, offset, json) in &serial.records {
             let at = usize::try_from(*offset).unwrap_or(usize::MAX);
             let touched = object
@@ -161,7 +182,13 @@ impl Harness {
                 .get(at..at.saturating_add(json.len()))
                 .is_some_and(|t| t.contains(&true));
             let contained = known.contains(json) || nested.contains(json);
-            ensure(contained || touched, || {
+            // Only events are classified: any other value a damaged structure yields is
+            // reported as a bad record. Recovery resumes only at an event.
+            let event = is_event(json);
+            ensure(event || !resumed.contains(offset), || {
+                format!("recovery resumed at record {index}, not an event: {json:?}")
+            })?;
+            ensure(!event || contained || touched, || {
                 format!(
                     "record {index} at {offset} is no known record and no damage touched it: \
                      {:?} (object {:?})",

@@ -143,6 +143,7 @@ impl<R: Read> Frames<R> {
 
     /// After a fault: recovers from damage inside the records (see `resync`), or ends the
     /// object.
+    #[cold]
     fn settle(&mut self, fault: Fault) -> Fault {
         let mut fault = match self.damage(&fault) {
             Some(damage) => match self.recover(damage, fault) {
