@@ -178,3 +178,15 @@ fn a_damaged_structure_may_yield_values_that_are_not_events() {
         .join("../../fuzz/corpus/reader/recovery-structure-shift.bin");
     harness.reader(&fs::read(path).unwrap()).unwrap();
 }
+
+/// Found by `make fuzz` (reader, with the recovery check): damage leaves a lone 0x80 inside a
+/// string of the record reading resumed at. The reader passes invalid UTF-8 through (the scan
+/// reports such a record as a bad one), and resumes at it as at any event; the check parsed it
+/// strictly, called it no event, and failed. Kept in `fuzz/corpus/reader/`.
+#[test]
+fn recovery_may_resume_at_a_record_with_invalid_utf8() {
+    let harness = Harness::new().unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus/reader/recovery-invalid-utf8.bin");
+    harness.reader(&fs::read(path).unwrap()).unwrap();
+}

@@ -114,9 +114,12 @@ impl Damaged {
 }
 
 /// True for a JSON object with a top-level key of a CloudTrail event (or an EventBridge
-/// envelope): what the scan classifies.
+/// envelope): what the reader resumes at and the scan tries to classify. Invalid UTF-8 in a
+/// string does not change that: the reader passes it through, and the scan reports the record
+/// as a bad one.
 fn is_event(json: &[u8]) -> bool {
-    serde_json::from_slice::<Map<String, Value>>(json).is_ok_and(|map| {
+    let text = String::from_utf8_lossy(json);
+    serde_json::from_str::<Map<String, Value>>(&text).is_ok_and(|map| {
         ["eventSource", "eventName", "eventType", "detail-type"]
             .iter()
             .any(|key| map.contains_key(*key))
