@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use super::ReadError;
+use super::error::ReadError;
 
 /// The damaged spans the reader recovered from, in the order met.
 #[derive(Debug, Default)]
