@@ -44,6 +44,7 @@ mod probe;
 mod resync;
 mod split;
 mod states;
+mod views;
 pub(crate) use split::quote_or_backslash;
 #[cfg(test)]
 mod tests;
