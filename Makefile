@@ -51,7 +51,7 @@ demo-cli: ## Run the keytrail CLI over the sample trail objects in events/trail
 	$(KEYTRAIL) scan --format jsonl --quiet events/trail | head -n 1
 
 .PHONY: test
-test: lint lint-templates sam-build rules-test e2e test-rust ## Every check: format, clippy, templates, sam build, rule fixtures, e2e, unit/integration tests
+test: lint lint-templates deny sam-build rules-test e2e test-rust ## Every check: format, clippy, templates, cargo-deny, sam build, rule fixtures, e2e, unit/integration tests
 
 .PHONY: test-rust
 test-rust: venv ## Unit, integration (against moto) and doc tests
@@ -133,15 +133,8 @@ samples: ## Rebuild events/trail/*.json.gz from ../shared/corpus
 	python3 events/build-samples.py
 
 .PHONY: deny
-deny: ## cargo-deny: licences, bans, sources; advisories when the RustSec DB can be fetched (installs cargo-deny into .tools/)
-	@test -x .tools/bin/cargo-deny || $(CARGO) install --locked --root .tools cargo-deny
-	.tools/bin/cargo-deny check licenses bans sources
-	@if .tools/bin/cargo-deny fetch db >/dev/null 2>&1; then \
-	  echo ".tools/bin/cargo-deny --offline check advisories"; \
-	  .tools/bin/cargo-deny --offline check advisories; \
-	else \
-	  echo "make deny: advisories check SKIPPED: the RustSec advisory database (https://github.com/RustSec/advisory-db) could not be fetched; licences, bans and sources were checked" >&2; \
-	fi
+deny: checks-venv ## cargo-deny: licences, bans, sources, and advisories against the offline RustSec snapshot in ../shared/advisory-db
+	infra/deny.sh
 
 # cargo-fuzz needs nightly; the fuzz crate is a workspace of its own (fuzz/Cargo.toml) and builds
 # into fuzz/target. Each target starts from the seeds in fuzz/corpus/<target> (kept in the repo)

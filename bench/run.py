@@ -4,6 +4,10 @@
 Generates trail objects with `keytrail bench gen` (kept in target/bench/, except the 1.5 GB one,
 made in /tmp and deleted), then runs each program under /usr/bin/time -v for wall time and peak
 RSS. Prints one table; every ratio in it comes from this one run. Not part of `make test`.
+
+Everything printed is also written into docs/performance.md between its `bench:begin` and
+`bench:end` markers (tables as they are, other lines as a list), so that the document always holds
+the latest run, pass or fail; history lives in git.
 """
 
 import gzip
@@ -349,5 +353,55 @@ def main():
     print(f"planted events detected: {3 * PLANTED} alerts per object, as planted")
 
 
+class Tee:
+    """Stdout that also keeps what it was given."""
+
+    def __init__(self, stream):
+        self.stream, self.text = stream, []
+
+    def write(self, s):
+        self.text.append(s)
+        return self.stream.write(s)
+
+    def flush(self):
+        self.stream.flush()
+
+
+def as_markdown(text):
+    """The report as markdown: table rows kept, every other non-empty line a list item."""
+    out, previous = [], None
+    for line in text.splitlines():
+        kind = "table" if line.startswith("|") else "text" if line.strip() else None
+        if kind is None:
+            continue
+        if previous is not None and kind != previous:
+            out.append("")
+        out.append(line if kind == "table" else "- " + line)
+        previous = kind
+    return "\n".join(out)
+
+
+def write_doc(text, path=os.path.join(ROOT, "docs", "performance.md")):
+    """Replaces the block between the bench markers of `path` with `text` as markdown."""
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    with open(path) as f:
+        doc = f.read()
+    if begin not in doc or end not in doc:
+        sys.exit(f"bench: {path} lacks the {begin} / {end} markers; add them where the table goes")
+    head, rest = doc.split(begin, 1)
+    tail = rest.split(end, 1)[1]
+    with open(path, "w") as f:
+        f.write(head + begin + "\n" + as_markdown(text) + "\n" + end + tail)
+    print(f"bench: wrote the table into {os.path.relpath(path, ROOT)}", file=sys.stderr)
+
+
 if __name__ == "__main__":
-    main()
+    tee = Tee(sys.stdout)
+    sys.stdout = tee
+    try:
+        main()
+    except SystemExit as failed:
+        print(failed.code if isinstance(failed.code, str) else f"bench: exit {failed.code}")
+        write_doc("".join(tee.text))
+        raise
+    write_doc("".join(tee.text))

@@ -1,34 +1,34 @@
-//! `keytrail`: the CLI shell around keytrail-core. This file only wires.
+//! `keytrail`: the CLI shell around keytrail-core. This file only wires: one module per command
+//! (`scan/`, `rules/`, `bench/`), shared flag groups (`rule_args`, `aws`), and `term` for
+//! everything said on a terminal.
 
-mod args;
-mod bench_cmd;
-mod bench_gen;
+mod aws;
+mod bench;
+mod cli;
 mod dates;
-mod output;
-mod rules_cmd;
-mod s3_source;
-mod scan_cmd;
-mod walk;
+mod rule_args;
+mod rules;
+mod scan;
+mod term;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::{Cli, Command, RulesCommand};
+use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Scan(args) => scan_cmd::run(&args),
-        Command::Rules(RulesCommand::List { rules }) => rules_cmd::list(&rules),
-        Command::Rules(RulesCommand::Test { dir }) => rules_cmd::test(dir.as_deref()),
-        Command::Bench(command) => bench_cmd::run(&command).map(|()| ExitCode::SUCCESS),
+    let result = match &cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Rules(command) => rules::run(command),
+        Command::Bench(command) => bench::run(command).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
-        Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) if term::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("keytrail: {e:#}");
+            term::report_error(&e);
             ExitCode::from(2)
         }
     }

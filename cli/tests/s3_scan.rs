@@ -116,3 +116,87 @@ async fn scans_an_s3_prefix_with_a_date_range() {
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-bucket-here"));
 }
+
+/// An incident responder's setup: no AWS_* credentials in the environment, a named profile in
+/// the config file whose credentials come from `credential_process` (as aws-vault, 1Password
+/// or `aws configure export-credentials` provide them), and the region and endpoint given as
+/// flags. The process must run, and its credentials must be the ones used: when it fails, the
+/// scan fails naming the problem.
+#[tokio::test]
+async fn scans_with_a_credential_process_profile_and_flags() {
+    let moto = Moto::start().await;
+    upload_samples(&moto).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ran = dir.path().join("process-ran");
+    let script = dir.path().join("credentials.sh");
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile incident]\ncredential_process = {}\nregion = eu-west-3\n",
+            script.display()
+        ),
+    )
+    .unwrap();
+    let write_script = |body: &str| {
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\necho ran >> '{}'\n{body}\n", ran.display()),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    };
+    let endpoint = moto.endpoint();
+    let uri = format!("s3://{BUCKET}/AWSLogs/");
+    let scan = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keytrail"));
+        cmd.args(["scan", "--format", "jsonl", "--profile", "incident"])
+            .args(["--region", "us-east-1", "--endpoint-url", &endpoint, &uri]);
+        for var in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_PROFILE",
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_S3",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("AWS_CONFIG_FILE", &config)
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                dir.path().join("no-credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("HOME", dir.path())
+            .output()
+            .unwrap()
+    };
+
+    write_script(
+        r#"echo '{"Version": 1, "AccessKeyId": "AKIDFROMPROCESS", "SecretAccessKey": "process-secret"}'"#,
+    );
+    let out = scan();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(alerts(&out).len(), 5, "{stderr}");
+    assert!(stderr.contains("scanned 3 objects"), "{stderr}");
+    assert!(ran.exists(), "credential_process never ran: {stderr}");
+
+    // Without the process's credentials there is nothing to sign with.
+    write_script("echo 'no session: run aws sso login' >&2; exit 1");
+    let out = scan();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("listing s3://{BUCKET}/AWSLogs/")),
+        "{stderr}"
+    );
+    assert!(alerts(&out).is_empty());
+}

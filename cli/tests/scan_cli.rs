@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 mod support;
-use support::{alerts, corpus, count, keytrail};
+use support::{alerts, corpus, count, exports, keytrail};
 
 /// Records of a plain JSON file in the corpus, read with serde_json directly (independent of
 /// keytrail's reader): `{"Records":[...]}`, an array, NDJSON or one event.
@@ -342,24 +342,6 @@ fn alerts_stream_while_the_object_is_still_being_read() {
     assert_eq!(ids.len(), records, "every record's alert once");
 }
 
-/// A trail object of `records` ACM ExportCertificate calls (each one alert), with distinct
-/// event ids.
-fn exports(records: usize) -> Vec<u8> {
-    let hit = support::repo().join("rules/tests/acm-export-certificate/hit/acm-2026-export.json");
-    let event: Value = serde_json::from_slice(&std::fs::read(hit).unwrap()).unwrap();
-    let mut out = b"{\"Records\":[".to_vec();
-    for i in 0..records {
-        let mut record = event.clone();
-        record["eventID"] = Value::String(format!("00000000-0000-0000-0000-{i:012}"));
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend(serde_json::to_vec(&record).unwrap());
-    }
-    out.extend(b"]}");
-    out
-}
-
 /// Closing stdout early (`keytrail scan ... | head`) ends the scan, with several jobs too: a
 /// worker whose object is ahead of the one being printed, with more alerts than may wait, must
 /// not wait for the printer for ever.
@@ -367,7 +349,6 @@ fn exports(records: usize) -> Vec<u8> {
 fn closed_stdout_ends_a_parallel_scan() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
 
     let dir = tempfile::tempdir().unwrap();
     let mut paths = Vec::new();
@@ -388,18 +369,28 @@ fn closed_stdout_ends_a_parallel_scan() {
     stdout.read_line(&mut first).unwrap();
     assert!(first.contains("ExportCertificate"), "{first}");
     drop(stdout);
-    // Not a timing assertion: a generous bound that only a hung process misses.
-    let until = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > until {
-            child.kill().unwrap();
-            panic!("keytrail scan went on for 120 s after its stdout was closed");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = support::exit_after_stdout_closed(&mut child, "keytrail scan");
     // A closed pipe is how `| head` ends a scan, not an error.
     assert!(status.success(), "{status}");
+}
+
+/// `keytrail --version` says the version and the commit it was built from (`unknown` when it
+/// was built outside a git checkout).
+#[test]
+fn version_names_the_commit() {
+    let out = keytrail(&["--version"]);
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(support::repo())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or_else(
+            || "unknown".to_owned(),
+            |o| String::from_utf8_lossy(&o.stdout).trim().to_owned(),
+        );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("keytrail {} ({commit})", env!("CARGO_PKG_VERSION"))
+    );
 }

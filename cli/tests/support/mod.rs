@@ -3,7 +3,8 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -43,4 +44,42 @@ pub fn count(alerts: &[Value], event_name: &str) -> usize {
         .iter()
         .filter(|a| a["event_name"] == event_name)
         .count()
+}
+
+/// One ACM ExportCertificate call (a high alert of the built-in pack) with event id `i`.
+pub fn export_record(i: usize) -> Vec<u8> {
+    let hit = repo().join("rules/tests/acm-export-certificate/hit/acm-2026-export.json");
+    let mut event: Value = serde_json::from_slice(&std::fs::read(hit).unwrap()).unwrap();
+    event["eventID"] = Value::String(format!("00000000-0000-0000-0000-{i:012}"));
+    serde_json::to_vec(&event).unwrap()
+}
+
+/// A trail object of `records` ACM ExportCertificate calls (each one alert), with distinct
+/// event ids.
+pub fn exports(records: usize) -> Vec<u8> {
+    let mut out = b"{\"Records\":[".to_vec();
+    for i in 0..records {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend(export_record(i));
+    }
+    out.extend(b"]}");
+    out
+}
+
+/// Waits for `child`, whose stdout's reader is gone, to exit; kills it and fails the test if it
+/// runs on for two minutes (not a timing assertion: a bound only a hung process misses).
+pub fn exit_after_stdout_closed(child: &mut Child, what: &str) -> ExitStatus {
+    let until = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > until {
+            child.kill().unwrap();
+            panic!("{what} went on for 120 s after its stdout was closed");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

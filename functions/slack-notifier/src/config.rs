@@ -3,6 +3,8 @@
 //! The environment names the secrets that hold the webhook URLs, never the URLs themselves: a
 //! webhook URL is a credential (anyone holding it can post to the channel).
 
+pub use keytrail_aws::env::ConfigError;
+use keytrail_aws::env::{self, Env};
 use keytrail_core::Severity;
 
 /// The notifier's configuration.
@@ -18,55 +20,33 @@ pub struct Config {
     pub min_severity: Severity,
 }
 
-/// Everything wrong with the environment.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid configuration: {}", .0.join("; "))]
-pub struct ConfigError(pub Vec<String>);
-
 impl Config {
     /// Reads the configuration through `var` (the process environment in production).
     pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let mut problems = Vec::new();
-        let get = |name: &str| {
-            var(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let mut secret = |name: &str, required: bool| match get(name) {
-            Some(id) if id.contains(char::is_whitespace) => {
-                problems.push(format!(
-                    "{name} has whitespace in it: give the ARN of a Secrets Manager secret"
-                ));
-                None
-            }
-            Some(id) => Some(id),
-            None if required => {
-                problems.push(format!(
-                    "{name} is not set: give the ARN of the Secrets Manager secret that holds \
-                     the Slack webhook URL"
-                ));
-                None
-            }
-            None => None,
-        };
-        let webhook_secret = secret("SLACK_WEBHOOK_SECRET_ARN", true);
-        let critical_webhook_secret = secret("SLACK_CRITICAL_WEBHOOK_SECRET_ARN", false);
-        let min_severity = match get("MIN_SEVERITY").map(|v| v.parse::<Severity>()) {
-            None => Severity::Low,
-            Some(Ok(s)) => s,
-            Some(Err(e)) => {
-                problems.push(format!("MIN_SEVERITY: {e}"));
-                Severity::Low
+        let mut env = Env::new(var);
+        let secret_id = |id: &str| {
+            if id.contains(char::is_whitespace) {
+                Err("has whitespace in it: give the ARN of a Secrets Manager secret".to_owned())
+            } else {
+                Ok(id.to_owned())
             }
         };
-        match webhook_secret {
-            Some(webhook_secret) if problems.is_empty() => Ok(Config {
-                webhook_secret,
-                critical_webhook_secret,
-                min_severity,
-            }),
-            _ => Err(ConfigError(problems)),
-        }
+        let webhook_secret = env
+            .required(
+                "SLACK_WEBHOOK_SECRET_ARN",
+                "give the ARN of the Secrets Manager secret that holds the Slack webhook URL",
+                secret_id,
+            )
+            .unwrap_or_default();
+        let critical_webhook_secret = env.optional("SLACK_CRITICAL_WEBHOOK_SECRET_ARN", secret_id);
+        let min_severity = env
+            .optional("MIN_SEVERITY", env::severity)
+            .unwrap_or(Severity::Low);
+        env.finish(Config {
+            webhook_secret,
+            critical_webhook_secret,
+            min_severity,
+        })
     }
 }
 
@@ -110,9 +90,9 @@ mod tests {
         .unwrap_err();
         let text = err.to_string();
         for needle in [
-            "SLACK_WEBHOOK_SECRET_ARN is not set",
-            "SLACK_CRITICAL_WEBHOOK_SECRET_ARN has whitespace",
-            "MIN_SEVERITY",
+            "SLACK_WEBHOOK_SECRET_ARN is not set: give the ARN of the Secrets Manager secret",
+            "SLACK_CRITICAL_WEBHOOK_SECRET_ARN=\"two words\" has whitespace",
+            "MIN_SEVERITY=\"severe\" is not a severity",
         ] {
             assert!(text.contains(needle), "{needle} missing from: {text}");
         }

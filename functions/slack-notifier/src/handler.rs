@@ -1,50 +1,21 @@
 //! One invocation: the SNS records in, one Slack post per alert out.
 //!
-//! Each record's `Message` is the alert JSON (the `default` of keytrail's SNS message). Its
+//! The payload is read with `aws_lambda_events`' [`SnsEvent`], which requires every field SNS
+//! sends a Lambda (a payload missing one is not from SNS and fails as a whole). Each record's
+//! `Message` is the alert JSON (the `default` of keytrail's SNS message). Its
 //! severity comes from the `severity` message attribute (what filter policies see), else from
 //! the alert. Alerts below the minimum are skipped; high and critical ones go to the critical
 //! webhook when there is one. Every record is tried; if any failed, the invocation fails with the
 //! first failure, so SNS redelivers (a record already posted may then be posted twice: at least
 //! once, never lost).
 
-use std::collections::HashMap;
-
+use aws_lambda_events::sns::{SnsEvent, SnsMessage};
 use keytrail_core::render::slack_message;
 use keytrail_core::{Alert, Severity};
 use lambda_runtime::Diagnostic;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::App;
-
-/// The SNS event Lambda receives.
-#[derive(Debug, Deserialize)]
-struct SnsEvent {
-    #[serde(rename = "Records")]
-    records: Vec<SnsRecord>,
-}
-
-#[derive(Debug, Deserialize)]
-struct SnsRecord {
-    #[serde(rename = "Sns")]
-    sns: SnsMessage,
-}
-
-#[derive(Debug, Deserialize)]
-struct SnsMessage {
-    #[serde(rename = "MessageId", default)]
-    message_id: String,
-    #[serde(rename = "Message")]
-    message: String,
-    #[serde(rename = "MessageAttributes", default)]
-    attributes: HashMap<String, Attribute>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Attribute {
-    #[serde(rename = "Value", default)]
-    value: String,
-}
 
 /// An invocation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -105,12 +76,22 @@ pub async fn handle(app: &App, payload: Value) -> Result<Value, HandlerError> {
         let id = &record.sns.message_id;
         match post_one(app, &record.sns).await {
             Ok(Outcome::Posted { critical, attempts }) => {
-                tracing::info!(message_id = %id, critical, attempts, "posted alert to slack");
+                tracing::info!(
+                    message_id = id.as_str(),
+                    critical,
+                    attempts,
+                    "posted alert to slack"
+                );
                 posted += 1;
             }
             Ok(Outcome::Skipped) => skipped += 1,
             Err((message, retryable)) => {
-                tracing::error!(message_id = %id, retryable, "{message}");
+                tracing::error!(
+                    message_id = id.as_str(),
+                    retryable,
+                    error = message.as_str(),
+                    "alert not posted to slack"
+                );
                 failures.push((message, retryable));
             }
         }
@@ -138,12 +119,16 @@ async fn post_one(app: &App, sns: &SnsMessage) -> Result<Outcome, (String, bool)
         )
     })?;
     let severity = sns
-        .attributes
+        .message_attributes
         .get("severity")
         .and_then(|a| a.value.parse::<Severity>().ok())
         .unwrap_or(alert.severity);
     if severity < app.min_severity {
-        tracing::info!(alert_id = %alert.alert_id, severity = %severity, "alert below MIN_SEVERITY, not posted");
+        tracing::info!(
+            alert_id = alert.alert_id.as_str(),
+            severity = severity.as_str(),
+            "alert below MIN_SEVERITY, not posted"
+        );
         return Ok(Outcome::Skipped);
     }
     let (url, critical) = app.webhooks.for_severity(severity);

@@ -5,6 +5,10 @@
 //! ([`post`]). Every invocation goes to [`handler::handle`], which renders each alert with
 //! [`keytrail_core::render::slack_message`] and posts it. The same `App` runs in-process in the
 //! integration tests, against moto's Secrets Manager and a local stand-in for Slack.
+//!
+//! Logs: untrusted text (SNS message ids, alert ids, error messages) goes into string fields,
+//! never into `%` Display fields or the message, so the text log format escapes it and the JSON
+//! format quotes it, as in the trail-processor.
 #![warn(missing_docs)]
 
 pub mod config;

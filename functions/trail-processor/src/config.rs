@@ -1,14 +1,16 @@
 //! Configuration from the environment, validated once at cold start.
 //!
 //! Every variable is read and checked before anything else happens, and every problem is named
-//! in one error, so a misconfigured deployment fails its first invocation with a message that
-//! says what to fix, instead of failing record by record.
+//! in one error ([`keytrail_aws::env`]), so a misconfigured deployment fails its first
+//! invocation with a message that says what to fix, instead of failing record by record.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use keytrail_aws::client::Roots;
-use keytrail_aws::event::KeyFilter;
+pub use keytrail_aws::env::ConfigError;
+use keytrail_aws::env::{self, Env};
+use keytrail_aws::event::{KeyFilter, KEY_FILTER_SYNTAX};
 use keytrail_core::size::parse_size;
 use keytrail_core::Severity;
 
@@ -53,38 +55,25 @@ pub struct Idempotency {
     pub ttl: Duration,
 }
 
-/// Everything wrong with the environment.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid configuration: {}", .0.join("; "))]
-pub struct ConfigError(pub Vec<String>);
-
 impl Config {
     /// Reads the configuration through `var` (the process environment in production).
     pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let mut problems = Vec::new();
-        let get = |name: &str| {
-            var(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-
-        let alert_topic_arn = match get("ALERT_TOPIC_ARN") {
-            Some(arn) if arn.starts_with("arn:") && arn.split(':').count() >= 6 => arn,
-            Some(other) => {
-                problems.push(format!(
-                    "ALERT_TOPIC_ARN={other:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
-                ));
-                String::new()
-            }
-            None => {
-                problems.push(
-                    "ALERT_TOPIC_ARN is not set: give the ARN of the SNS topic for alerts"
-                        .to_owned(),
-                );
-                String::new()
-            }
-        };
-        let rules_dirs: Vec<PathBuf> = get("RULES_DIRS")
+        let mut env = Env::new(var);
+        let alert_topic_arn = env
+            .required(
+                "ALERT_TOPIC_ARN",
+                "give the ARN of the SNS topic for alerts",
+                |arn| {
+                    if arn.starts_with("arn:") && arn.split(':').count() >= 6 {
+                        Ok(arn.to_owned())
+                    } else {
+                        Err("is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)".to_owned())
+                    }
+                },
+            )
+            .unwrap_or_default();
+        let rules_dirs: Vec<PathBuf> = env
+            .get("RULES_DIRS")
             .map(|v| {
                 v.split([':', ','])
                     .filter(|s| !s.trim().is_empty())
@@ -94,102 +83,66 @@ impl Config {
             .unwrap_or_default();
         for dir in &rules_dirs {
             if !dir.exists() {
-                problems.push(format!(
-                    "RULES_DIRS: {} does not exist in the deployment package",
-                    dir.display()
-                ));
+                env.invalid(
+                    "RULES_DIRS",
+                    &dir.display().to_string(),
+                    "does not exist in the deployment package",
+                );
             }
         }
-        let rules_s3 = get("RULES_S3_URI").and_then(|uri| match parse_s3_uri(&uri) {
-            Some(parts) => Some(parts),
-            None => {
-                problems.push(format!(
-                    "RULES_S3_URI={uri:?} is not an S3 URI (s3://bucket/prefix/)"
-                ));
-                None
-            }
+        let rules_s3 = env.optional("RULES_S3_URI", |uri| {
+            parse_s3_uri(uri).ok_or_else(|| "is not an S3 URI (s3://bucket/prefix/)".to_owned())
         });
-        let min_severity = get("MIN_SEVERITY").map_or(Ok(Severity::Informational), |v| {
-            v.parse::<Severity>()
-                .map_err(|e| format!("MIN_SEVERITY: {e}"))
-        });
-        let min_severity = min_severity.unwrap_or_else(|e| {
-            problems.push(e);
-            Severity::Informational
-        });
-        let key_filter = match KeyFilter::parse(&get("KEY_FILTER").unwrap_or_default()) {
-            Ok(filter) => filter,
-            Err(e) => {
-                problems.push(format!("KEY_FILTER: {e}"));
-                KeyFilter::default()
-            }
-        };
-        let max_decompressed_bytes = match get("MAX_DECOMPRESSED_BYTES").map(|v| parse_size(&v)) {
-            None => 4 << 30,
-            Some(Ok(n)) if n > 0 => n,
-            Some(Ok(_)) => {
-                problems.push("MAX_DECOMPRESSED_BYTES must be more than 0".to_owned());
-                0
-            }
-            Some(Err(e)) => {
-                problems.push(format!("MAX_DECOMPRESSED_BYTES: {e}"));
-                0
-            }
-        };
-        let object_concurrency = match get("OBJECT_CONCURRENCY").map(|v| v.parse::<usize>()) {
-            None => 4,
-            Some(Ok(n)) if (1..=64).contains(&n) => n,
-            Some(_) => {
-                problems.push("OBJECT_CONCURRENCY must be a whole number from 1 to 64".to_owned());
-                1
-            }
-        };
-        let mut number =
-            |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| match get(name)
-                .map(|v| v.parse::<u64>())
-            {
-                None => default,
-                Some(Ok(n)) if range.contains(&n) => n,
-                Some(_) => {
-                    problems.push(format!(
-                        "{name} must be a whole number from {} to {}",
-                        range.start(),
-                        range.end()
-                    ));
-                    default
-                }
-            };
-        let deadline_reserve =
-            Duration::from_millis(number("DEADLINE_RESERVE_MS", 5000, 0..=600_000));
-        let lease = Duration::from_secs(number("IDEMPOTENCY_LEASE_SECONDS", 960, 1..=86_400));
-        let ttl = Duration::from_secs(86_400 * number("IDEMPOTENCY_TTL_DAYS", 15, 1..=365));
-        let idempotency = get("IDEMPOTENCY_TABLE").map(|table| Idempotency { table, lease, ttl });
-        let tls_roots = match get("TLS_ROOTS") {
-            None => Roots::Aws,
-            Some(value) => Roots::parse(&value).unwrap_or_else(|| {
-                problems.push(format!(
-                    "TLS_ROOTS={value:?} is neither `aws` (Amazon's roots, the default) nor \
-                     `system` (the platform's certificate store)"
-                ));
-                Roots::Aws
-            }),
-        };
-        if problems.is_empty() {
-            Ok(Config {
-                alert_topic_arn,
-                rules_dirs,
-                rules_s3,
-                min_severity,
-                key_filter,
-                max_decompressed_bytes,
-                object_concurrency,
-                deadline_reserve,
-                idempotency,
-                tls_roots,
+        let min_severity = env
+            .optional("MIN_SEVERITY", env::severity)
+            .unwrap_or(Severity::Informational);
+        let key_filter = env
+            .optional("KEY_FILTER", |v| {
+                KeyFilter::parse(v)
+                    .map_err(|e| format!("is invalid: {}; {KEY_FILTER_SYNTAX}", e.problem))
             })
-        } else {
-            Err(ConfigError(problems))
-        }
+            .unwrap_or_default();
+        let max_decompressed_bytes = env
+            .optional("MAX_DECOMPRESSED_BYTES", |v| match parse_size(v) {
+                Ok(n) if n > 0 => Ok(n),
+                Ok(_) => Err("must be more than 0".to_owned()),
+                Err(_) => Err(
+                    "is not a size: write a whole number of bytes with an optional \
+                               unit, e.g. 4GiB or 512MiB"
+                        .to_owned(),
+                ),
+            })
+            .unwrap_or(4 << 30);
+        let object_concurrency =
+            usize::try_from(env.number("OBJECT_CONCURRENCY", 4, 1..=64)).unwrap_or(4);
+        let deadline_reserve =
+            Duration::from_millis(env.number("DEADLINE_RESERVE_MS", 5000, 0..=600_000));
+        let lease = Duration::from_secs(env.number("IDEMPOTENCY_LEASE_SECONDS", 960, 1..=86_400));
+        let ttl = Duration::from_secs(86_400 * env.number("IDEMPOTENCY_TTL_DAYS", 15, 1..=365));
+        let idempotency =
+            env.get("IDEMPOTENCY_TABLE")
+                .map(|table| Idempotency { table, lease, ttl });
+        let tls_roots = env
+            .optional("TLS_ROOTS", |v| {
+                Roots::parse(v).ok_or_else(|| {
+                    "is neither `aws` (Amazon's roots, the default) nor `system` (the \
+                     platform's certificate store)"
+                        .to_owned()
+                })
+            })
+            .unwrap_or(Roots::Aws);
+        env.finish(Config {
+            alert_topic_arn,
+            rules_dirs,
+            rules_s3,
+            min_severity,
+            key_filter,
+            max_decompressed_bytes,
+            object_concurrency,
+            deadline_reserve,
+            idempotency,
+            tls_roots,
+        })
     }
 }
 
@@ -247,14 +200,14 @@ mod tests {
         .unwrap_err();
         let text = err.to_string();
         for needle in [
-            "ALERT_TOPIC_ARN is not set",
-            "MIN_SEVERITY",
-            "MAX_DECOMPRESSED_BYTES",
-            "RULES_S3_URI",
-            "/nonexistent/keytrail-rules does not exist",
-            "OBJECT_CONCURRENCY",
-            "DEADLINE_RESERVE_MS must be a whole number from 0 to 600000",
-            "IDEMPOTENCY_LEASE_SECONDS must be a whole number from 1 to 86400",
+            "ALERT_TOPIC_ARN is not set: give the ARN of the SNS topic for alerts",
+            "MIN_SEVERITY=\"severe\" is not a severity: use one of informational, low,",
+            "MAX_DECOMPRESSED_BYTES=\"lots\" is not a size",
+            "RULES_S3_URI=\"https://bucket/rules\" is not an S3 URI",
+            "RULES_DIRS=\"/nonexistent/keytrail-rules\" does not exist",
+            "OBJECT_CONCURRENCY=\"0\" must be a whole number from 1 to 64",
+            "DEADLINE_RESERVE_MS=\"soon\" must be a whole number from 0 to 600000",
+            "IDEMPOTENCY_LEASE_SECONDS=\"0\" must be a whole number from 1 to 86400",
             "TLS_ROOTS=\"mozilla\" is neither `aws`",
         ] {
             assert!(text.contains(needle), "{needle} missing from: {text}");
@@ -296,7 +249,20 @@ mod tests {
             Some(("my-rules".to_owned(), "keytrail/".to_owned()))
         );
         assert_eq!(c.rules_dirs.len(), 2);
-        assert!(env(&[("ALERT_TOPIC_ARN", "keytrail-alerts")]).is_err());
+        let err = env(&[("ALERT_TOPIC_ARN", "keytrail-alerts")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid configuration: ALERT_TOPIC_ARN=\"keytrail-alerts\" is not an SNS topic ARN \
+             (arn:aws:sns:REGION:ACCOUNT:NAME)"
+        );
+        let err = env(&[("ALERT_TOPIC_ARN", TOPIC), ("KEY_FILTER", "glob=*.gz")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "invalid configuration: KEY_FILTER=\"glob=*.gz\" is invalid: \"glob\" is \
+                 neither prefix nor suffix; write comma-separated prefix=<text>"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

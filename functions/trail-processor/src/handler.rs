@@ -5,17 +5,16 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use keytrail_aws::event::{
-    parse_invocation, BatchResult, Invocation, ObjectRef, ResultCode, SqsBatchResponse,
-};
+use keytrail_aws::event::{parse_invocation, Invocation, ObjectRef, ResultCode, SqsBatchResponse};
 use keytrail_aws::s3::ObjectSource;
 use keytrail_aws::sns::AlertSink;
 use lambda_runtime::Diagnostic;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
+use crate::error::ObjectError;
 use crate::metrics::Metrics;
-use crate::process::{process_event, ObjectError, Outcome, Work};
+use crate::process::{process_event, Outcome, Work};
 use crate::schedule::run_bounded;
 use crate::{sqs, App};
 
@@ -150,11 +149,9 @@ where
             let (work, planned) = sqs::plan(messages);
             let results = process_all(app, work, &mut metrics, stop_at).await;
             let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
-            let failures = sqs::failed_messages(&planned, &ok);
-            Ok(
-                serde_json::to_value(SqsBatchResponse::from_failed(failures))
-                    .unwrap_or(Value::Null),
-            )
+            let mut response = SqsBatchResponse::default();
+            response.set_failures(sqs::failed_messages(&planned, &ok));
+            Ok(serde_json::to_value(response).unwrap_or(Value::Null))
         }
         Invocation::Batch(job) => {
             // Tasks that name no usable object fail permanently; the others are processed, and
@@ -182,17 +179,13 @@ where
                             None => (ResultCode::TemporaryFailure, "not processed".to_owned()),
                         },
                     };
-                    BatchResult {
-                        task_id: task.task_id.clone(),
-                        result_code,
-                        result_string,
-                    }
+                    task.result(result_code, result_string)
                 })
                 .collect();
             Ok(serde_json::to_value(job.response(results)).unwrap_or(Value::Null))
         }
         Invocation::Ignored(reason) => {
-            tracing::info!(reason = %reason, "ignored invocation");
+            tracing::info!(reason = reason.as_str(), "ignored invocation");
             Ok(json!({ "ignored": reason }))
         }
     };
@@ -238,7 +231,8 @@ where
                 }),
             };
             if let Err(e) = &result {
-                tracing::error!(object = %object, retryable = e.is_retryable(), "{e}");
+                let error = e.to_string();
+                tracing::error!(object, retryable = e.is_retryable(), error, "object failed");
             }
             result
         })

@@ -3,9 +3,16 @@
 //! `main.rs` builds an [`App`] once at cold start (configuration validated, rules compiled,
 //! clients built) and hands every invocation to [`handler::handle`]. The same `App` runs
 //! in-process in the integration tests, against a local S3/SNS endpoint.
+//!
+//! Logs: untrusted text (object keys, message ids, error messages that quote them) goes into
+//! string fields (`key = object.key.as_str()`, `error = e.to_string()`), never into `%` Display
+//! fields or the message, which is a constant sentence. The Lambda's text format writes string
+//! fields escaped (`{:?}`: a newline or ESC cannot start a forged line or reach a terminal raw)
+//! and its JSON format as JSON strings; `tests/log_injection.rs` holds both to that.
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod error;
 pub mod handler;
 pub mod metrics;
 pub mod process;
@@ -13,13 +20,12 @@ pub mod publish;
 pub mod schedule;
 pub mod sqs;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use keytrail_aws::ledger::Ledger;
 use keytrail_aws::s3::S3Source;
 use keytrail_core::read::ReadOptions;
-use keytrail_core::rules::RuleSet;
+use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_core::scan::ScanOptions;
 
 use crate::config::Config;
@@ -74,13 +80,18 @@ pub async fn load_rules(config: &Config, s3: &S3Source) -> anyhow::Result<RuleSe
             extra.push((object.uri(), text));
         }
     }
-    let dirs: Vec<PathBuf> = config.rules_dirs.clone();
-    RuleSet::load_with(true, &dirs, extra).map_err(|errors| {
+    let options = LoadOptions {
+        dirs: config.rules_dirs.clone(),
+        sources: extra,
+        ..LoadOptions::default()
+    };
+    let loaded = RuleSet::load(&options).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         anyhow::anyhow!(
             "{} rule(s) could not be loaded: {}",
             errors.len(),
             lines.join("; ")
         )
-    })
+    })?;
+    Ok(loaded.set)
 }

@@ -19,16 +19,15 @@ use std::sync::Arc;
 
 use aws_sdk_s3::primitives::ByteStream;
 use keytrail_aws::event::ObjectRef;
-use keytrail_aws::ledger::LedgerError;
 use keytrail_aws::s3::{ObjectSource, SourceError};
-use keytrail_aws::sns::{AlertSink, PublishError, MAX_BATCH_ENTRIES};
-use keytrail_aws::stream::{ScanEnd, ScanStream, ScanTaskError, Stop};
+use keytrail_aws::sns::{AlertSink, MAX_BATCH_ENTRIES};
+use keytrail_aws::stream::{ScanEnd, ScanStream, Stop};
 use keytrail_core::Alert;
 use tokio::time::Instant;
 
+use crate::error::ObjectError;
 use crate::metrics::Metrics;
 use crate::publish::publish;
-use crate::schedule::TaskLost;
 use crate::App;
 
 /// One unit of work of an invocation: an object to read, or an event to classify.
@@ -77,89 +76,6 @@ pub enum Outcome {
     Skipped(String),
 }
 
-/// Why an object failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ObjectError {
-    /// The object could not be opened.
-    #[error(transparent)]
-    Source(#[from] SourceError),
-    /// The body failed half way; worth a retry.
-    #[error("{0}")]
-    Interrupted(String),
-    /// Alerts could not be published.
-    #[error("object {object}: {source}")]
-    Publish {
-        /// The object.
-        object: String,
-        /// What SNS said.
-        source: PublishError,
-    },
-    /// The idempotency table could not be read or written.
-    #[error("object {object}: {source}")]
-    Ledger {
-        /// The object.
-        object: String,
-        /// What DynamoDB said.
-        source: LedgerError,
-    },
-    /// Another invocation is publishing one of the object's alerts right now (the same object
-    /// delivered twice at once), or died doing so less than a lease ago.
-    #[error(
-        "object {object}: alert {alert_id} is claimed by another invocation until {until} \
-         (epoch seconds); the object fails so that it is retried after that"
-    )]
-    Held {
-        /// The object.
-        object: String,
-        /// The alert.
-        alert_id: String,
-        /// When the other claim's lease runs out.
-        until: u64,
-    },
-    /// Reading stopped before the invocation's deadline.
-    #[error(
-        "object {object}: stopped {reserve_ms} ms before the invocation's deadline after {records} \
-         record(s), their alerts published; it fails so that it is retried (raise the function's \
-         Timeout or lower OBJECT_CONCURRENCY if this repeats)"
-    )]
-    Deadline {
-        /// The object (or event) name.
-        object: String,
-        /// Records read before the stop.
-        records: u64,
-        /// `DEADLINE_RESERVE_MS`.
-        reserve_ms: u128,
-    },
-    /// The scan task died (a bug).
-    #[error(transparent)]
-    Task(#[from] ScanTaskError),
-    /// The object's own task panicked or was cancelled (a bug); worth a retry, and the
-    /// dead-letter queue catches an object that always fails this way.
-    #[error("object {object}: {source}: it fails so that it is retried")]
-    Lost {
-        /// The object (or event) name.
-        object: String,
-        /// What the runtime said.
-        source: TaskLost,
-    },
-}
-
-impl ObjectError {
-    /// True when trying again later may succeed.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            ObjectError::Source(e) => e.is_retryable(),
-            ObjectError::Interrupted(_)
-            | ObjectError::Task(_)
-            | ObjectError::Lost { .. }
-            | ObjectError::Ledger { .. }
-            | ObjectError::Held { .. }
-            | ObjectError::Deadline { .. } => true,
-            ObjectError::Publish { source, .. } => source.retryable,
-        }
-    }
-}
-
 /// Reads, classifies and publishes one object, stopping at `stop_at`. `metrics` should be fresh
 /// for this object: the object's log line reports its counters.
 pub async fn process_object<S: ObjectSource, K: AlertSink>(
@@ -170,7 +86,12 @@ pub async fn process_object<S: ObjectSource, K: AlertSink>(
 ) -> Result<Outcome, ObjectError> {
     let uri = object.uri();
     if let Err(reason) = app.config.key_filter.check(object) {
-        tracing::info!(bucket = %object.bucket, key = %object.key, reason = %reason, "skipped object");
+        tracing::info!(
+            bucket = object.bucket.as_str(),
+            key = object.key.as_str(),
+            reason = reason.to_string(),
+            "skipped object"
+        );
         metrics.skipped += 1;
         return Ok(Outcome::Skipped(reason.to_string()));
     }
@@ -183,7 +104,12 @@ pub async fn process_object<S: ObjectSource, K: AlertSink>(
         Err(_elapsed) => return Err(deadline(app, &uri, 0, metrics)),
         Ok(Ok(body)) => body,
         Ok(Err(e @ SourceError::NotFound { .. })) => {
-            tracing::warn!(bucket = %object.bucket, key = %object.key, "{e}");
+            tracing::warn!(
+                bucket = object.bucket.as_str(),
+                key = object.key.as_str(),
+                error = e.to_string(),
+                "object does not exist, skipped"
+            );
             metrics.skipped += 1;
             return Ok(Outcome::Skipped(e.to_string()));
         }
@@ -201,8 +127,8 @@ pub async fn process_object<S: ObjectSource, K: AlertSink>(
     );
     let outcome = publish_while_reading(app, &uri, scan, metrics).await;
     tracing::info!(
-        bucket = %object.bucket,
-        key = %object.key,
+        bucket = object.bucket.as_str(),
+        key = object.key.as_str(),
         bytes = object.size.or(body.size).unwrap_or(0),
         records = metrics.records,
         alerts = metrics.alerts.values().sum::<u64>(),
@@ -285,7 +211,12 @@ async fn publish_while_reading<S: ObjectSource, K: AlertSink>(
     let problems = report.problems();
     if !problems.is_empty() {
         metrics.read_errors += 1;
-        tracing::warn!(object = name, records = report.records, problems = %problems.join(" | "), "object not read completely");
+        tracing::warn!(
+            object = name,
+            records = report.records,
+            problems = problems.join(" | "),
+            "object not read completely"
+        );
         let integrity = Alert::integrity(name, &problems.join("; "));
         published += publish(app, name, vec![integrity], metrics).await?;
     }
@@ -302,33 +233,5 @@ fn deadline<S, K>(app: &App<S, K>, name: &str, records: u64, metrics: &mut Metri
         object: name.to_owned(),
         records,
         reserve_ms: app.config.deadline_reserve.as_millis(),
-    }
-}
-
-/// Publishes `alerts` to the sink (no idempotency), counting them.
-pub(crate) async fn send<S: ObjectSource, K: AlertSink>(
-    app: &Arc<App<S, K>>,
-    name: &str,
-    alerts: &[Alert],
-    metrics: &mut Metrics,
-) -> Result<(), ObjectError> {
-    if alerts.is_empty() {
-        return Ok(());
-    }
-    match app.sink.publish(alerts).await {
-        Ok(()) => {
-            for a in alerts {
-                *metrics.alerts.entry(a.severity).or_default() += 1;
-            }
-            Ok(())
-        }
-        Err(e) => {
-            metrics.publish_failures += 1;
-            tracing::error!(object = name, failed = e.failed, total = e.total, "{e}");
-            Err(ObjectError::Publish {
-                object: name.to_owned(),
-                source: e,
-            })
-        }
     }
 }

@@ -1,6 +1,7 @@
 //! Publishing a batch of alerts, once each when the idempotency table is on.
 //!
-//! Without a table the batch goes straight to the sink. With one (`IDEMPOTENCY_TABLE`), every
+//! Without a table the batch goes straight to the sink ([`send`], which counts what went out and
+//! turns a refusal into [`ObjectError::Publish`]). With one (`IDEMPOTENCY_TABLE`), every
 //! alert is claimed first ([`keytrail_aws::ledger`] describes the protocol): alerts already
 //! published are skipped, the claimed ones are published and then marked, and a failed publish
 //! releases its claims so the retry can take them at once. An alert claimed by another live
@@ -13,8 +14,8 @@ use keytrail_aws::s3::ObjectSource;
 use keytrail_aws::sns::AlertSink;
 use keytrail_core::Alert;
 
+use crate::error::ObjectError;
 use crate::metrics::Metrics;
-use crate::process::{send, ObjectError};
 use crate::App;
 
 /// Publishes `alerts` of object `name`; answers how many were published by this call (alerts
@@ -80,7 +81,11 @@ pub async fn publish<S: ObjectSource, K: AlertSink>(
     }
     for alert in &out {
         if let Err(e) = ledger.mark(&alert.alert_id).await {
-            tracing::warn!(object = name, "{e}; published, not marked");
+            tracing::warn!(
+                object = name,
+                error = e.to_string(),
+                "alert published, not marked in the idempotency table"
+            );
         }
     }
     for (alert, token) in back {
@@ -107,6 +112,44 @@ async fn release(ledger: &Ledger, object: &str, alerts: &[Alert], tokens: &[Toke
 
 async fn release_one(ledger: &Ledger, object: &str, alert: &Alert, token: &Token) {
     if let Err(e) = ledger.release(&alert.alert_id, token).await {
-        tracing::warn!(object, "{e}; the retry waits for the lease");
+        tracing::warn!(
+            object,
+            error = e.to_string(),
+            "claim not released: the retry waits for the lease"
+        );
+    }
+}
+
+/// Publishes `alerts` to the sink (no idempotency), counting them.
+async fn send<S: ObjectSource, K: AlertSink>(
+    app: &Arc<App<S, K>>,
+    name: &str,
+    alerts: &[Alert],
+    metrics: &mut Metrics,
+) -> Result<(), ObjectError> {
+    if alerts.is_empty() {
+        return Ok(());
+    }
+    match app.sink.publish(alerts).await {
+        Ok(()) => {
+            for a in alerts {
+                *metrics.alerts.entry(a.severity).or_default() += 1;
+            }
+            Ok(())
+        }
+        Err(e) => {
+            metrics.publish_failures += 1;
+            tracing::error!(
+                object = name,
+                failed = e.failed,
+                total = e.total,
+                error = e.to_string(),
+                "alerts could not be published"
+            );
+            Err(ObjectError::Publish {
+                object: name.to_owned(),
+                source: e,
+            })
+        }
     }
 }

@@ -34,11 +34,19 @@ pub fn plan(messages: Vec<SqsMessage>) -> (Vec<Work>, Vec<Planned>) {
             Err(e) => {
                 // A message keytrail cannot read never becomes readable: report it so it
                 // reaches the dead-letter queue instead of vanishing.
-                tracing::error!(message_id = %message.message_id, "{e}");
+                tracing::error!(
+                    message_id = message.message_id.as_str(),
+                    error = e.to_string(),
+                    "unreadable SQS message"
+                );
                 false
             }
             Ok(MessageContent::Ignored(reason)) => {
-                tracing::info!(message_id = %message.message_id, reason = %reason, "ignored message");
+                tracing::info!(
+                    message_id = message.message_id.as_str(),
+                    reason = reason.as_str(),
+                    "ignored message"
+                );
                 true
             }
             Ok(MessageContent::ApiCall(envelope)) => {

@@ -17,7 +17,7 @@ use keytrail_aws::client;
 use keytrail_aws::s3::S3Source;
 use keytrail_aws::sns::{AlertSink, PublishError};
 use keytrail_aws::stream::{ScanStream, Stop};
-use keytrail_core::rules::RuleSet;
+use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_core::scan::ScanOptions;
 use keytrail_core::Alert;
 use keytrail_testkit::Moto;
@@ -191,7 +191,7 @@ async fn a_body_already_in_memory_stops_at_the_deadline_too() {
     let scan = ScanStream::start(
         "memory".to_owned(),
         ByteStream::from(serde_json::to_vec(&body).unwrap()),
-        Arc::new(RuleSet::builtin().unwrap()),
+        Arc::new(RuleSet::load(&LoadOptions::default()).unwrap().set),
         ScanOptions::default(),
         Some(Instant::now()),
     );

@@ -32,7 +32,7 @@ use aws_sdk_sqs::types::{
     MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
 };
 use keytrail_core::alert::{alert_id, INTEGRITY_RULE_ID};
-use keytrail_core::rules::RuleSet;
+use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_testkit::{Moto, ReceivedMessage, Stack};
 use serde_json::{json, Value};
 use support::*;
@@ -100,9 +100,10 @@ const ID_MARK: &str = "@@EVENT-ID@@";
 
 fn template(mut record: Value, rules: &RuleSet) -> Template {
     record["eventID"] = json!(ID_MARK);
-    let mut hits = Vec::new();
-    rules.matches(&record, &mut hits);
-    let rule_ids = hits.iter().map(|&i| rules.rules()[i].id.clone()).collect();
+    let rule_ids = (0..rules.rules().len())
+        .filter(|&i| rules.is_match(i, &record))
+        .map(|i| rules.rules()[i].id.clone())
+        .collect();
     let text = serde_json::to_string(&record).unwrap();
     let (before, after) = text.split_once(ID_MARK).unwrap();
     Template {
@@ -607,7 +608,7 @@ async fn sqs_path_under_load_delivers_every_alert_once_in_bounded_memory() {
     let (moto, stack, _) = setup().await;
     let app = load_app(&moto, &stack.topic_arn).await;
     let idempotent = app.config.idempotency.is_some();
-    let rules = RuleSet::builtin().unwrap();
+    let rules = RuleSet::load(&LoadOptions::default()).unwrap().set;
     let hits: Vec<Template> = fixtures("hit")
         .into_iter()
         .map(|r| template(r, &rules))

@@ -16,7 +16,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use keytrail_aws::event::ObjectRef;
 use keytrail_aws::s3::{Body, ObjectSource, SourceError};
 use keytrail_aws::sns::{AlertSink, PublishError};
-use keytrail_core::rules::RuleSet;
+use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_core::Alert;
 use serde_json::{json, Value};
 use support::*;
@@ -170,7 +170,7 @@ fn fake_app(concurrency: &str) -> Arc<App<FakeSource, FakeSink>> {
     .unwrap();
     Arc::new(App {
         config,
-        rules: Arc::new(RuleSet::builtin().unwrap()),
+        rules: Arc::new(RuleSet::load(&LoadOptions::default()).unwrap().set),
         source: FakeSource::default(),
         sink: FakeSink::default(),
         ledger: None,

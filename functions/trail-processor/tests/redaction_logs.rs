@@ -18,7 +18,6 @@
 mod support;
 
 use aws_sdk_s3::config::{Credentials, SharedCredentialsProvider};
-use keytrail_testkit::LogBuffer;
 use serde_json::{json, Value};
 use support::*;
 use trail_processor::handler::handle;
@@ -91,17 +90,6 @@ fn records() -> Vec<Value> {
             json!(null),
         ),
     ]
-}
-
-/// Installs the function's subscriber (in `format`, at DEBUG) writing into the returned buffer.
-fn capture(format: &str) -> LogBuffer {
-    let buffer = LogBuffer::default();
-    // Edition 2021: set_var is safe; this process runs this one test (nextest).
-    std::env::set_var("AWS_LAMBDA_LOG_FORMAT", format);
-    std::env::set_var("AWS_LAMBDA_LOG_LEVEL", "debug");
-    std::env::remove_var("RUST_LOG");
-    lambda_runtime::tracing::init_default_subscriber_with_writer(buffer.make_writer());
-    buffer
 }
 
 async fn run_and_check(format: &str) {

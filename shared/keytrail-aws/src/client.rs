@@ -80,11 +80,13 @@ pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
 }
 
 /// An SNS client.
+#[cfg(feature = "sns")]
 pub fn sns_client(config: &SdkConfig) -> aws_sdk_sns::Client {
     aws_sdk_sns::Client::new(config)
 }
 
 /// A DynamoDB client (the idempotency table).
+#[cfg(feature = "dynamodb")]
 pub fn dynamodb_client(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(config)
 }

@@ -94,7 +94,12 @@ impl SnsSink {
                 Ok(out) => out,
                 Err(e) => {
                     last = DisplayErrorContext(&e).to_string();
-                    tracing::warn!(topic = %self.topic_arn, attempt, error = %last, "publish batch failed");
+                    tracing::warn!(
+                        topic = self.topic_arn.as_str(),
+                        attempt,
+                        error = last.as_str(),
+                        "publish batch failed"
+                    );
                     continue;
                 }
             };
@@ -112,7 +117,13 @@ impl SnsSink {
                 let ids = failed.iter().map(|f| f.id().to_owned()).collect();
                 return Err((ids, last, retryable));
             }
-            tracing::warn!(topic = %self.topic_arn, attempt, failed = failed.len(), error = %last, "entries not accepted");
+            tracing::warn!(
+                topic = self.topic_arn.as_str(),
+                attempt,
+                failed = failed.len(),
+                error = last.as_str(),
+                "entries not accepted"
+            );
             pending.retain(|e| failed.iter().any(|f| f.id() == e.id()));
         }
         Err((

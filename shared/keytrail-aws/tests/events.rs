@@ -146,7 +146,10 @@ fn every_sample_event_parses_to_its_documented_invocation() {
                     .collect();
                 check_objects(file, &objects, names);
                 let response = job.response(Vec::new());
-                assert_eq!(response.treat_missing_keys_as, ResultCode::PermanentFailure);
+                assert_eq!(
+                    response.treat_missing_keys_as.as_deref(),
+                    Some(ResultCode::PermanentFailure.as_str())
+                );
             }
             (_, got) => panic!("{file}: unexpected invocation {got:?}"),
         }

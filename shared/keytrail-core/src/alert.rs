@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::record::Event;
 use crate::redact;
 use crate::rules::Rule;
-use crate::Severity;
+use crate::severity::Severity;
 
 /// The most bytes one serialized alert may take (SNS allows 256 KB; rendering adds the email text).
 pub const MAX_ALERT_BYTES: usize = 64 * 1024;

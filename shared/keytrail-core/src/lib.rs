@@ -4,10 +4,8 @@
 //! shells that hand this crate a byte stream and a sink.
 //!
 //! ```text
-//! bytes ──read──▶ raw records ──record::peek──▶ (eventSource, eventName)
-//!                                   │ rules::RuleSet::may_match (prefilter index)
-//!                                   ▼ only when some rule could match
-//!                          record::Event::parse ──rules──▶ matches ──alert──▶ Alert
+//! bytes ──read──▶ raw records ──rules::RuleSet::classify──▶ matches ──alert──▶ Alert
+//!                    (one call per record: peek, prefilter index, screen, parse, match)
 //! ```
 //!
 //! - [`read`] turns a (possibly gzip, possibly multi-member) byte stream into one raw JSON record
@@ -15,19 +13,20 @@
 //!   object.
 //! - [`record`] looks inside a raw record: a cheap peek at `eventSource`/`eventName`, and the full
 //!   parse (unwrapping EventBridge envelopes) for the few records a rule could match.
-//! - [`rules`] compiles Sigma rules once and evaluates them behind a prefilter index.
+//! - [`rules`] compiles Sigma rules once and classifies each record behind one entry point,
+//!   [`rules::RuleSet::classify`], which owns the prefilter cascade.
 //! - [`alert`] builds the one alert schema shared by the CLI, SNS and Slack, with secrets redacted.
 //! - [`render`] turns an alert into the email subject, the email text, the SNS message and the
 //!   Slack Block Kit message.
 //! - [`scan`] wires the above over one object and reports what was read and what went wrong.
-//! - [`fixtures`] data-tests rules: every rule's hit and miss fixtures through the scan path.
+//! - [`integrity`] validates CloudTrail digests (signature, chain) and the log files they list.
 #![warn(missing_docs)]
 
 pub mod alert;
-pub mod fixtures;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod integrity;
 pub mod read;
 pub mod record;
 pub mod redact;

@@ -1,4 +1,8 @@
-//! One object, start to finish: read records, route them through the prefilter, match, alert.
+//! One object, start to finish: read records, classify each against the rule set, alert.
+//!
+//! The scan loop knows nothing of how the rules decide: it hands every record to
+//! [`RuleSet::classify`] (the one entry point, which owns the prefilter cascade) and turns
+//! matches into alerts, counting what the report needs.
 //!
 //! [`scan_object`] is the single path every caller takes (the CLI over files, the Lambda over S3
 //! bodies, the fixture runner, the benchmarks). It never stops early on bad input: damage inside
@@ -12,8 +16,7 @@ use std::io::Read;
 
 use crate::alert::Alert;
 use crate::read::{Compression, Damaged, ReadError, ReadOptions, RecordReader, Shape};
-use crate::record::{self, Event};
-use crate::rules::RuleSet;
+use crate::rules::{RuleSet, Scratch, Verdict};
 use crate::Severity;
 
 /// How to scan.
@@ -70,7 +73,7 @@ pub struct ObjectReport {
     /// Records that some rule could match and were therefore parsed in full.
     pub parsed: u64,
     /// Records that only rules the index cannot route could match, checked on the few values
-    /// those rules read ([`RuleSet::screen`]) before any full parse.
+    /// those rules read before any full parse ([`Scratch::screened`]).
     pub screened: u64,
     /// Alerts produced (after the severity floor).
     pub alerts: u64,
@@ -156,7 +159,8 @@ pub fn scan_object<R: Read + Send>(
     })
 }
 
-/// The loop over one object's records: peek, prefilter, parse the candidates, match.
+/// The loop over one object's records: the rule set classifies each, and its matches become
+/// alerts.
 fn scan_records<R: Read>(
     mut reader: RecordReader<R>,
     rules: &RuleSet,
@@ -164,9 +168,8 @@ fn scan_records<R: Read>(
     sink: &mut dyn FnMut(Alert),
 ) -> ObjectReport {
     let object = reader.object().to_owned();
-    let object = object.as_str();
     let mut report = ObjectReport {
-        object: object.to_owned(),
+        object: object.clone(),
         compression: None,
         shape: None,
         bytes: 0,
@@ -180,8 +183,7 @@ fn scan_records<R: Read>(
         bad_records: Tally::default(),
         not_events: Tally::default(),
     };
-    let mut matched = Vec::new();
-    let projection = rules.screen_projection();
+    let mut scratch = Scratch::default();
     loop {
         let raw = match reader.next_record() {
             Ok(Some(raw)) => raw,
@@ -197,60 +199,22 @@ fn scan_records<R: Read>(
         };
         report.records += 1;
         let index = raw.index;
-        let quick = record::peek_quick(raw.json, raw.closes, projection).map(Ok);
-        // Only a quick peek notes where the projected values are.
-        let screen = projection.filter(|_| quick.is_some());
-        let peek = match quick.unwrap_or_else(|| record::peek(raw.json)) {
-            Ok(peek) => peek,
-            Err(e) => {
-                report.bad_records.add(index, || e.to_string());
-                continue;
-            }
-        };
-        if !peek.looks_like_event() {
-            report.not_events.add(index, || peek.describe_keys());
-            continue;
-        }
-        let (source, name) = (peek.event_source.as_deref(), peek.event_name.as_deref());
-        // A routed rule may match, unless the raw bytes lack every text those rules need.
-        let routed =
-            rules.routed_may_match(source, name) && !rules.routed_rules_out(raw.json, source, name);
-        if !routed {
-            if !rules.has_unrouted() {
-                continue;
-            }
-            // Only rules the index cannot route could match: check them on the few values they
-            // read before parsing the whole record.
-            if let Some(projection) = screen {
-                report.screened += 1;
-                // First the raw bytes: most records lack every text those rules insist on.
-                if rules.screen_rules_out(raw.json, &peek) {
-                    continue;
-                }
-                let partial = record::partial_event(raw.json, &peek, projection);
-                if partial.is_some_and(|partial| !rules.screen(&partial)) {
-                    continue;
+        match rules.classify(&raw, &mut scratch) {
+            Verdict::NoMatch => {}
+            Verdict::Matched(matches) => {
+                for rule in matches.rules() {
+                    if rule.level >= options.min_severity {
+                        report.alerts += 1;
+                        sink(Alert::new(rule, matches.event(), &object, index));
+                    }
                 }
             }
-        }
-        report.parsed += 1;
-        let event = match Event::parse(raw.json) {
-            Ok(event) => event,
-            Err(e) => {
-                report.bad_records.add(index, || e.to_string());
-                continue;
-            }
-        };
-        matched.clear();
-        rules.matches(event.value(), &mut matched);
-        for &i in &matched {
-            let rule = &rules.rules()[i];
-            if rule.level >= options.min_severity {
-                report.alerts += 1;
-                sink(Alert::new(rule, &event, object, index));
-            }
+            Verdict::Bad(e) => report.bad_records.add(index, || e.to_string()),
+            Verdict::NotEvent(peek) => report.not_events.add(index, || peek.describe_keys()),
         }
     }
+    report.screened = scratch.screened();
+    report.parsed = scratch.parsed();
     report.compression = reader.compression();
     report.shape = reader.shape();
     report.bytes = reader.compressed_bytes();

@@ -14,7 +14,7 @@
 use std::io::Write;
 
 use keytrail_core::read::{ReadErrorKind, ReadOptions};
-use keytrail_core::rules::RuleSet;
+use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_core::scan::{scan_object, ScanOptions};
 use keytrail_core::Alert;
 
@@ -323,7 +323,7 @@ const PROBLEMS: &[(&str, &str)] = &[
 
 #[test]
 fn every_bad_input_row() {
-    let rules = RuleSet::builtin().unwrap();
+    let rules = RuleSet::load(&LoadOptions::default()).unwrap().set;
     let mut failures = Vec::new();
     for c in cases() {
         let mut alerts = Vec::new();
@@ -418,7 +418,7 @@ fn fault_message_never_quotes_a_string_value() {
         ),
         (format!("{exported}\n{exported}#"), passphrase),
     ];
-    let rules = RuleSet::builtin().unwrap();
+    let rules = RuleSet::load(&LoadOptions::default()).unwrap().set;
     for (input, secret) in cases {
         let report = scan_object(
             OBJECT,

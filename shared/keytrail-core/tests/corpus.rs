@@ -262,10 +262,10 @@ fn multi_member_gzip_yields_the_sum() {
 /// change that adds or drops an alert anywhere in the corpus shows up in review.
 #[test]
 fn every_corpus_record_has_its_pinned_outcome() {
-    use keytrail_core::rules::RuleSet;
+    use keytrail_core::rules::{LoadOptions, RuleSet};
     use keytrail_core::scan::{scan_object, ScanOptions};
 
-    let rules = RuleSet::builtin().unwrap();
+    let rules = RuleSet::load(&LoadOptions::default()).unwrap().set;
     let root = corpus_dir();
     let mut text = String::new();
     for (_, path) in corpus_files() {

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use keytrail_core::read::{ReadOptions, RecordReader};
 use keytrail_core::record::Event;
 use keytrail_core::render::{email_text, message_attributes, slack_message, sns_message};
-use keytrail_core::rules::{builtin_sources, RuleSet};
+use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_core::scan::{scan_object, ScanOptions};
 use keytrail_core::Alert;
 use serde_json::{json, Value};
@@ -480,12 +480,13 @@ fn check(records: &[(String, Value)], rules: &RuleSet) -> Checked {
 }
 
 fn rules() -> RuleSet {
-    let mut sources: Vec<(String, String)> = builtin_sources()
-        .iter()
-        .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
-        .collect();
-    sources.push(("test-catch-all.yml".to_owned(), CATCH_ALL.to_owned()));
-    RuleSet::from_sources(sources).unwrap_or_else(|e| panic!("{e:?}"))
+    let options = LoadOptions {
+        sources: vec![("test-catch-all.yml".to_owned(), CATCH_ALL.to_owned())],
+        ..LoadOptions::default()
+    };
+    RuleSet::load(&options)
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .set
 }
 
 fn report(what: &str, records: usize, c: &Checked) {

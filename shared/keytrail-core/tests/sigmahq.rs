@@ -4,14 +4,22 @@
 
 use std::path::PathBuf;
 
-use keytrail_core::rules::{RuleError, RuleSet};
+use keytrail_core::read::RawRecord;
+use keytrail_core::rules::{LoadOptions, RuleError, RuleSet, Scratch, Verdict};
 use serde_json::{json, Value};
 
 #[allow(clippy::panic)] // a test helper: failing to load fails the test
 fn load() -> (RuleSet, Vec<RuleError>) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sigmahq");
-    RuleSet::load_lenient(false, &[dir])
-        .unwrap_or_else(|e| panic!("SigmaHQ rules failed to load: {e:#?}"))
+    let options = LoadOptions {
+        builtin: false,
+        dirs: vec![dir],
+        strict: false,
+        ..LoadOptions::default()
+    };
+    let loaded =
+        RuleSet::load(&options).unwrap_or_else(|e| panic!("SigmaHQ rules failed to load: {e:#?}"));
+    (loaded.set, loaded.skipped)
 }
 
 #[test]
@@ -63,12 +71,27 @@ fn index(set: &RuleSet, id: &str) -> usize {
         .unwrap_or_else(|| panic!("rule {id} not loaded"))
 }
 
+/// The rules that match `event`, through the rule set's one entry point.
+#[allow(clippy::unwrap_used)] // a test helper: a JSON value always serialises
+fn matching(set: &RuleSet, event: &Value) -> Vec<usize> {
+    let json = serde_json::to_vec(event).unwrap();
+    let raw = RawRecord {
+        index: 0,
+        offset: 0,
+        json: &json,
+        closes: None,
+    };
+    match set.classify(&raw, &mut Scratch::default()) {
+        Verdict::Matched(m) => m.indexes().to_vec(),
+        _ => Vec::new(),
+    }
+}
+
 fn hit_and_miss(id: &str, hit: Value, miss: Value) {
     let (set, _) = load();
     let i = index(&set, id);
     for (event, want) in [(hit, true), (miss, false)] {
-        let mut out = Vec::new();
-        set.matches(&event, &mut out);
+        let out = matching(&set, &event);
         assert_eq!(
             out.contains(&i),
             want,

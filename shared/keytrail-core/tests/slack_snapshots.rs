@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use keytrail_core::render::slack::{
     slack_message, MAX_BLOCKS, MAX_FIELDS, MAX_FIELD_CHARS, MAX_HEADER_CHARS, MAX_SECTION_CHARS,
 };
-use keytrail_core::rules::RuleSet;
+use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_core::scan::{scan_object, ScanOptions};
 use keytrail_core::Alert;
 use serde_json::Value;
@@ -52,7 +52,7 @@ fn rendered(alert: &Alert) -> Value {
 
 #[test]
 fn every_builtin_rule_hit_fixture_renders() {
-    let rules = RuleSet::builtin().unwrap();
+    let rules = RuleSet::load(&LoadOptions::default()).unwrap().set;
     for rule in rules.rules() {
         let dir = fixtures_dir().join(&rule.id).join("hit");
         let mut files: Vec<PathBuf> = fs::read_dir(&dir)
@@ -101,7 +101,7 @@ fn hostile_alert_renders_inert() {
         "eventID": "5f3c1d2e-0000-4000-8000-000000000001",
         "recipientAccountId": "123456789012"
     });
-    let rules = RuleSet::builtin().unwrap();
+    let rules = RuleSet::load(&LoadOptions::default()).unwrap().set;
     let alerts = scan("hostile.json", record.to_string().as_bytes(), &rules);
     let alert = alerts
         .iter()

@@ -25,6 +25,9 @@
 //!   attributes can be asserted on as they arrive ([`ReceivedMessage`]).
 //! - [`FaultProxy`] sits between the SDK and moto and injects resets, slow bodies and canned
 //!   error answers by rule; [`LogBuffer`] catches a subscriber's output for log assertions.
+//! - [`trail::Trail`] generates a day of a CloudTrail bucket with signed digests, and tampers with
+//!   it one attack at a time, answering the problems a verifier must report;
+//!   [`CloudTrailKeys`] serves its public keys as CloudTrail's `ListPublicKeys` (moto has none).
 //!
 //! This is test code: it panics with a message naming what failed instead of returning errors.
 //!
@@ -43,12 +46,15 @@
 // A test kit reports failures by panicking with a clear message: that is what a test needs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod cloudtrail_keys;
 mod fault;
 mod http;
 mod logs;
 mod moto;
 mod stack;
+pub mod trail;
 
+pub use cloudtrail_keys::{CloudTrailKeys, KeyRequest};
 pub use fault::{Exchange, Fault, FaultProxy, Match, Rule, RuleId};
 pub use logs::LogBuffer;
 pub use moto::Moto;

@@ -263,7 +263,7 @@ fn ensure_venv(root: &Path) {
     // The lock is released when `lock` is dropped.
 }
 
-async fn load_sdk_config(endpoint: &str) -> SdkConfig {
+pub(crate) async fn load_sdk_config(endpoint: &str) -> SdkConfig {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https();

@@ -2,7 +2,7 @@
 //! that carry them, and webhook secrets in moto's Secrets Manager.
 
 use keytrail_core::render::{message_attributes, sns_message};
-use keytrail_core::rules::RuleSet;
+use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_core::scan::{scan_object, ScanOptions};
 use keytrail_core::Alert;
 use keytrail_testkit::Moto;
@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 /// Every alert the built-in rules raise on `record`, in the order the scan delivers them.
 pub fn scan_record(record: &Value) -> Vec<Alert> {
-    let rules = RuleSet::builtin().unwrap();
+    let rules = RuleSet::load(&LoadOptions::default()).unwrap().set;
     let mut alerts = Vec::new();
     scan_object(
         "s3://trail/k.json",
@@ -33,10 +33,15 @@ pub fn sns_event(alerts: &[Alert]) -> Value {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), json!({"Type": "String", "Value": v})))
                 .collect();
-            json!({"EventSource": "aws:sns", "EventVersion": "1.0", "Sns": {
+            json!({"EventSource": "aws:sns", "EventVersion": "1.0",
+                "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:keytrail-alerts:sub-1",
+                "Sns": {
                 "Type": "Notification", "MessageId": format!("m-{i}"),
                 "TopicArn": "arn:aws:sns:us-east-1:123456789012:keytrail-alerts",
-                "Subject": "x", "Message": doc["default"], "MessageAttributes": attributes}})
+                "Subject": "x", "Message": doc["default"], "MessageAttributes": attributes,
+                "Timestamp": "2026-06-10T20:45:07.015Z", "SignatureVersion": "1",
+                "Signature": "EXAMPLE==", "SigningCertUrl": "https://sns.example/cert.pem",
+                "UnsubscribeUrl": "https://sns.example/?Action=Unsubscribe"}})
         })
         .collect();
     json!({ "Records": records })

@@ -10,8 +10,8 @@ use aws_config::SdkConfig;
 use keytrail_aws::client;
 use keytrail_aws::s3::S3Source;
 use keytrail_aws::sns::SnsSink;
-use keytrail_core::rules::RuleSet;
-use keytrail_testkit::{Moto, ReceivedMessage, Stack};
+use keytrail_core::rules::{LoadOptions, RuleSet};
+use keytrail_testkit::{LogBuffer, Moto, ReceivedMessage, Stack};
 use serde_json::Value;
 use trail_processor::config::Config;
 use trail_processor::App;
@@ -102,7 +102,7 @@ pub fn app_with(sdk: &SdkConfig, topic: &str, env: &[(&str, &str)]) -> TestApp {
     let ledger = trail_processor::ledger(&config, client::dynamodb_client(sdk));
     Arc::new(App {
         config,
-        rules: Arc::new(RuleSet::builtin().unwrap()),
+        rules: Arc::new(RuleSet::load(&LoadOptions::default()).unwrap().set),
         source: S3Source::new(client::s3_client(sdk)),
         sink: SnsSink::new(client::sns_client(sdk), topic.to_owned())
             .with_retries(2, Duration::from_millis(5)),
@@ -166,12 +166,16 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
-/// An S3 put notification for `key` in the demo bucket (key given decoded; encoded here).
+/// An S3 put notification for `key` in the demo bucket (key given decoded; encoded here), with
+/// every field S3 writes.
 pub fn s3_put(key: &str) -> Value {
     let encoded: String = form_encode(key);
     serde_json::json!({"Records": [{
         "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
         "eventTime": "2026-06-10T20:35:07.512Z", "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:AROAEXAMPLEDELIVERY:regionalDeliverySession"},
+        "requestParameters": {"sourceIPAddress": "192.0.2.10"},
+        "responseElements": {"x-amz-request-id": "EXAMPLE", "x-amz-id-2": "EXAMPLE="},
         "s3": {"s3SchemaVersion": "1.0", "configurationId": "keytrail",
                "bucket": {"name": DEMO_BUCKET, "arn": format!("arn:aws:s3:::{DEMO_BUCKET}")},
                "object": {"key": encoded, "size": 1, "sequencer": "0A1B2C3D4E5F678901"}}
@@ -188,4 +192,16 @@ fn form_encode(key: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Installs the function's subscriber (`lambda_runtime`'s, as `main` does; in `format`, at
+/// DEBUG) writing into the returned buffer. Once per process: nextest runs each test in its own.
+pub fn capture(format: &str) -> LogBuffer {
+    let buffer = LogBuffer::default();
+    // Edition 2021: set_var is safe; this process runs this one test (nextest).
+    std::env::set_var("AWS_LAMBDA_LOG_FORMAT", format);
+    std::env::set_var("AWS_LAMBDA_LOG_LEVEL", "debug");
+    std::env::remove_var("RUST_LOG");
+    lambda_runtime::tracing::init_default_subscriber_with_writer(buffer.make_writer());
+    buffer
 }

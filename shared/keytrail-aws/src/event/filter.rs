@@ -10,7 +10,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::ObjectRef;
+use super::object::ObjectRef;
 
 /// The suffixes accepted when `KEY_FILTER` names none.
 pub const DEFAULT_SUFFIXES: [&str; 2] = [".json.gz", ".json"];
@@ -42,13 +42,14 @@ pub enum SkipReason {
     },
 }
 
+/// What `KEY_FILTER` takes, for error messages.
+pub const KEY_FILTER_SYNTAX: &str = "write comma-separated prefix=<text> and suffix=<text> \
+items, e.g. \"prefix=AWSLogs/,suffix=.json.gz\", or leave it empty for any prefix and the \
+suffixes .json.gz and .json";
+
 /// `KEY_FILTER` text that does not follow the syntax.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "KEY_FILTER {text:?} is invalid: {problem}; write comma-separated prefix=<text> and \
-     suffix=<text> items, e.g. \"prefix=AWSLogs/,suffix=.json.gz\", or leave it empty for any \
-     prefix and the suffixes .json.gz and .json"
-)]
+#[error("KEY_FILTER {text:?} is invalid: {problem}; {}", KEY_FILTER_SYNTAX)]
 pub struct KeyFilterError {
     /// The variable's text.
     pub text: String,

@@ -9,7 +9,7 @@
 //! `form_urlencoded::parse` is not used here: it splits on `&` and `=` and replaces invalid
 //! UTF-8 silently, which would turn a bad key into a wrong object instead of an error.
 
-use super::ShapeError;
+use super::error::ShapeError;
 
 /// Decodes `encoded` with form-urlencoded rules: `+` is a space, `%XX` is the byte `XX`; a `%`
 /// not followed by two hex digits is kept as is (as browsers and `form_urlencoded` do).

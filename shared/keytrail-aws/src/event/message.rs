@@ -4,16 +4,29 @@
 //! raw message delivery) whose `Message` is again a message, CloudTrail's own notification, or
 //! an EventBridge event.
 //!
+//! The SNS envelope is read with `aws_lambda_events`' [`SnsMessage`] (the same JSON as a Lambda
+//! SNS record's `Sns`, with `SigningCertURL` / `UnsubscribeURL` spelled in capitals, which the
+//! type accepts). Two shapes stay hand-written because `aws_lambda_events` has no type for them:
+//! - `s3:TestEvent` (`{"Service": "Amazon S3", "Event": "s3:TestEvent", ...}`), which S3 sends
+//!   once when a notification is configured: sample `events/sqs-s3-test-event.json`.
+//! - CloudTrail's notification `{"s3Bucket", "s3ObjectKey": [...]}`: samples
+//!   `events/sns-cloudtrail.json`, `events/sqs-sns-cloudtrail.json`,
+//!   `events/sqs-cloudtrail-raw.json`.
+//!
 //! CloudTrail's notification lists keys as written, not URL-encoded: it is CloudTrail's own
 //! JSON (`{"s3Bucket": ..., "s3ObjectKey": [...]}`, AWS CloudTrail User Guide, "Configuring
 //! Amazon SNS notifications for CloudTrail",
 //! <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/configure-sns-notifications-for-cloudtrail.html>),
 //! not an S3 event notification, and its example keys are plain paths.
 
+use aws_lambda_events::sns::SnsMessage;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{eventbridge, records, MessageContent, ObjectRef, ShapeError};
+use super::error::{short, ShapeError};
+use super::invocation::MessageContent;
+use super::object::ObjectRef;
+use super::{eventbridge, records};
 
 /// How many envelopes deep keytrail follows (SNS in SQS is 1).
 const MAX_DEPTH: usize = 3;
@@ -74,17 +87,12 @@ fn sns_envelope(kind: &str, value: &Value, depth: usize) -> Result<MessageConten
     if kind != "Notification" {
         return Ok(MessageContent::Ignored(format!(
             "SNS {} message, not a notification",
-            super::error::short(kind)
+            short(kind)
         )));
     }
-    let Some(text) = value.get("Message").and_then(Value::as_str) else {
-        return Err(ShapeError::malformed(
-            SNS_ENVELOPE_SHAPE,
-            "Message",
-            "missing string field `Message`",
-        ));
-    };
-    parse_text(text, "SNS message", depth + 1)
+    let envelope = SnsMessage::deserialize(value)
+        .map_err(|e| ShapeError::malformed(SNS_ENVELOPE_SHAPE, "$", e))?;
+    parse_text(&envelope.message, "SNS message", depth + 1)
 }
 
 #[derive(Deserialize)]

@@ -1,19 +1,31 @@
 //! Lambda payloads in, object references out: every shape the trail-processor accepts, parsed
-//! without I/O into an [`Invocation`].
+//! without I/O into an [`Invocation`] (feature `lambda-events`), and the [`ObjectRef`] and
+//! [`KeyFilter`] the CLI shares (always).
 //!
 //! The shape is detected from the payload itself, never from configuration, so one function can
-//! sit behind any trigger:
+//! sit behind any trigger. Each shape is read with the type `aws_lambda_events` has for it
+//! where there is one; the last column names what stays hand-written and why (the shape modules
+//! say more, with the sample in `events/` that needs it):
 //!
-//! | payload | detected by | becomes |
-//! |---|---|---|
-//! | S3 event notification | `Records[].eventSource == "aws:s3"` | [`Invocation::Objects`] |
-//! | SQS batch | `Records[].eventSource == "aws:sqs"` | [`Invocation::Sqs`], one entry per message |
-//! | SNS notification | `Records[].EventSource == "aws:sns"` | the content of its message(s) |
-//! | EventBridge "Object Created" (aws.s3) | `detail-type`, `source` | [`Invocation::Objects`] |
-//! | EventBridge "... via CloudTrail" | `detail-type` ends with `via CloudTrail` | [`Invocation::ApiCall`] |
-//! | S3 Batch Operations 1.0 / 2.0 | `invocationSchemaVersion` | [`Invocation::Batch`] |
-//! | CloudTrail's notification | `s3Bucket` + `s3ObjectKey` | [`Invocation::Objects`] |
-//! | `s3:TestEvent`, ObjectRemoved, ... | | [`Invocation::Ignored`] with the reason |
+//! | payload | detected by | becomes | read with |
+//! |---|---|---|---|
+//! | S3 event notification | `Records[].eventSource == "aws:s3"` | [`Invocation::Objects`] | `s3::S3EventRecord` |
+//! | SQS batch | `Records[].eventSource == "aws:sqs"` | [`Invocation::Sqs`], one entry per message | `sqs::SqsMessage` |
+//! | SNS notification | `Records[].EventSource == "aws:sns"` | the content of its message(s) | `sns::SnsRecord` |
+//! | SNS envelope in a message | `Type` + `TopicArn` | its `Message`'s content | `sns::SnsMessage` |
+//! | EventBridge "Object Created" (aws.s3) | `detail-type`, `source` | [`Invocation::Objects`] | `eventbridge::EventBridgeEvent`; `detail` by hand (no type for S3's) |
+//! | EventBridge "... via CloudTrail" | `detail-type` ends with `via CloudTrail` | [`Invocation::ApiCall`] | `eventbridge::EventBridgeEvent`, checked; the JSON goes on whole |
+//! | S3 Batch Operations 1.0 / 2.0 | `invocationSchemaVersion` | [`Invocation::Batch`] | `s3_batch_job::S3BatchJobEvent`; 2.0's `s3Bucket`, `userArguments` by hand (the type is 1.0's) |
+//! | CloudTrail's notification | `s3Bucket` + `s3ObjectKey` | [`Invocation::Objects`] | by hand (no type) |
+//! | `s3:TestEvent`, ObjectRemoved, ... | | [`Invocation::Ignored`] with the reason | `s3:TestEvent` by hand (no type) |
+//!
+//! Telling the shapes apart is keytrail's own: `aws_lambda_events` has a type per shape, not a
+//! type for "any of them". The responses are its `SqsBatchResponse` and `S3BatchJobResponse`
+//! (see `response`, which checks their wire names). Where its types make optional a field
+//! keytrail needs (an S3 key, an SQS `messageId`, a Batch `taskId`), the shape module checks it
+//! with the error it gave before; where they require one keytrail does not read (an S3 record's
+//! `eventTime`, an SNS record's `Signature`), a payload without it is malformed, as no AWS
+//! service sends such a payload.
 //!
 //! An SQS body or SNS message is itself any of the message shapes (an S3 notification, the
 //! test event, an SNS envelope when raw delivery is off, CloudTrail's notification, an
@@ -37,112 +49,45 @@
 //!
 //! [`KeyFilter`] then decides which keys are CloudTrail log objects worth reading.
 
+#[cfg(feature = "lambda-events")]
 mod batch;
+#[cfg(feature = "lambda-events")]
 mod error;
+#[cfg(feature = "lambda-events")]
 mod eventbridge;
 mod filter;
+#[cfg(feature = "lambda-events")]
+mod invocation;
+#[cfg(feature = "lambda-events")]
 mod key;
+#[cfg(feature = "lambda-events")]
 mod message;
+mod object;
+#[cfg(feature = "lambda-events")]
+mod parse;
+#[cfg(feature = "lambda-events")]
 mod records;
+#[cfg(feature = "lambda-events")]
 mod response;
 
-use std::fmt;
+#[cfg(feature = "lambda-events")]
+pub use self::{
+    batch::{BatchJob, BatchTask},
+    error::{ShapeError, ACCEPTED_SHAPES},
+    invocation::{Invocation, MessageContent, SqsMessage},
+    parse::parse_invocation,
+    response::ResultCode,
+};
+pub use self::{
+    filter::{KeyFilter, KeyFilterError, SkipReason, DEFAULT_SUFFIXES, KEY_FILTER_SYNTAX},
+    object::ObjectRef,
+};
+#[cfg(feature = "lambda-events")]
+pub use aws_lambda_events::{
+    s3::batch_job::{S3BatchJobResponse, S3BatchJobResult},
+    sqs::SqsBatchResponse,
+};
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
-pub use batch::{BatchJob, BatchTask};
-pub use error::{ShapeError, ACCEPTED_SHAPES};
-pub use filter::{KeyFilter, KeyFilterError, SkipReason, DEFAULT_SUFFIXES};
-pub use response::{BatchItemFailure, BatchResponse, BatchResult, ResultCode, SqsBatchResponse};
-
-/// One S3 object to read.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ObjectRef {
-    /// The bucket name.
-    pub bucket: String,
-    /// The object key, decoded: what `GetObject` takes.
-    pub key: String,
-    /// The version the event is about, when the bucket is versioned.
-    pub version_id: Option<String>,
-    /// The size in bytes, when the event says.
-    pub size: Option<u64>,
-    /// S3's event sequencer, when the event carries one.
-    pub sequencer: Option<String>,
-}
-
-impl ObjectRef {
-    /// `s3://bucket/key`, with the decoded key.
-    pub fn uri(&self) -> String {
-        format!("s3://{}/{}", self.bucket, self.key)
-    }
-}
-
-impl fmt::Display for ObjectRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "s3://{}/{}", self.bucket, self.key)
-    }
-}
-
-/// What one Lambda invocation asks for.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Invocation {
-    /// Read these objects (direct S3 notification, SNS, EventBridge Object Created).
-    Objects(Vec<ObjectRef>),
-    /// An SQS batch: each message parsed on its own, in order.
-    Sqs(Vec<SqsMessage>),
-    /// Classify this event directly: the whole EventBridge envelope, `detail` being the
-    /// CloudTrail record (the engine unwraps it).
-    ApiCall(Value),
-    /// An S3 Batch Operations invocation: answer every task.
-    Batch(BatchJob),
-    /// Nothing to do, and why (for the log line).
-    Ignored(String),
-}
-
-/// One SQS message of an [`Invocation::Sqs`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct SqsMessage {
-    /// The SQS message id: what `batchItemFailures` names.
-    pub message_id: String,
-    /// What the body asks for, or why it cannot be read.
-    pub content: Result<MessageContent, ShapeError>,
-}
-
-/// What one message (an SQS body, an SNS message) asks for.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MessageContent {
-    /// Read these objects.
-    Objects(Vec<ObjectRef>),
-    /// Classify this EventBridge envelope directly.
-    ApiCall(Value),
-    /// Nothing to do, and why.
-    Ignored(String),
-}
-
-impl From<MessageContent> for Invocation {
-    fn from(content: MessageContent) -> Self {
-        match content {
-            MessageContent::Objects(objects) => Invocation::Objects(objects),
-            MessageContent::ApiCall(event) => Invocation::ApiCall(event),
-            MessageContent::Ignored(reason) => Invocation::Ignored(reason),
-        }
-    }
-}
-
-/// Reads a Lambda payload into an [`Invocation`], detecting its shape (see the module docs).
-///
-/// An error means the whole payload is unusable (unknown shape, or a malformed envelope); a bad
-/// SQS message or Batch task is reported inside the invocation instead.
-pub fn parse_invocation(payload: &Value) -> Result<Invocation, ShapeError> {
-    if let Some(records) = payload.get("Records") {
-        return records::parse(records);
-    }
-    if payload.get("invocationSchemaVersion").is_some() {
-        return batch::parse(payload).map(Invocation::Batch);
-    }
-    message::parse(payload, "payload", 0).map(Invocation::from)
-}
-
+#[cfg(feature = "lambda-events")]
 #[cfg(test)]
 mod tests;

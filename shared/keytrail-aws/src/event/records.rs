@@ -1,4 +1,11 @@
-//! `{"Records": [...]}` payloads: S3 event notifications, SQS batches and SNS notifications.
+//! `{"Records": [...]}` arrays: which source sent them, and S3 event notification records.
+//!
+//! A `Records` array is an S3, SQS or SNS event, and `eventSource` (`EventSource` for SNS) says
+//! which: [`source`] tells them apart, as `aws_lambda_events` has a type per source but none for
+//! "any of them". S3 records are read here with its [`S3EventRecord`], one record at a time so
+//! that an error names its index; `parse` reads SQS and SNS records, whose messages hold more
+//! shapes. The fields the type makes optional but keytrail needs (the bucket name, the key, a
+//! non-negative `size`) are checked here.
 //!
 //! S3 notification keys are URL-encoded, `+` for a space: "The object key name value is URL
 //! encoded. For example, `red flower.jpg` becomes `red+flower.jpg`" (Amazon S3 User Guide,
@@ -6,46 +13,32 @@
 //! S3 sends one record per notification; a record that is not `ObjectCreated:*` (a removal, a
 //! restore, ...) is ignored with its event name as the reason.
 
+use aws_lambda_events::s3::S3EventRecord;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::error::short;
+use super::error::{short, ShapeError};
+use super::invocation::MessageContent;
 use super::key::decode_form;
-use super::message;
-use super::{Invocation, MessageContent, ObjectRef, ShapeError, SqsMessage};
+use super::object::ObjectRef;
 
 const S3_SHAPE: &str = "S3 event notification";
-const SQS_SHAPE: &str = "SQS event";
-const SNS_SHAPE: &str = "SNS event";
 
 /// Who sent a `Records` array.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Source {
+pub(super) enum Source {
     S3,
     Sqs,
     Sns,
 }
 
 impl Source {
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Source::S3 => "aws:s3",
             Source::Sqs => "aws:sqs",
             Source::Sns => "aws:sns",
         }
-    }
-}
-
-/// A top-level `Records` payload.
-pub(super) fn parse(records: &Value) -> Result<Invocation, ShapeError> {
-    let records = as_records(records)?;
-    let Some(source) = source(records, "payload")? else {
-        return Ok(Invocation::Ignored("the Records array is empty".to_owned()));
-    };
-    match source {
-        Source::S3 => s3_records(records).map(Invocation::from),
-        Source::Sqs => sqs_records(records).map(Invocation::Sqs),
-        Source::Sns => sns_records(records),
     }
 }
 
@@ -71,7 +64,7 @@ pub(super) fn parse_in_message(
     }
 }
 
-fn as_records(records: &Value) -> Result<&[Value], ShapeError> {
+pub(super) fn as_records(records: &Value) -> Result<&[Value], ShapeError> {
     records
         .as_array()
         .map(Vec::as_slice)
@@ -79,7 +72,7 @@ fn as_records(records: &Value) -> Result<&[Value], ShapeError> {
 }
 
 /// The common source of all records, `None` when there are none.
-fn source(records: &[Value], what: &'static str) -> Result<Option<Source>, ShapeError> {
+pub(super) fn source(records: &[Value], what: &'static str) -> Result<Option<Source>, ShapeError> {
     let mut found: Option<Source> = None;
     for (i, record) in records.iter().enumerate() {
         let name = record
@@ -115,38 +108,28 @@ fn source(records: &[Value], what: &'static str) -> Result<Option<Source>, Shape
     Ok(found)
 }
 
-#[derive(Deserialize)]
-struct S3Record {
-    s3: S3Entity,
+/// Reads record `i` as `T`, naming the shape and the record in the error.
+pub(super) fn record<T: for<'de> Deserialize<'de>>(
+    shape: &'static str,
+    i: usize,
+    value: &Value,
+) -> Result<T, ShapeError> {
+    T::deserialize(value).map_err(|e| ShapeError::malformed(shape, format!("Records[{i}]"), e))
 }
 
-#[derive(Deserialize)]
-struct S3Entity {
-    bucket: Named,
-    object: S3Object,
-}
-
-#[derive(Deserialize)]
-struct Named {
-    name: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct S3Object {
-    key: String,
-    size: Option<u64>,
-    version_id: Option<String>,
-    sequencer: Option<String>,
+/// A [`ShapeError::Malformed`] for a field `aws_lambda_events` leaves optional but keytrail
+/// needs, worded as serde words a missing field.
+fn missing(shape: &'static str, path: String, field: &str) -> ShapeError {
+    ShapeError::malformed(shape, path, format!("missing field `{field}`"))
 }
 
 /// The objects created by S3 notification records; other events are ignored with a reason.
-fn s3_records(records: &[Value]) -> Result<MessageContent, ShapeError> {
+pub(super) fn s3_records(records: &[Value]) -> Result<MessageContent, ShapeError> {
     let mut objects = Vec::new();
     let mut ignored: Vec<String> = Vec::new();
-    for (i, record) in records.iter().enumerate() {
+    for (i, value) in records.iter().enumerate() {
         let path = || format!("Records[{i}]");
-        let Some(name) = record.get("eventName").and_then(Value::as_str) else {
+        let Some(name) = value.get("eventName").and_then(Value::as_str) else {
             return Err(ShapeError::malformed(
                 S3_SHAPE,
                 path(),
@@ -160,14 +143,27 @@ fn s3_records(records: &[Value]) -> Result<MessageContent, ShapeError> {
             }
             continue;
         }
-        let parsed = S3Record::deserialize(record)
-            .map_err(|e| ShapeError::malformed(S3_SHAPE, path(), e))?;
-        let object = parsed.s3.object;
+        let parsed: S3EventRecord = record(S3_SHAPE, i, value)?;
+        let (bucket, object) = (parsed.s3.bucket, parsed.s3.object);
+        let bucket = bucket
+            .name
+            .ok_or_else(|| missing(S3_SHAPE, format!("{}.s3.bucket", path()), "name"))?;
+        let key = object
+            .key
+            .ok_or_else(|| missing(S3_SHAPE, format!("{}.s3.object", path()), "key"))?;
+        let size = object
+            .size
+            .map(|size| {
+                u64::try_from(size).map_err(|_| {
+                    ShapeError::malformed(S3_SHAPE, path(), format!("object size {size} < 0"))
+                })
+            })
+            .transpose()?;
         objects.push(ObjectRef {
-            bucket: parsed.s3.bucket.name,
-            key: decode_form(&object.key, S3_SHAPE)?,
+            bucket,
+            key: decode_form(&key, S3_SHAPE)?,
             version_id: object.version_id,
-            size: object.size,
+            size,
             sequencer: object.sequencer,
         });
     }
@@ -178,74 +174,4 @@ fn s3_records(records: &[Value]) -> Result<MessageContent, ShapeError> {
         )));
     }
     Ok(MessageContent::Objects(objects))
-}
-
-/// Every SQS message, each parsed on its own.
-fn sqs_records(records: &[Value]) -> Result<Vec<SqsMessage>, ShapeError> {
-    records
-        .iter()
-        .enumerate()
-        .map(|(i, record)| {
-            let Some(message_id) = record.get("messageId").and_then(Value::as_str) else {
-                return Err(ShapeError::malformed(
-                    SQS_SHAPE,
-                    format!("Records[{i}]"),
-                    "missing string field `messageId`",
-                ));
-            };
-            let content = match record.get("body").and_then(Value::as_str) {
-                Some(body) => message::parse_text(body, "SQS message body", 0),
-                None => Err(ShapeError::malformed(
-                    SQS_SHAPE,
-                    format!("Records[{i}]"),
-                    "missing string field `body`",
-                )),
-            };
-            Ok(SqsMessage {
-                message_id: message_id.to_owned(),
-                content,
-            })
-        })
-        .collect()
-}
-
-/// The content of every SNS record, merged. Lambda delivers one SNS record per invocation; with
-/// several, their objects are read together.
-fn sns_records(records: &[Value]) -> Result<Invocation, ShapeError> {
-    let mut contents = Vec::with_capacity(records.len());
-    for (i, record) in records.iter().enumerate() {
-        let Some(text) = record.pointer("/Sns/Message").and_then(Value::as_str) else {
-            return Err(ShapeError::malformed(
-                SNS_SHAPE,
-                format!("Records[{i}]"),
-                "missing string field `Sns.Message`",
-            ));
-        };
-        contents.push(message::parse_text(text, "SNS message", 0)?);
-    }
-    if contents.len() == 1 {
-        if let Some(content) = contents.pop() {
-            return Ok(content.into());
-        }
-    }
-    let mut objects = Vec::new();
-    let mut reasons = Vec::new();
-    for content in contents {
-        match content {
-            MessageContent::Objects(more) => objects.extend(more),
-            MessageContent::Ignored(reason) => reasons.push(reason),
-            MessageContent::ApiCall(_) => {
-                return Err(ShapeError::Unsupported {
-                    shape: SNS_SHAPE,
-                    detail: "several records carrying EventBridge API-call events: deliver \
-                             them one per invocation (or through SQS)"
-                        .to_owned(),
-                })
-            }
-        }
-    }
-    if objects.is_empty() {
-        return Ok(Invocation::Ignored(reasons.join("; ")));
-    }
-    Ok(Invocation::Objects(objects))
 }

@@ -29,7 +29,7 @@ mod rules;
 use serde_json::{json, Value};
 
 use crate::read::ReadOptions;
-use crate::rules::RuleSet;
+use crate::rules::{LoadOptions, RuleSet};
 use crate::scan::{scan_object, ScanOptions};
 use crate::Alert;
 
@@ -87,9 +87,13 @@ impl Harness {
     pub fn new() -> Result<Harness, String> {
         let fail = |e: Vec<crate::rules::RuleError>| format!("{e:?}");
         Ok(Harness {
-            builtin: RuleSet::builtin().map_err(fail)?,
-            any_event: RuleSet::from_sources([("fuzz-any-event.yml", ANY_EVENT_RULE)])
-                .map_err(fail)?,
+            builtin: RuleSet::load(&LoadOptions::default()).map_err(fail)?.set,
+            any_event: RuleSet::load(&LoadOptions::from_sources([(
+                "fuzz-any-event.yml",
+                ANY_EVENT_RULE,
+            )]))
+            .map_err(fail)?
+            .set,
             events: fixed_events(),
             known: recovery::known_records(),
         })

@@ -1,17 +1,20 @@
-//! [`Harness::rules`]: bytes as one YAML rule file; the index, the prefilter and the scan path
-//! agree with the rules themselves.
-
-use serde_json::Value;
+//! [`Harness::rules`]: bytes as one YAML rule file; the rule set's cascade (index, prefilter,
+//! screen) and the scan path agree with the rules themselves.
 
 use super::{check_alert, ensure, scan, Checked, Harness};
-use crate::rules::RuleSet;
+use crate::read::RawRecord;
+use crate::rules::{LoadOptions, Loaded, RuleSet, Scratch, Verdict};
 
 impl Harness {
     /// `data` as one rule file; see the module docs.
     pub fn rules(&self, data: &[u8]) -> Checked {
         let text = String::from_utf8_lossy(data).into_owned();
-        let set = match RuleSet::from_sources_lenient([("fuzz.yml", text)]) {
-            Ok((set, skipped)) => {
+        let options = LoadOptions {
+            strict: false,
+            ..LoadOptions::from_sources([("fuzz.yml", text)])
+        };
+        let set = match RuleSet::load(&options) {
+            Ok(Loaded { set, skipped }) => {
                 ensure(skipped.iter().all(|e| !e.to_string().is_empty()), || {
                     "an empty message for a skipped rule".to_owned()
                 })?;
@@ -25,23 +28,27 @@ impl Harness {
             }
         };
         let n = set.rules().len();
+        let mut scratch = Scratch::default();
         for event in &self.events {
-            let mut matched = Vec::new();
-            set.matches(event, &mut matched);
+            let bytes = serde_json::to_vec(event).map_err(|e| e.to_string())?;
+            let raw = RawRecord {
+                index: 0,
+                offset: 0,
+                json: &bytes,
+                closes: None,
+            };
+            let matched = match set.classify(&raw, &mut scratch) {
+                Verdict::Matched(m) => m.indexes().to_vec(),
+                _ => Vec::new(),
+            };
             let direct: Vec<usize> = (0..n).filter(|&i| set.is_match(i, event)).collect();
             ensure(matched == direct, || {
-                format!("the index gives rules {matched:?}, the rules themselves {direct:?}")
+                format!("the cascade gives rules {matched:?}, the rules themselves {direct:?}")
             })?;
-            let field = |k: &str| event.get(k).and_then(Value::as_str);
-            ensure(
-                matched.is_empty() || set.may_match(field("eventSource"), field("eventName")),
-                || format!("may_match is false but rules {matched:?} match"),
-            )?;
             let want: Vec<&str> = matched
                 .iter()
                 .map(|&i| set.rules()[i].id.as_str())
                 .collect();
-            let bytes = serde_json::to_vec(event).map_err(|e| e.to_string())?;
             let alerts = scan(&set, &bytes);
             let got: Vec<&str> = alerts.iter().map(|a| a.rule_id.as_str()).collect();
             ensure(got == want, || {

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{is_cloudtrail_detail_type, RecordError};
+use super::peek::{is_cloudtrail_detail_type, RecordError};
 
 /// A parsed CloudTrail record, unwrapped from an EventBridge envelope when it came in one.
 #[derive(Debug, Clone)]

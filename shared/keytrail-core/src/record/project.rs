@@ -11,8 +11,8 @@
 
 use serde_json::{Map, Value};
 
-use super::quick::{fingerprint, members, same};
-use super::Peek;
+use super::peek::Peek;
+use super::walk::{fingerprint, members, same};
 
 /// The parts of a JSON value that some rules read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -156,8 +156,8 @@ impl Projection {
 /// one of them is not valid JSON (the full parse then reports it), or when a key begins with a
 /// projected key and a dot (a rule's path may read that key too).
 ///
-/// It is what [`crate::rules::RuleSet::screen`] needs: those rules answer on it exactly as on
-/// the whole record.
+/// It is what the screen of the rules the index cannot route needs: those rules answer on it
+/// exactly as on the whole record.
 pub fn partial_event(json: &[u8], peek: &Peek<'_>, projection: &Projection) -> Option<Value> {
     if peek.screen_dotted {
         return None;
@@ -178,7 +178,7 @@ mod tests {
     #[test]
     fn members_walk_an_object_or_say_where_it_cannot() {
         let walk = |json: &str| {
-            super::super::quick::members(json.as_bytes()).map(|m| {
+            super::super::walk::members(json.as_bytes()).map(|m| {
                 m.map(|item| {
                     item.map(|(k, r)| format!("{}={}", String::from_utf8_lossy(k), &json[r]))
                 })

@@ -88,8 +88,8 @@ pub(crate) struct Detection {
 }
 
 impl Detection {
-    /// Compiles a detection map; `skip` names keys that are not searches (a filter's `rules`).
-    pub(crate) fn compile(map: &Mapping, skip: &[&str]) -> Result<Detection, Problem> {
+    /// Compiles a detection map: its searches and its condition.
+    pub(crate) fn compile(map: &Mapping) -> Result<Detection, Problem> {
         let mut names = Vec::new();
         let mut searches = Vec::new();
         let mut conditions = None;
@@ -102,7 +102,6 @@ impl Detection {
             match name {
                 "condition" => conditions = Some(value),
                 "timeframe" => {}
-                _ if skip.contains(&name) => {}
                 _ => {
                     let search =
                         search(value).map_err(|p| p.context(&format!("search '{name}'")))?;
@@ -237,5 +236,24 @@ fn search(value: &Yaml) -> Result<Search, Problem> {
         _ => Err(Problem::Invalid(
             "must be a map of fields or a list".to_owned(),
         )),
+    }
+}
+
+/// A rule's compiled detection and the filters attached to it.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub(crate) detection: Detection,
+    pub(crate) filters: Vec<Detection>,
+}
+
+impl Compiled {
+    /// Whether the event matches the rule and every filter attached to it.
+    pub(crate) fn is_match(&self, event: &Value) -> bool {
+        self.detection.is_match(event) && self.filters.iter().all(|f| f.is_match(event))
+    }
+
+    /// Adds the paths the rule and its filters read; false: it may read anything.
+    pub(crate) fn project(&self, out: &mut Projection) -> bool {
+        self.detection.project(out) && self.filters.iter().all(|f| f.project(out))
     }
 }

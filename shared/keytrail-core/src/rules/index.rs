@@ -119,6 +119,7 @@ impl Index {
     }
 
     /// False when no rule can match a record with these routing fields (`None`: unknown).
+    #[cfg(test)]
     pub(crate) fn may_match(&self, event_source: Option<&str>, event_name: Option<&str>) -> bool {
         !self.always.is_empty() || self.routed_may_match(event_source, event_name)
     }

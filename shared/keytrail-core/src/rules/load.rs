@@ -1,27 +1,104 @@
-//! Loading: the embedded pack and rule directories become one [`RuleSet`].
+//! Loading: the embedded pack, rule directories and rule texts become one [`RuleSet`], through
+//! [`RuleSet::load`] and its [`LoadOptions`].
 //!
 //! Every file is parsed; ids must be unique across rules and filters; each Sigma filter is
 //! attached to the rules it names (by id or `name`). Invalid files are always errors. Rules
-//! that use an unsupported feature are errors too, unless the load is lenient, in which case
-//! they are skipped and returned by name, with any filter that targets them.
+//! that use an unsupported feature are errors too, unless the load is lenient (not
+//! [`LoadOptions::strict`]), in which case they are skipped and returned by name in
+//! [`Loaded::skipped`], with any filter that targets them.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::builtin::builtin_sources;
+use super::detection::Compiled;
 use super::doc::{self, Doc, FilterDoc, RuleDoc};
 use super::error::RuleError;
-use super::index::Index;
-use super::{builtin_sources, Compiled, RuleSet};
+use super::set::RuleSet;
+
+/// What [`RuleSet::load`] loads, and how strictly.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Load the embedded pack first ([`builtin_sources`]).
+    pub builtin: bool,
+    /// Then every `*.yml`/`*.yaml` rule and filter file directly in each of these directories,
+    /// in name order (a path to a file loads that file).
+    pub dirs: Vec<PathBuf>,
+    /// Then these `(name, YAML text)` pairs, in order: rules fetched from elsewhere (an S3
+    /// prefix), or written by a test. The name stands for the file in messages.
+    pub sources: Vec<(String, String)>,
+    /// Fail the load on a rule or filter that uses a Sigma feature keytrail does not support;
+    /// otherwise skip it and return it in [`Loaded::skipped`]. Invalid files fail either way.
+    pub strict: bool,
+}
+
+impl Default for LoadOptions {
+    /// The embedded pack, strictly.
+    fn default() -> Self {
+        LoadOptions {
+            builtin: true,
+            dirs: Vec::new(),
+            sources: Vec::new(),
+            strict: true,
+        }
+    }
+}
+
+impl LoadOptions {
+    /// Only these `(name, YAML text)` pairs, strictly (no pack, no directories).
+    pub fn from_sources<N, T>(sources: impl IntoIterator<Item = (N, T)>) -> LoadOptions
+    where
+        N: Into<String>,
+        T: Into<String>,
+    {
+        LoadOptions {
+            builtin: false,
+            sources: sources
+                .into_iter()
+                .map(|(n, t)| (n.into(), t.into()))
+                .collect(),
+            ..LoadOptions::default()
+        }
+    }
+}
+
+/// A loaded rule set, and what a lenient load skipped.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The rules.
+    pub set: RuleSet,
+    /// Rules and filters left out because they use an unsupported Sigma feature (each error
+    /// names the file, the rule and the feature), for the caller to report; always empty when
+    /// the load is strict.
+    pub skipped: Vec<RuleError>,
+}
+
+impl RuleSet {
+    /// Loads what `options` name: the pack, the directories' files, then the sources, each file
+    /// checked and parsed, the filters attached to their rules. Every error is returned, not
+    /// just the first.
+    pub fn load(options: &LoadOptions) -> Result<Loaded, Vec<RuleError>> {
+        let mut sources = read_sources(options.builtin, &options.dirs)?;
+        sources.extend(
+            options
+                .sources
+                .iter()
+                .map(|(name, text)| (name.clone(), Cow::Borrowed(text.as_str()))),
+        );
+        let (set, skipped) = assemble(sources, !options.strict)?;
+        Ok(Loaded { set, skipped })
+    }
+}
 
 /// A file to load: its display name and its text.
-pub(crate) type Source = (String, Cow<'static, str>);
+type Source<'a> = (String, Cow<'a, str>);
 
 /// The embedded pack (when `builtin`) and every `*.yml`/`*.yaml` file directly in each of
 /// `dirs` (a path that is a file is loaded as it is), in that order, files sorted by name.
-pub(crate) fn read_sources(builtin: bool, dirs: &[PathBuf]) -> Result<Vec<Source>, Vec<RuleError>> {
-    let mut sources: Vec<Source> = Vec::new();
+fn read_sources(builtin: bool, dirs: &[PathBuf]) -> Result<Vec<Source<'static>>, Vec<RuleError>> {
+    let mut sources: Vec<Source<'static>> = Vec::new();
     if builtin {
         sources.extend(
             builtin_sources()
@@ -75,8 +152,8 @@ fn is_yaml(path: &Path) -> bool {
 
 /// Parses and links `sources`. Lenient: unsupported rules are skipped and returned; strict:
 /// they are errors.
-pub(crate) fn assemble(
-    sources: Vec<Source>,
+fn assemble(
+    sources: Vec<Source<'_>>,
     lenient: bool,
 ) -> Result<(RuleSet, Vec<RuleError>), Vec<RuleError>> {
     let mut errors = Vec::new();
@@ -184,22 +261,5 @@ pub(crate) fn assemble(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let index = Index::build(compiled.iter().map(|c| &c.detection));
-    let screen = super::screen_projection(&compiled, index.always());
-    let needles = screen
-        .as_ref()
-        .and_then(|p| super::needles::Needles::build(&compiled, index.always(), p));
-    let routed_needles = super::needles::routed(&compiled);
-    Ok((
-        RuleSet {
-            rules: kept,
-            info,
-            compiled,
-            index,
-            screen,
-            needles,
-            routed_needles,
-        },
-        skipped,
-    ))
+    Ok((RuleSet::build(kept, info, compiled), skipped))
 }

@@ -8,31 +8,31 @@ use tokio::net::TcpStream;
 
 /// A message head: start line and headers in order.
 #[derive(Debug)]
-pub(super) struct Head {
-    pub(super) start: String,
-    pub(super) headers: Vec<(String, String)>,
+pub(crate) struct Head {
+    pub(crate) start: String,
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl Head {
-    pub(super) fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.trim())
     }
 
-    pub(super) fn remove(&mut self, name: &str) {
+    pub(crate) fn remove(&mut self, name: &str) {
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
     }
 
-    pub(super) fn set_close(&mut self) {
+    pub(crate) fn set_close(&mut self) {
         self.remove("connection");
         self.remove("keep-alive");
         self.headers
             .push(("Connection".to_owned(), "close".to_owned()));
     }
 
-    pub(super) fn to_bytes(&self) -> Vec<u8> {
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
         let mut out = format!("{}\r\n", self.start);
         for (n, v) in &self.headers {
             out.push_str(&format!("{n}: {v}\r\n"));
@@ -43,13 +43,13 @@ impl Head {
 }
 
 /// A connection with the bytes read from it but not consumed yet.
-pub(super) struct Conn {
-    pub(super) stream: TcpStream,
+pub(crate) struct Conn {
+    pub(crate) stream: TcpStream,
     buf: Vec<u8>,
 }
 
 impl Conn {
-    pub(super) fn new(stream: TcpStream) -> Conn {
+    pub(crate) fn new(stream: TcpStream) -> Conn {
         Conn {
             stream,
             buf: Vec::new(),
@@ -85,7 +85,7 @@ impl Conn {
         Ok(self.buf.drain(..n).collect())
     }
 
-    pub(super) async fn head(&mut self) -> io::Result<Head> {
+    pub(crate) async fn head(&mut self) -> io::Result<Head> {
         let bytes = self.until(b"\r\n\r\n").await?;
         let text = String::from_utf8_lossy(&bytes);
         let mut lines = text.split("\r\n").filter(|l| !l.is_empty());
@@ -99,7 +99,7 @@ impl Conn {
 
     /// Reads a body framed as `head` says: chunked, `Content-Length`, or (a `response` without
     /// either) until the peer closes. Answers the raw bytes (framing kept) and the content.
-    pub(super) async fn body(
+    pub(crate) async fn body(
         &mut self,
         head: &Head,
         response: bool,

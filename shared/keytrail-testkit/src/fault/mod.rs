@@ -44,7 +44,7 @@
 //! ```
 
 mod canned;
-mod http;
+pub(crate) mod http;
 mod proxy;
 
 use std::time::Duration;

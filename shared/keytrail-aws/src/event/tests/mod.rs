@@ -20,10 +20,14 @@ fn obj(key: &str) -> ObjectRef {
     }
 }
 
+/// An S3 notification record as S3 writes it (every field `aws_lambda_events` requires).
 fn s3_record(event_name: &str, key: &str) -> Value {
     json!({
         "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-        "eventName": event_name,
+        "eventTime": "2026-06-10T20:35:07.512Z", "eventName": event_name,
+        "userIdentity": {"principalId": "AWS:AROAEXAMPLE:delivery"},
+        "requestParameters": {"sourceIPAddress": "192.0.2.10"},
+        "responseElements": {"x-amz-request-id": "EXAMPLE", "x-amz-id-2": "EXAMPLE="},
         "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": B, "arn": format!("arn:aws:s3:::{B}")},
                "object": {"key": key, "size": 1942, "versionId": "v1", "sequencer": "00AB"}}
     })
@@ -43,9 +47,13 @@ fn put_obj(key: &str) -> ObjectRef {
     }
 }
 
+/// An SNS envelope as SNS writes it into SQS (raw delivery off).
 fn sns_envelope(message: &Value) -> Value {
     json!({"Type": "Notification", "MessageId": "sns-1",
-           "TopicArn": "arn:aws:sns:us-east-1:123456789012:trail", "Message": message.to_string()})
+           "TopicArn": "arn:aws:sns:us-east-1:123456789012:trail", "Message": message.to_string(),
+           "Timestamp": "2026-06-10T20:40:05.410Z", "SignatureVersion": "1",
+           "Signature": "EXAMPLE==", "SigningCertURL": "https://sns.example/cert.pem",
+           "UnsubscribeURL": "https://sns.example/?Action=Unsubscribe"})
 }
 
 fn cloudtrail(keys: &[&str]) -> Value {
@@ -78,8 +86,20 @@ fn sqs(bodies: &[Value]) -> Value {
 }
 
 fn sns(message: &Value) -> Value {
-    json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Type": "Notification",
-           "Message": message.to_string()}}]})
+    sns_text(&message.to_string())
+}
+
+/// An SNS event as Lambda delivers it, its message `text`.
+fn sns_text(text: &str) -> Value {
+    json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
+           "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:trail:sub-1",
+           "Sns": {"Type": "Notification", "MessageId": "sns-1",
+                   "TopicArn": "arn:aws:sns:us-east-1:123456789012:trail", "Subject": null,
+                   "Message": text, "Timestamp": "2026-06-10T20:45:07.015Z",
+                   "SignatureVersion": "1", "Signature": "EXAMPLE==",
+                   "SigningCertUrl": "https://sns.example/cert.pem",
+                   "UnsubscribeUrl": "https://sns.example/?Action=Unsubscribe",
+                   "MessageAttributes": {}}}]})
 }
 
 fn batch(version: &str, tasks: Value) -> Value {

@@ -45,7 +45,11 @@ fn records_payloads() {
         ),
         (
             "s3 record without object",
-            json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {}}]}),
+            {
+                let mut record = s3_record("ObjectCreated:Put", "k.json");
+                record["s3"] = json!({});
+                json!({ "Records": [record] })
+            },
             Fails(&[
                 "S3 event notification at Records[0] is malformed",
                 "missing field",
@@ -86,7 +90,7 @@ fn records_payloads() {
         ),
         (
             "sns message not JSON",
-            json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": "hello"}}]}),
+            sns_text("hello"),
             Fails(&["SNS message is not JSON"]),
         ),
     ];
@@ -129,7 +133,7 @@ fn single_message_payloads() {
         ),
         (
             "eventbridge api call without detail record",
-            json!({"detail-type": "AWS API Call via CloudTrail", "detail": "x"}),
+            json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.acm", "detail": "x"}),
             Fails(&["expected the CloudTrail record"]),
         ),
         (

@@ -1,5 +1,5 @@
 //! Cases for wrapped and batched payloads: SQS batches with good and bad messages, S3 Batch
-//! Operations tasks, and the responses.
+//! Operations tasks, and the responses (`aws_lambda_events`' types, checked on the wire).
 
 use serde_json::{json, Value};
 
@@ -163,15 +163,77 @@ fn batch_invocations_decode_keys_in_both_schemas() {
 
 #[test]
 fn batch_response_echoes_the_invocation() {
-    let Ok(Invocation::Batch(job)) = parse_invocation(&batch("1.0", json!([]))) else {
+    let tasks = json!([{"taskId": "t0", "s3Key": "k", "s3BucketArn": "arn:aws:s3:::b"}]);
+    let Ok(Invocation::Batch(job)) = parse_invocation(&batch("1.0", tasks)) else {
         panic!("not a batch invocation");
     };
-    let response = job.response(vec![BatchResult::new("t0", ResultCode::Succeeded, "ok")]);
+    let response = job.response(vec![job.tasks[0].result(ResultCode::Succeeded, "ok")]);
     assert_eq!(
         serde_json::to_value(&response).unwrap(),
         json!({"invocationSchemaVersion": "1.0", "treatMissingKeysAs": "PermanentFailure",
                "invocationId": "inv-1",
                "results": [{"taskId": "t0", "resultCode": "Succeeded", "resultString": "ok"}]})
+    );
+}
+
+#[test]
+fn sqs_response_uses_lambda_field_names() {
+    let failed = |ids: &[&str]| {
+        let mut response = SqsBatchResponse::default();
+        response.set_failures(ids.iter().copied());
+        response
+    };
+    let cases = [
+        (failed(&[]), json!({"batchItemFailures": []})),
+        (
+            failed(&["m-2", "m-5"]),
+            json!({"batchItemFailures": [{"itemIdentifier": "m-2"}, {"itemIdentifier": "m-5"}]}),
+        ),
+    ];
+    for (response, want) in cases {
+        assert_eq!(serde_json::to_value(&response).unwrap(), want);
+    }
+}
+
+#[test]
+fn batch_response_uses_s3_field_names() {
+    let task = |id: &str| BatchTask {
+        task_id: id.to_owned(),
+        object: Ok(ObjectRef {
+            bucket: "b".to_owned(),
+            key: "k".to_owned(),
+            version_id: None,
+            size: None,
+            sequencer: None,
+        }),
+    };
+    let job = BatchJob {
+        invocation_id: "inv".to_owned(),
+        invocation_schema_version: "2.0".to_owned(),
+        job_id: "job".to_owned(),
+        user_arguments: Default::default(),
+        tasks: Vec::new(),
+    };
+    let response = job.response(vec![
+        task("t1").result(ResultCode::Succeeded, "3 records, 1 alert"),
+        task("t2").result(ResultCode::TemporaryFailure, "publish failed"),
+        task("t3").result(ResultCode::PermanentFailure, "not a trail object"),
+    ]);
+    let want = json!({
+        "invocationSchemaVersion": "2.0",
+        "treatMissingKeysAs": "PermanentFailure",
+        "invocationId": "inv",
+        "results": [
+            {"taskId": "t1", "resultCode": "Succeeded", "resultString": "3 records, 1 alert"},
+            {"taskId": "t2", "resultCode": "TemporaryFailure", "resultString": "publish failed"},
+            {"taskId": "t3", "resultCode": "PermanentFailure", "resultString": "not a trail object"},
+        ],
+    });
+    assert_eq!(serde_json::to_value(&response).unwrap(), want);
+    let text = serde_json::to_string(&response).unwrap();
+    assert!(
+        text.starts_with(r#"{"invocationSchemaVersion":"2.0","treatMissingKeysAs""#),
+        "{text}"
     );
 }
 

@@ -3,11 +3,11 @@
 use serde_json::json;
 
 use super::rule_text;
-use crate::rules::{builtin_sources, RuleError, RuleSet};
+use crate::rules::{builtin_sources, LoadOptions, Loaded, RuleError, RuleSet};
 use crate::Severity;
 
 fn errors(sources: &[(&str, String)]) -> Vec<String> {
-    match RuleSet::from_sources(sources.iter().cloned()) {
+    match RuleSet::load(&LoadOptions::from_sources(sources.iter().cloned())) {
         Ok(_) => Vec::new(),
         Err(errors) => errors.iter().map(ToString::to_string).collect(),
     }
@@ -36,7 +36,9 @@ suppression:
 
 #[test]
 fn metadata_defaults_and_custom_attributes() {
-    let set = RuleSet::from_sources([("export.yml", EXPORT)]).unwrap();
+    let set = RuleSet::load(&LoadOptions::from_sources([("export.yml", EXPORT)]))
+        .unwrap()
+        .set;
     let rule = &set.rules()[0];
     assert_eq!(
         (rule.id.as_str(), rule.level, rule.file.as_str()),
@@ -60,8 +62,12 @@ fn filters_allowlist_without_editing_the_rule() {
         .replace("- acm-export", "- acm_export")
         .replace("allow-1", "allow-2");
     for filter in [by_id.to_owned(), by_name] {
-        let set = RuleSet::from_sources([("export.yml", EXPORT.to_owned()), ("allow.yml", filter)])
-            .unwrap();
+        let set = RuleSet::load(&LoadOptions::from_sources([
+            ("export.yml", EXPORT.to_owned()),
+            ("allow.yml", filter),
+        ]))
+        .unwrap()
+        .set;
         let event = |arn: &str| json!({"eventSource": "acm.amazonaws.com", "eventName": "ExportCertificate", "userIdentity": {"arn": arn}});
         assert!(!set.is_match(
             0,
@@ -105,6 +111,75 @@ fn invalid_files_name_the_problem() {
     );
 }
 
+/// Every modelled key of the wrong shape is named in keytrail's words (not serde's), with the
+/// file and the rule; keys that are not strings are left out, and a tagged custom attribute is
+/// kept as its value.
+#[test]
+fn misshapen_keys_are_named_and_custom_attributes_kept() {
+    let body = rule_text("r1", "sel:\n  a: 1\ncondition: sel");
+    let rule = |extra: &str| format!("{extra}\n{body}");
+    let no_detection = |extra: &str| format!("title: rule r1\nid: r1\n{extra}\n");
+    for (text, want) in [
+        (
+            rule("tags: {a: 1}"),
+            "x.yml: rule r1 (rule r1): tags must be a single value, not a list or map",
+        ),
+        (
+            rule("tags: [a, [b]]"),
+            "x.yml: rule r1 (rule r1): tags must be a list of strings",
+        ),
+        (
+            rule("description: [x]"),
+            "x.yml: rule r1 (rule r1): description must be a single value, not a list or map",
+        ),
+        (
+            body.replace("id: r1", "id: [r1]"),
+            "x.yml: id must be a single value, not a list or map",
+        ),
+        (
+            body.replace("    product: aws", "    product: [aws]"),
+            "x.yml: rule r1 (rule r1): product must be a single value, not a list or map",
+        ),
+        (
+            no_detection("logsource: 5\ndetection:\n    s:\n        a: 1\n    condition: s"),
+            "x.yml: rule r1 (rule r1): logsource must be a map (product: aws, service: cloudtrail)",
+        ),
+        (
+            rule("filter: ~"),
+            "x.yml: rule r1 (rule r1): filter must be a map",
+        ),
+        (
+            no_detection("filter: [x]"),
+            "x.yml: rule r1 (rule r1): filter must be a map",
+        ),
+        (
+            no_detection("filter:\n    rules: {a: 1}"),
+            "x.yml: rule r1 (rule r1): rules must be a single value, not a list or map",
+        ),
+        (
+            no_detection("detection: ~"),
+            "x.yml: rule r1 (rule r1): needs a detection map (or a filter map, for a Sigma filter)",
+        ),
+        (
+            "- a\n- b\n".to_owned(),
+            "x.yml: must be a YAML map of rule keys (title, id, detection...)",
+        ),
+    ] {
+        let got = errors(&[("x.yml", text.clone())]);
+        assert_eq!(got, [want], "{text}");
+    }
+    let text =
+        rule("1: one\n? [a, b]\n: c\nrunbook: !tag look it up\nfalsepositives: 3\nmodified: 1.0");
+    let set = RuleSet::load(&LoadOptions::from_sources([("x.yml", text)]))
+        .unwrap()
+        .set;
+    let info = set.info(0).unwrap();
+    assert_eq!(info.custom.keys().collect::<Vec<_>>(), ["runbook"]);
+    assert_eq!(info.custom["runbook"], json!("look it up"));
+    assert_eq!(info.modified.as_deref(), Some("1.0"));
+    assert_eq!(set.rules()[0].falsepositives, ["3"]);
+}
+
 #[test]
 fn unsupported_features_are_named_and_skipped_only_when_lenient() {
     let cases = [
@@ -126,10 +201,14 @@ fn unsupported_features_are_named_and_skipped_only_when_lenient() {
             .enumerate()
             .map(|(i, (text, _))| (format!("u{i}.yml"), text.clone())),
     );
-    let strict = RuleSet::from_sources(sources.clone()).unwrap_err();
+    let strict = RuleSet::load(&LoadOptions::from_sources(sources.clone())).unwrap_err();
     assert_eq!(strict.len(), cases.len());
     assert!(strict.iter().all(RuleError::is_unsupported));
-    let (set, skipped) = RuleSet::from_sources_lenient(sources).unwrap();
+    let lenient = |sources| LoadOptions {
+        strict: false,
+        ..LoadOptions::from_sources(sources)
+    };
+    let Loaded { set, skipped } = RuleSet::load(&lenient(sources)).unwrap();
     assert_eq!(set.rules().len(), 1);
     for ((_, feature), err) in cases.iter().zip(&skipped) {
         let text = err.to_string();
@@ -140,18 +219,21 @@ fn unsupported_features_are_named_and_skipped_only_when_lenient() {
     }
     let filter =
         "title: f\nid: f9\nfilter:\n    rules: [u1]\n    s:\n        a: 2\n    condition: not s\n";
-    let (_, skipped) = RuleSet::from_sources_lenient([
-        ("u.yml", cases[0].0.clone()),
-        ("f.yml", filter.to_owned()),
-    ])
-    .unwrap();
+    let skipped = RuleSet::load(&lenient(vec![
+        ("u.yml".to_owned(), cases[0].0.clone()),
+        ("f.yml".to_owned(), filter.to_owned()),
+    ]))
+    .unwrap()
+    .skipped;
     assert_eq!(skipped.len(), 2);
     assert!(matches!(&skipped[1], RuleError::SkippedTarget { target, .. } if target == "u1"));
 }
 
 #[test]
 fn builtin_pack_loads() {
-    let set = RuleSet::builtin().unwrap_or_else(|e| panic!("built-in rules failed: {e:#?}"));
+    let set = RuleSet::load(&LoadOptions::default())
+        .unwrap_or_else(|e| panic!("built-in rules failed: {e:#?}"))
+        .set;
     assert!(set.rules().len() <= builtin_sources().len());
     let mut names: Vec<&str> = builtin_sources().iter().map(|(n, _)| *n).collect();
     assert!(names

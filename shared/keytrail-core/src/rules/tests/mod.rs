@@ -5,7 +5,7 @@ mod modifier_cases;
 mod prefilter;
 mod semantics;
 
-use super::RuleSet;
+use super::{LoadOptions, RuleSet};
 
 /// A rule file with this detection (unindented YAML lines).
 pub(super) fn rule_text(id: &str, detection: &str) -> String {
@@ -15,8 +15,11 @@ pub(super) fn rule_text(id: &str, detection: &str) -> String {
 
 /// A set of one rule with this detection.
 pub(super) fn one(detection: &str) -> RuleSet {
-    match RuleSet::from_sources([("r.yml", rule_text("r", detection))]) {
-        Ok(set) => set,
+    match RuleSet::load(&LoadOptions::from_sources([(
+        "r.yml",
+        rule_text("r", detection),
+    )])) {
+        Ok(loaded) => loaded.set,
         Err(e) => panic!("{detection}\n{e:?}"),
     }
 }

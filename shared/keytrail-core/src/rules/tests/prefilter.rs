@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::{one, rule_text};
 use crate::rules::index::Field;
-use crate::rules::RuleSet;
+use crate::rules::{LoadOptions, RuleSet};
 
 #[test]
 fn keys_rules_by_required_values() {
@@ -78,8 +78,21 @@ fn may_match_uses_the_index() {
     assert!(set.may_match(None, Some(&long.to_ascii_lowercase())));
     assert!(set.may_match(None, Some(&long)));
     assert!(!set.may_match(None, Some(&long[..64])));
-    let empty = RuleSet::from_sources(Vec::<(String, String)>::new()).unwrap();
+    let empty = RuleSet::load(&LoadOptions::from_sources(Vec::<(String, String)>::new()))
+        .unwrap()
+        .set;
     assert!(!empty.may_match(Some("acm.amazonaws.com"), Some("ExportCertificate")));
+}
+
+/// `sources` loaded leniently (SigmaHQ's unsupported rules skipped).
+fn lenient(sources: Vec<(String, String)>) -> RuleSet {
+    let options = LoadOptions {
+        strict: false,
+        ..LoadOptions::from_sources(sources)
+    };
+    RuleSet::load(&options)
+        .unwrap_or_else(|e| panic!("{e:#?}"))
+        .set
 }
 
 /// Every JSON value in the corpus that looks like a record, plus variants that stress routing.
@@ -204,8 +217,7 @@ fn rule_sources() -> Vec<(String, String)> {
 
 #[test]
 fn index_never_changes_results() {
-    let (set, _) =
-        RuleSet::from_sources_lenient(rule_sources()).unwrap_or_else(|e| panic!("{e:#?}"));
+    let set = lenient(rule_sources());
     let events = corpus_events();
     assert!(
         events.len() > 500,
@@ -241,12 +253,11 @@ fn index_never_changes_results() {
 #[test]
 fn screening_never_changes_results() {
     // A keyword search reads every value: with one among the unrouted rules, nothing screens.
-    let (set, _) =
-        RuleSet::from_sources_lenient(rule_sources()).unwrap_or_else(|e| panic!("{e:#?}"));
+    let set = lenient(rule_sources());
     assert_eq!(set.screen_projection(), None);
     let mut sources = rule_sources();
     sources.retain(|(_, text)| !text.contains("  - amazonaws"));
-    let (set, _) = RuleSet::from_sources_lenient(sources).unwrap_or_else(|e| panic!("{e:#?}"));
+    let set = lenient(sources);
     let projection = set
         .screen_projection()
         .expect("SigmaHQ's unrouted rules read a few top-level keys");
@@ -281,7 +292,7 @@ fn screening_never_changes_results() {
     assert_eq!(ruled_out, 0);
     sources = rule_sources();
     sources.retain(|(name, _)| !name.starts_with("synthetic"));
-    let (set, _) = RuleSet::from_sources_lenient(sources).unwrap_or_else(|e| panic!("{e:#?}"));
+    let set = lenient(sources);
     assert!(
         set.needles.is_some(),
         "every unrouted SigmaHQ rule has needles"
@@ -453,12 +464,12 @@ fn rules_sharing_a_needle_share_its_answer() {
         ),
         ("hog", "s:\n  userAgent|contains: hog\ncondition: s"),
     ];
-    let set = RuleSet::from_sources(
-        rules
-            .iter()
-            .map(|(id, detection)| (format!("{id}.yml"), rule_text(id, detection))),
-    )
-    .unwrap_or_else(|e| panic!("{e:?}"));
+    let set =
+        RuleSet::load(&LoadOptions::from_sources(rules.iter().map(
+            |(id, detection)| (format!("{id}.yml"), rule_text(id, detection)),
+        )))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .set;
     assert!(set.needles.is_some());
     for (json, out) in [
         (
@@ -537,7 +548,7 @@ fn scan_screens_before_parsing() {
 /// decrypts made to sit on each side of the ACM-key rule.
 #[test]
 fn routed_needles_rule_out_only_what_cannot_match() {
-    let set = RuleSet::builtin().unwrap();
+    let set = RuleSet::load(&LoadOptions::default()).unwrap().set;
     let routing = |e: &Value, k: &str| e.get(k).and_then(Value::as_str).map(str::to_owned);
     let mut ruled_out = 0;
     let mut admitted = 0;
@@ -588,7 +599,11 @@ fn routed_needles_rule_out_only_what_cannot_match() {
         "anything.yml".to_owned(),
         rule_text("unrouted", "s:\n  userAgent|contains: zzz\ncondition: s"),
     )];
-    let with_unrouted = RuleSet::load_with(true, &[], sources).unwrap();
+    let options = LoadOptions {
+        sources,
+        ..LoadOptions::default()
+    };
+    let with_unrouted = RuleSet::load(&options).unwrap().set;
     assert!(with_unrouted.routed_rules_out(ebs.as_bytes(), source, Some("Decrypt")));
     let ndjson = [
         &ebs,
