@@ -53,6 +53,7 @@ mod modifiers;
 mod needles;
 mod path;
 mod pattern;
+mod prescan;
 mod rule;
 mod set;
 #[cfg(test)]
