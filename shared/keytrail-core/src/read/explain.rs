@@ -104,9 +104,14 @@ impl<R: Read> Frames<R> {
     }
 
     pub(super) fn records_not_array(&self, at: usize, kind: &str) -> Fault {
-        let what = format!("\"Records\" is {kind}, not an array");
+        let (key, file) = if self.lookup {
+            ("Events", "lookup-events output")
+        } else {
+            ("Records", "a CloudTrail log file")
+        };
+        let what = format!("\"{key}\" is {kind}, not an array");
         let hint = format!(
-            "a CloudTrail log file holds its events in a \"Records\" array; {}",
+            "{file} holds its events in a \"{key}\" array; {}",
             self.records_read()
         );
         Fault::new(K::RecordsNotArray, self.buf.offset(at), what, hint)

@@ -5,7 +5,8 @@
 //! record, a key or a run of whitespace may straddle any number of reads. Inside a record only
 //! [`ValueScan`] runs; the shapes are:
 //!
-//! - `{"Records": [r, r, ...]}` streamed element by element (other members are skipped);
+//! - `{"Records": [r, r, ...]}` streamed element by element (other members are skipped), and
+//!   `{"Events": [...]}` (lookup-events output) the same way;
 //! - a top-level object whose first key is not `Records`: read whole, then either streamed as a
 //!   log file (it has a `Records` array after all) or yielded as one event;
 //! - `[r, r, ...]` streamed element by element;
@@ -81,6 +82,10 @@ pub(crate) struct Frames<R> {
     pub(super) records: u64,
     /// Where the first key's quote is, relative to `start`, in `FirstKeyString`.
     pub(super) key_at: usize,
+    /// The top-level object is lookup-events output: each element holds its event as a string.
+    pub(super) lookup: bool,
+    /// The event decoded from the last element, when `lookup`.
+    pub(super) embedded: Vec<u8>,
     /// True when the last record came straight from [`ValueScan`], so its
     /// [`ValueScan::closes`] describe it.
     pub(super) scanned: bool,
@@ -113,6 +118,8 @@ impl<R: Read> Frames<R> {
             values: 0,
             records: 0,
             key_at: 0,
+            lookup: false,
+            embedded: Vec::new(),
             scanned: false,
         }
     }

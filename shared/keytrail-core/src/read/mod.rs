@@ -14,7 +14,9 @@
 //! whitespace are skipped; `{"Records": [...]}` is streamed (the CloudTrail case, with
 //! `Records` as the first key, needs no buffering; an object whose first key is something else
 //! is read whole, up to the record limit, and then streamed if it has a `Records` array or
-//! yielded as one event, e.g. an EventBridge envelope); `[...]` is streamed; a stream of values
+//! yielded as one event, e.g. an EventBridge envelope); `{"Events": [...]}`, the output of
+//! `aws cloudtrail lookup-events`, is streamed and each element's embedded event yielded (see
+//! the `lookup` module); `[...]` is streamed; a stream of values
 //! (NDJSON, `cat a.json b.json`, or multi-member gzip of several log files) yields each value's
 //! records in turn. An empty or whitespace-only object is [`Shape::Empty`] and yields nothing.
 //!
@@ -39,6 +41,7 @@ mod error;
 mod explain;
 mod frame;
 mod input;
+mod lookup;
 mod pipe;
 mod probe;
 mod resync;
@@ -102,6 +105,9 @@ pub enum Shape {
     Ndjson,
     /// One event object (possibly an EventBridge envelope).
     SingleEvent,
+    /// `aws cloudtrail lookup-events` output, `{"Events": [{"CloudTrailEvent": "<event>", ...}]}`:
+    /// each element's embedded event is a record (see the `lookup` module).
+    LookupEvents,
 }
 
 /// One record's bytes, borrowed from the reader's buffer until the next call.
@@ -208,12 +214,15 @@ impl<R: Read> RecordReader<R> {
     pub fn next_record(&mut self) -> Result<Option<RawRecord<'_>>, ReadError> {
         match self.frames.next() {
             Ok(Some(range)) => {
-                let buf = &self.frames.buf;
+                let frames = &mut self.frames;
+                let offset = frames.buf.offset(range.start);
+                let json = frames.buf.bytes().get(range).unwrap_or_default();
+                let embedded = frames.lookup && lookup::unwrap_into(json, &mut frames.embedded);
                 Ok(Some(RawRecord {
-                    index: self.frames.records - 1,
-                    offset: buf.offset(range.start),
-                    json: buf.bytes().get(range).unwrap_or_default(),
-                    closes: self.frames.closes(),
+                    index: frames.records - 1,
+                    offset,
+                    json: if embedded { &frames.embedded } else { json },
+                    closes: if embedded { None } else { frames.closes() },
                 }))
             }
             Ok(None) => Ok(None),

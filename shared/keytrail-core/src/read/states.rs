@@ -85,14 +85,19 @@ impl<R: Read> Frames<R> {
         }
     }
 
-    /// The first key: `Records` streams the object, anything else reads it whole.
+    /// The first key: `Records` (or `Events`, lookup-events output) streams the object, anything
+    /// else reads it whole.
     pub(super) fn first_key_string(&mut self) -> Yield {
         let end = self.value()?;
         let key = self
             .buf
             .bytes()
             .get(self.buf.start + self.key_at + 1..end - 1);
-        if key == Some(b"Records".as_slice()) {
+        self.lookup = key == Some(b"Events".as_slice());
+        if self.lookup {
+            self.set_shape(Shape::LookupEvents);
+            self.state = State::Colon { records: true };
+        } else if key == Some(b"Records".as_slice()) {
             self.set_shape(Shape::RecordsObject);
             self.state = State::Colon { records: true };
         } else {
