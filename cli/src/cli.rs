@@ -21,9 +21,9 @@ const VERSION: &str = concat!(
 /// Audit AWS CloudTrail logs for certificate and key-material operations.
 ///
 /// keytrail reads CloudTrail log objects (gzip or plain; {"Records":[...]}, arrays, NDJSON,
-/// single events, EventBridge envelopes), matches every record against Sigma rules (a built-in
-/// pack for ACM, ACME, KMS, CloudHSM, load balancers and trail tampering, plus your own) and
-/// reports the alerts.
+/// single events, EventBridge envelopes, `aws cloudtrail lookup-events` output), matches every
+/// record against Sigma rules (a built-in pack for ACM, ACME, KMS, CloudHSM, load balancers and
+/// trail tampering, plus your own) and reports the alerts.
 #[derive(Debug, Parser)]
 #[command(name = "keytrail", version = VERSION, propagate_version = true)]
 pub struct Cli {

@@ -53,8 +53,9 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
 
-    /// Stop reading an object after this many decompressed bytes (a decompression bomb guard).
-    /// Accepts units: 4GiB, 512MiB, 1000000.
+    /// Stop reading an object after this many bytes: decompressed bytes for gzip objects (a
+    /// decompression bomb guard), the object's own bytes for plain JSON. Either way the object
+    /// is reported as unreadable past the limit. Accepts units: 4GiB, 512MiB, 1000000.
     #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = parse_size)]
     pub max_decompressed_bytes: u64,
 

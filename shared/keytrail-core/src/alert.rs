@@ -176,8 +176,9 @@ impl Alert {
             severity: Severity::Medium,
             title: "CloudTrail object could not be read".to_owned(),
             description: format!(
-                "keytrail could not read all of {object}: {fault}. Records before the fault were \
-                 classified; records after it were not. Check whether the object was truncated or \
+                "keytrail could not read all of {object}: {fault}. Records before a fault were \
+                 classified, and so were those after damage that reading resumed from; records in \
+                 skipped bytes, or after a fault that ended the reading, were not. Check whether the object was truncated or \
                  replaced (CloudTrail log file validation shows tampering), and re-scan it with \
                  `keytrail scan` once repaired."
             ),

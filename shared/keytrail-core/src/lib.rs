@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod alert;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod integrity;

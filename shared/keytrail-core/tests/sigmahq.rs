@@ -37,7 +37,10 @@ fn every_rule_loads_but_the_known_unsupported_ones() {
         .collect();
     got.sort();
     let want = [
-        ("aws_cloudtrail_console_susp_login.yml", "modifier 'expand'"),
+        (
+            "aws_cloudtrail_console_susp_login.yml",
+            "modifier 'expand' at line 20",
+        ),
         (
             "aws_cloudtrail_discovery_api_calls.yml",
             "an aggregation ('| count(eventName) by userIdentity.arn > 6')",

@@ -1,6 +1,8 @@
 //! One YAML file: a Sigma rule or a Sigma filter, with its metadata.
 //!
-//! A file is read in two steps. Its YAML documents become values (a file holds one map: several
+//! A file is read in three steps. A linear pre-scan (`prescan.rs`) refuses a file too large or
+//! nested too deep before the YAML parser, whose time grows with the square of the depth, sees
+//! it. Its YAML documents become values (a file holds one map: several
 //! documents are a rule collection, which keytrail does not support), and that map is
 //! deserialised into [`RuleYaml`] (`yaml.rs`), a struct with a field for each key keytrail models;
 //! every other top-level key is kept as a custom attribute ([`RuleInfo::custom`]). A misshapen
@@ -12,6 +14,8 @@ use serde_norway::{Mapping, Value as Yaml};
 
 use super::detection::Detection;
 use super::error::{Problem, RuleError};
+use super::modifiers;
+use super::prescan;
 use super::rule::{Rule, RuleInfo};
 use super::yaml::{logsource, scalar, texts, to_json, RuleYaml, Shaped, Text};
 use crate::severity::Severity;
@@ -50,6 +54,7 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<Doc, RuleError> {
         file: file.to_owned(),
         detail,
     };
+    prescan::check(text).map_err(&invalid)?;
     let mut docs = Vec::new();
     for de in serde_norway::Deserializer::from_str(text) {
         docs.push(Yaml::deserialize(de).map_err(|e| invalid(format!("not valid YAML: {e}")))?);
@@ -130,7 +135,7 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<Doc, RuleError> {
     }
     let detection_of = |map: &Mapping| match Detection::compile(map) {
         Ok(d) => Ok(Ok(d)),
-        Err(Problem::Unsupported(feature)) => Ok(Err(feature)),
+        Err(Problem::Unsupported(feature)) => Ok(Err(at_line(text, feature))),
         Err(Problem::Invalid(detail)) => Err(context(detail)),
     };
     match &doc.filter {
@@ -189,6 +194,15 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<Doc, RuleError> {
         info,
         detection,
     })))
+}
+
+/// An unsupported feature's description, with the line it is on when it is a modifier (so a
+/// warning names the file and the line).
+fn at_line(text: &str, feature: String) -> String {
+    match modifiers::unsupported_name(&feature).and_then(|m| modifiers::line_of(text, m)) {
+        Some(line) => format!("{feature} at line {line}"),
+        None => feature,
+    }
 }
 
 /// How rules are named in messages: `id (title)`.

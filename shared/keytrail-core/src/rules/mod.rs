@@ -55,6 +55,7 @@ mod modifiers;
 mod needles;
 mod path;
 mod pattern;
+mod prescan;
 mod routing;
 mod rule;
 mod set;
