@@ -240,7 +240,7 @@ mod tests {
             );
             assert_eq!(alert.account.as_deref(), Some("111122223333"));
             assert_eq!(alert.region.as_deref(), Some("us-east-1"));
-            assert_eq!(alert.event["kind"], problem.kind());
+            assert_eq!(alert.event.to_value()["kind"], problem.kind());
             assert!(
                 alert.description.contains("What to check: "),
                 "{}",
