@@ -4,7 +4,8 @@
 //! per listed log (recording the listing and answering the log's hash), the `BatchWriteItem`
 //! deletes of its logs' pending entries (25 a request), a `PutItem` (the record) and a
 //! conditional `PutItem` (the head); a `GetItem` of the head only when the previous digest is
-//! missing; a `GetItem` of the public key on a cold start.
+//! missing (then an S3 `GetObject` of each digest the head predicts missing, to tell a deleted
+//! one from a late one); a `GetItem` of the public key on a cold start.
 
 use keytrail_aws::state::chain::{chain_id, DigestRecord, Head};
 use keytrail_aws::state::trail_id;
@@ -116,7 +117,13 @@ impl Integrity {
         if matches!(problem, Problem::DigestMissing { .. }) && !name.backfill {
             let head = self.state.head(&chain_id(name)).await?;
             if let Some(last) = head.and_then(|h| DigestName::parse(&h.digest)) {
-                problems.extend(missing_between(&last, digest.start));
+                // The head may lag behind when notifications arrive out of order: a digest
+                // predicted missing that exists is only late.
+                for missing in missing_between(&last, digest.start) {
+                    if self.fetch(missing.object()).await?.is_none() {
+                        problems.push(missing);
+                    }
+                }
             }
         }
         problems.push(problem);

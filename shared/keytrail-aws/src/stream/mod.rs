@@ -18,11 +18,11 @@
 //! another core but no second read. The pump keeps feeding the hash after the scan has read
 //! its last record, so the hash covers the whole object.
 
-use std::io::{self, Read};
+use std::io;
 use std::sync::Arc;
 
 use aws_sdk_s3::primitives::ByteStream;
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use keytrail_core::integrity::{hash_content, ContentHash};
 use keytrail_core::rules::RuleSet;
 use keytrail_core::scan::{scan_object, ObjectReport, ScanOptions};
@@ -30,6 +30,10 @@ use keytrail_core::Alert;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+
+mod channel;
+
+use channel::{ChannelReader, Tee};
 
 /// How many body chunks may wait for the scanner.
 pub const CHANNEL_CHUNKS: usize = 16;
@@ -258,40 +262,6 @@ async fn pump(
     // Dropping the sender wakes a reader waiting for a chunk; it then sees the stop.
 }
 
-/// Where the pump sends each chunk: the scan and, when hashing, the hasher; a side that stopped
-/// reading is dropped.
-struct Tee {
-    scan: Option<mpsc::Sender<io::Result<Bytes>>>,
-    hash: Option<mpsc::Sender<io::Result<Bytes>>>,
-}
-
-impl Tee {
-    /// Sends `chunk` to both sides; false once neither reads any more.
-    async fn send<E: std::error::Error + Send + Sync + 'static>(
-        &mut self,
-        chunk: Result<Bytes, E>,
-    ) -> bool {
-        let (for_scan, for_hash) = match chunk {
-            Ok(bytes) => (Ok(bytes.clone()), Ok(bytes)),
-            Err(e) => (
-                Err(io::Error::other(e.to_string())),
-                Err(io::Error::other(e)),
-            ),
-        };
-        if let Some(hash) = &self.hash {
-            if hash.send(for_hash).await.is_err() {
-                self.hash = None;
-            }
-        }
-        if let Some(scan) = &self.scan {
-            if scan.send(for_scan).await.is_err() {
-                self.scan = None;
-            }
-        }
-        self.scan.is_some() || self.hash.is_some()
-    }
-}
-
 /// Scans `body` as object `object` on a blocking thread, streaming, and hands each alert to
 /// `sink` as it comes, in record order (for callers such as the CLI; the Lambda publishes from a
 /// [`ScanStream`]). At most [`CHANNEL_ALERTS`] alerts wait for `sink`: memory does not grow with
@@ -308,61 +278,4 @@ pub async fn scan_body(
         sink(alert);
     }
     Ok(scan.finish().await?.report)
-}
-
-/// A `Read` over chunks arriving on a channel; blocks the (blocking-pool) thread while waiting.
-/// A stop makes every later read fail. The reader watches the deadline itself too: the pump
-/// only sees it while the body is still arriving, and a body that arrived whole (an API-call
-/// event, a small object) can take longer to scan than the time left.
-struct ChannelReader {
-    rx: mpsc::Receiver<io::Result<Bytes>>,
-    current: Bytes,
-    /// The body's error, once one came: every later read fails with it too, so a reset never
-    /// reads as a clean end of a shorter object.
-    failed: Option<String>,
-    stop: watch::Receiver<Option<Stop>>,
-    stopper: Arc<watch::Sender<Option<Stop>>>,
-    deadline: Option<std::time::Instant>,
-}
-
-impl ChannelReader {
-    fn stopped(&self) -> io::Result<()> {
-        if self
-            .deadline
-            .is_some_and(|at| std::time::Instant::now() >= at)
-        {
-            request_stop(&self.stopper, Stop::Deadline);
-        }
-        match &*self.stop.borrow() {
-            None => Ok(()),
-            // Not `Interrupted`: readers retry that kind.
-            Some(stop) => Err(io::Error::other(stop.to_string())),
-        }
-    }
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.stopped()?;
-        if let Some(e) = &self.failed {
-            return Err(io::Error::other(e.clone()));
-        }
-        while self.current.is_empty() {
-            match self.rx.blocking_recv() {
-                None => {
-                    self.stopped()?;
-                    return Ok(0);
-                }
-                Some(Ok(chunk)) => self.current = chunk,
-                Some(Err(e)) => {
-                    self.failed = Some(e.to_string());
-                    return Err(e);
-                }
-            }
-        }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current[..n]);
-        self.current.advance(n);
-        Ok(n)
-    }
 }
