@@ -1,4 +1,4 @@
-//! Every bad input in README.md's "Bad input" table, one row per case, through the one scan path
+//! Every bad input in docs/testing.md's "Bad input" table, one row per case, through the one scan path
 //! every caller takes ([`scan_object`] with the built-in rules): the fault kind, the exact text
 //! the user sees (`keytrail scan` prints each problem after `keytrail: `; the Lambda logs it and
 //! puts it in the integrity alert), whether an integrity alert is raised (the Lambda raises one
@@ -7,7 +7,7 @@
 //! alerts the good records before the fault raised.
 //!
 //! Each case's good records are ExportCertificate calls (one alert each from the built-in pack);
-//! the README table is this table. `reader_faults.rs` tests the same faults at the reader level
+//! the table in docs/testing.md is generated from these rows (`KEYTRAIL_BLESS=1` rewrites it). `reader_faults.rs` tests the same faults at the reader level
 //! (offsets, memory, short reads).
 #![allow(clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
 
@@ -325,6 +325,7 @@ const PROBLEMS: &[(&str, &str)] = &[
 fn every_bad_input_row() {
     let rules = RuleSet::load(&LoadOptions::default()).unwrap().set;
     let mut failures = Vec::new();
+    let mut rows = Vec::new();
     for c in cases() {
         let mut alerts = Vec::new();
         let report = scan_object(OBJECT, c.input.as_slice(), &rules, &c.options, &mut |a| {
@@ -336,15 +337,18 @@ fn every_bad_input_row() {
         let retryable = report.fault.as_ref().is_some_and(|f| f.is_retryable());
         let integrity =
             (!problems.is_empty() && !retryable).then(|| Alert::integrity(OBJECT, &problems));
-        println!(
-            "| {} | {:?} | {} | {} | {} records read, {} alerts |",
+        rows.push(format!(
+            "| {} | {} | {} | {} | {} |",
             c.name,
-            kind,
-            problems,
-            integrity.is_some(),
-            report.records,
+            kind.map_or("none".to_owned(), |k| format!("`{k:?}`")),
+            if problems.is_empty() {
+                "(nothing)".to_owned()
+            } else {
+                cell(&problems)
+            },
+            if integrity.is_some() { "yes" } else { "no" },
             report.alerts
-        );
+        ));
         let mut wrong = Vec::new();
         if kind != c.kind {
             wrong.push(format!("kind {kind:?}, want {:?}", c.kind));
@@ -383,6 +387,51 @@ fn every_bad_input_row() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    check_doc_table(&rows);
+}
+
+/// Markdown table cell text: `|` escaped, the object's long name shortened to `OBJECT`.
+fn cell(text: &str) -> String {
+    text.replace(OBJECT, "OBJECT").replace('|', "\\|")
+}
+
+/// docs/testing.md's bad-input table is this test's rows: it fails when the committed table is
+/// stale, and `KEYTRAIL_BLESS=1 cargo nextest run -p keytrail-core --test bad_input` rewrites it.
+fn check_doc_table(rows: &[String]) {
+    const BEGIN: &str = "<!-- bad-input:begin -->\n";
+    const END: &str = "<!-- bad-input:end -->";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/testing.md");
+    let doc = std::fs::read_to_string(path).unwrap();
+    let (head, rest) = doc
+        .split_once(BEGIN)
+        .expect("docs/testing.md has the begin marker");
+    let (table, tail) = rest
+        .split_once(END)
+        .expect("docs/testing.md has the end marker");
+    let fresh = format!(
+        "| case | fault | what the user sees (OBJECT is the object's name) | integrity alert | alerts from the good records |\n|---|---|---|---|---|\n{}\n",
+        rows.join("\n")
+    );
+    if table == fresh {
+        return;
+    }
+    if std::env::var_os("KEYTRAIL_BLESS").is_some() {
+        std::fs::write(path, format!("{head}{BEGIN}{fresh}{END}{tail}")).unwrap();
+        return;
+    }
+    let first = table
+        .lines()
+        .zip(fresh.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or(table.lines().count().min(fresh.lines().count()));
+    panic!(
+        "docs/testing.md's bad-input table is stale (first difference at table line {}):\n  \
+         committed: {:?}\n  generated: {:?}\nRegenerate it with: KEYTRAIL_BLESS=1 cargo nextest \
+         run -p keytrail-core --test bad_input",
+        first + 1,
+        table.lines().nth(first).unwrap_or("(end)"),
+        fresh.lines().nth(first).unwrap_or("(end)"),
+    );
 }
 
 /// A fault's message shows the JSON around the fault, and that message goes to the log line and
