@@ -9,7 +9,12 @@
 //! Each case's good records are ExportCertificate calls (one alert each from the built-in pack);
 //! the table in docs/testing.md is generated from these rows (`KEYTRAIL_BLESS=1` rewrites it). `reader_faults.rs` tests the same faults at the reader level
 //! (offsets, memory, short reads).
-#![allow(clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
 
 use std::io::Write;
 
