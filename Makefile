@@ -68,8 +68,9 @@ rules-test: ## Run every built-in rule's hit and miss fixtures through the CLI
 	$(KEYTRAIL) rules test
 
 .PHONY: lint
-lint: ## rustfmt check and clippy with warnings as errors
+lint: ## rustfmt check, no import cycles between files, clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
+	python3 infra/import-cycles.py
 	$(CARGO) clippy --workspace --all-targets -q -- -D warnings
 
 .PHONY: fmt

@@ -1,4 +1,5 @@
-//! [`ObjectError`]: why one object (or API-call event) failed, and whether a retry may pass.
+//! [`ObjectError`]: why one object (or API-call event) failed, and whether a retry may pass;
+//! [`HandlerError`]: why a whole invocation failed (the handler's and the integrity sweep's).
 //!
 //! Every failure of an item lands here, whichever step raised it (opening, reading, publishing,
 //! the idempotency table, the deadline, a lost task), so that the handler can answer each item
@@ -8,6 +9,7 @@ use keytrail_aws::s3::SourceError;
 use keytrail_aws::sns::PublishError;
 use keytrail_aws::state::ledger::LedgerError;
 use keytrail_aws::stream::ScanTaskError;
+use lambda_runtime::Diagnostic;
 
 use crate::schedule::TaskLost;
 
@@ -99,6 +101,53 @@ impl ObjectError {
             | ObjectError::Held { .. }
             | ObjectError::Deadline { .. } => true,
             ObjectError::Publish { source, .. } => source.retryable,
+        }
+    }
+}
+
+/// An invocation that failed as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The payload is none of the accepted shapes.
+    #[error("{0}")]
+    Shape(String),
+    /// Some objects failed; Lambda's retries (and then the failure destination) take over.
+    #[error("{failed} of {total} object(s) failed: {first}")]
+    Objects {
+        /// How many failed.
+        failed: usize,
+        /// How many there were.
+        total: usize,
+        /// The first failure's message.
+        first: String,
+        /// True when every failure may pass on retry.
+        retryable: bool,
+    },
+}
+
+impl HandlerError {
+    /// True when Lambda's retry may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            HandlerError::Objects {
+                retryable: true,
+                ..
+            }
+        )
+    }
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(e: HandlerError) -> Diagnostic {
+        let error_type = if e.is_retryable() {
+            "Retryable"
+        } else {
+            "NonRetryable"
+        };
+        Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: e.to_string(),
         }
     }
 }

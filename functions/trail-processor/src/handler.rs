@@ -8,63 +8,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use keytrail_aws::event::{parse_invocation, Invocation, ObjectRef, ResultCode, SqsBatchResponse};
 use keytrail_aws::s3::ObjectSource;
 use keytrail_aws::sns::AlertSink;
-use lambda_runtime::Diagnostic;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
+pub use crate::error::HandlerError;
 use crate::error::ObjectError;
 use crate::metrics::Metrics;
-use crate::only::{self, Only};
-use crate::process::{process_event, process_log_events, Outcome, Work};
+use crate::only;
+use crate::process::{process_event, process_log_events, Outcome};
 use crate::schedule::run_bounded;
+use crate::work::{Only, Work};
 use crate::{sqs, App};
-
-/// An invocation that failed as a whole.
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    /// The payload is none of the accepted shapes.
-    #[error("{0}")]
-    Shape(String),
-    /// Some objects failed; Lambda's retries (and then the failure destination) take over.
-    #[error("{failed} of {total} object(s) failed: {first}")]
-    Objects {
-        /// How many failed.
-        failed: usize,
-        /// How many there were.
-        total: usize,
-        /// The first failure's message.
-        first: String,
-        /// True when every failure may pass on retry.
-        retryable: bool,
-    },
-}
-
-impl HandlerError {
-    /// True when Lambda's retry may succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            HandlerError::Objects {
-                retryable: true,
-                ..
-            }
-        )
-    }
-}
-
-impl From<HandlerError> for Diagnostic {
-    fn from(e: HandlerError) -> Diagnostic {
-        let error_type = if e.is_retryable() {
-            "Retryable"
-        } else {
-            "NonRetryable"
-        };
-        Diagnostic {
-            error_type: error_type.to_owned(),
-            error_message: e.to_string(),
-        }
-    }
-}
 
 /// Handles one invocation payload, with no deadline.
 pub async fn handle<S, K>(app: &Arc<App<S, K>>, payload: Value) -> Result<Value, HandlerError>

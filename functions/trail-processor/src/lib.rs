@@ -21,6 +21,7 @@ pub mod process;
 pub mod publish;
 pub mod schedule;
 pub mod sqs;
+pub mod work;
 
 use std::sync::Arc;
 

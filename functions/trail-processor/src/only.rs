@@ -25,26 +25,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use keytrail_aws::event::BatchJob;
-use keytrail_core::alert::INTEGRITY_RULE_ID;
 use keytrail_core::rules::RuleSet;
-use keytrail_core::Alert;
 use serde_json::Value;
 
-use crate::process::Work;
 use crate::sqs::Planned;
+use crate::work::{Only, Work};
 
 /// The SQS message attribute and the S3 Batch user argument that carry the rule ids.
 pub const RULES_ONLY: &str = "rules_only";
-
-/// Whose alerts a piece of work publishes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Only {
-    /// Every rule's (no `rules_only` given).
-    #[default]
-    All,
-    /// These rules' only (and integrity alerts). Empty: the work was refused, nothing is read.
-    Rules(Arc<BTreeSet<String>>),
-}
 
 /// A `rules_only` value the function cannot honour.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,6 +49,7 @@ pub enum OnlyError {
     Unknown(Vec<String>),
 }
 
+// `Only` is defined in `work`; reading it from a `rules_only` value lives here.
 impl Only {
     /// Reads a `rules_only` value: comma-separated rule ids, each one `rules` has.
     pub fn parse(text: &str, rules: &RuleSet) -> Result<Only, OnlyError> {
@@ -82,27 +71,6 @@ impl Only {
             return Err(OnlyError::Unknown(unknown));
         }
         Ok(Only::Rules(Arc::new(ids)))
-    }
-
-    /// True when the work was refused: nothing of it is read.
-    pub fn is_refused(&self) -> bool {
-        matches!(self, Only::Rules(ids) if ids.is_empty())
-    }
-
-    /// True when `alert` may be published.
-    pub fn keeps(&self, alert: &Alert) -> bool {
-        match self {
-            Only::All => true,
-            Only::Rules(ids) => alert.rule_id == INTEGRITY_RULE_ID || ids.contains(&alert.rule_id),
-        }
-    }
-
-    /// The alerts of `batch` that may be published.
-    pub fn filter(&self, mut batch: Vec<Alert>) -> Vec<Alert> {
-        if *self != Only::All {
-            batch.retain(|a| self.keeps(a));
-        }
-        batch
     }
 }
 
@@ -178,6 +146,8 @@ pub fn narrow_sqs(payload: &Value, rules: &RuleSet, work: &mut [Work], planned: 
 #[cfg(test)]
 mod tests {
     use keytrail_aws::event::ObjectRef;
+    use keytrail_core::alert::INTEGRITY_RULE_ID;
+    use keytrail_core::Alert;
     use serde_json::json;
 
     use super::*;

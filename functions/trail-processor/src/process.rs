@@ -31,35 +31,12 @@ use tokio::time::Instant;
 
 use crate::error::ObjectError;
 use crate::metrics::Metrics;
-use crate::only::Only;
 use crate::publish::publish;
+use crate::work::{event_name, Only, Work};
 use crate::App;
 
-/// One unit of work of an invocation: an object to read, or an event to classify.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Work {
-    /// Read and classify this object, and publish the alerts [`Only`] lets through.
-    Object(ObjectRef, Only),
-    /// Classify this EventBridge "AWS API Call via CloudTrail" envelope.
-    Event(serde_json::Value),
-}
-
+// `Work` is defined in `work`; running it lives here, next to what it runs.
 impl Work {
-    /// A name for log lines and errors: the object's URI, or `eventbridge:<id>`.
-    pub fn name(&self) -> String {
-        match self {
-            Work::Object(object, _) => object.uri(),
-            Work::Event(envelope) => event_name(envelope),
-        }
-    }
-
-    /// Publishes only what `only` lets through (an object's work; events carry no `rules_only`).
-    pub fn narrow(&mut self, only: &Only) {
-        if let Work::Object(_, mine) = self {
-            mine.clone_from(only);
-        }
-    }
-
     /// Does the work, stopping at `stop_at`; `metrics` should be fresh for it.
     pub async fn run<S: ObjectSource, K: AlertSink>(
         &self,
@@ -207,14 +184,6 @@ async fn process_document<S: ObjectSource, K: AlertSink>(
         stop_at,
     );
     publish_while_reading(app, &name, scan, &Only::All, metrics, None).await
-}
-
-fn event_name(envelope: &serde_json::Value) -> String {
-    let id = envelope
-        .get("id")
-        .and_then(|v| v.as_str())
-        .unwrap_or("unknown");
-    format!("eventbridge:{id}")
 }
 
 /// Publishes the scan's alerts (those `only` lets through) in batches as they come, then settles

@@ -11,8 +11,7 @@ use std::ops::Range;
 
 use keytrail_aws::event::{MessageContent, SqsMessage};
 
-use crate::only::Only;
-use crate::process::Work;
+use crate::work::{Only, Work};
 
 /// One message of the batch, after planning.
 #[derive(Debug, Clone, PartialEq, Eq)]

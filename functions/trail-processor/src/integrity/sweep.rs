@@ -21,7 +21,7 @@ use keytrail_core::integrity::{check_silence, Problem, Timestamp};
 use serde_json::{json, Value};
 
 use super::{Integrity, IntegrityError};
-use crate::handler::HandlerError;
+use crate::error::HandlerError;
 use crate::metrics::Metrics;
 use crate::publish::publish;
 use crate::App;

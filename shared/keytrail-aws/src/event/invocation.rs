@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::batch::BatchJob;
 use super::error::ShapeError;
-use super::logs::LogBatch;
+use super::logs::{LogBatch, LogDelivery};
 use super::object::ObjectRef;
 
 /// What one Lambda invocation asks for.
@@ -53,6 +53,15 @@ impl From<MessageContent> for Invocation {
             MessageContent::Objects(objects) => Invocation::Objects(objects),
             MessageContent::ApiCall(event) => Invocation::ApiCall(event),
             MessageContent::Ignored(reason) => Invocation::Ignored(reason),
+        }
+    }
+}
+
+impl From<LogDelivery> for Invocation {
+    fn from(delivery: LogDelivery) -> Self {
+        match delivery {
+            LogDelivery::Events(batch) => Invocation::LogEvents(batch),
+            LogDelivery::Control(reason) => Invocation::Ignored(reason),
         }
     }
 }

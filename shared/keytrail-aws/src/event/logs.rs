@@ -5,12 +5,14 @@
 //! Guide, "Using CloudWatch Logs subscription filters"; CloudTrail User Guide, "Sending events to
 //! CloudWatch Logs"). Sample `events/cloudwatch-logs-cloudtrail.json`.
 //!
-//! The batch becomes an [`Invocation::LogEvents`]: the messages as a CloudTrail log document
-//! (`{"Records": [...]}`, [`LogBatch::document`]), so that they go through the same reader,
-//! rules and alerts as a trail object. A message that is not JSON is kept as a JSON string:
-//! the reader then reports that record as "not an object", which becomes an integrity alert
-//! naming the batch, and nothing is dropped silently. `CONTROL_MESSAGE` batches (CloudWatch Logs
-//! checks that the destination is reachable when the filter is created) are ignored.
+//! The batch becomes a [`LogDelivery::Events`], which `invocation` turns into
+//! `Invocation::LogEvents` (this module does not depend on `Invocation`): the messages as a
+//! CloudTrail log document (`{"Records": [...]}`, [`LogBatch::document`]), so that they go
+//! through the same reader, rules and alerts as a trail object. A message that is not JSON is
+//! kept as a JSON string: the reader then reports that record as "not an object", which becomes
+//! an integrity alert naming the batch, and nothing is dropped silently. `CONTROL_MESSAGE`
+//! batches (CloudWatch Logs checks that the destination is reachable when the filter is
+//! created) become [`LogDelivery::Control`] and are ignored.
 //!
 //! `aws_lambda_events` models this payload (feature `cloudwatch_logs`), but its deserializer
 //! gunzips with a raw decoder, without a bound (the workspace allows only the capped one in
@@ -24,7 +26,6 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::ShapeError;
-use super::invocation::Invocation;
 
 const SHAPE: &str = "CloudWatch Logs subscription event";
 
@@ -60,6 +61,15 @@ impl LogBatch {
     }
 }
 
+/// What one subscription delivery holds: log events, or a control message to ignore.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum LogDelivery {
+    /// A `DATA_MESSAGE`: the log events, as a CloudTrail log document.
+    Events(LogBatch),
+    /// A `CONTROL_MESSAGE`, and why it is ignored (for the log line).
+    Control(String),
+}
+
 #[derive(Deserialize)]
 struct AwsLogs {
     data: String,
@@ -83,7 +93,7 @@ struct LogEntry {
 }
 
 /// A payload with a top-level `awslogs`.
-pub(super) fn parse(awslogs: &Value) -> Result<Invocation, ShapeError> {
+pub(super) fn parse(awslogs: &Value) -> Result<LogDelivery, ShapeError> {
     let AwsLogs { data } =
         AwsLogs::deserialize(awslogs).map_err(|e| ShapeError::malformed(SHAPE, "awslogs", e))?;
     let gzip = base64::engine::general_purpose::STANDARD
@@ -91,7 +101,7 @@ pub(super) fn parse(awslogs: &Value) -> Result<Invocation, ShapeError> {
         .map_err(|e| ShapeError::malformed(SHAPE, "awslogs.data", format!("not base64: {e}")))?;
     let batch = decode(&gzip)?;
     if batch.message_type == "CONTROL_MESSAGE" {
-        return Ok(Invocation::Ignored(
+        return Ok(LogDelivery::Control(
             "CloudWatch Logs control message (the subscription filter's reachability check)"
                 .to_owned(),
         ));
@@ -113,7 +123,7 @@ pub(super) fn parse(awslogs: &Value) -> Result<Invocation, ShapeError> {
             },
         )
         .collect();
-    Ok(Invocation::LogEvents(LogBatch {
+    Ok(LogDelivery::Events(LogBatch {
         log_group: batch.log_group,
         log_stream: batch.log_stream,
         records,
@@ -127,19 +137,23 @@ fn decode(gzip: &[u8]) -> Result<LogData, ShapeError> {
         max_record_bytes: usize::try_from(MAX_BATCH_BYTES).unwrap_or(usize::MAX),
         ..ReadOptions::default()
     };
-    let mut reader = RecordReader::new("awslogs.data", gzip, options);
-    let malformed = |detail: String| ShapeError::malformed(SHAPE, "awslogs.data", detail);
-    let batch = match reader.next_record() {
-        Ok(Some(record)) => serde_json::from_slice::<LogData>(record.json)
-            .map_err(|e| malformed(format!("not a log-events batch: {e}")))?,
-        Ok(None) => return Err(malformed("empty".to_owned())),
-        Err(e) => return Err(malformed(e.detail)),
-    };
-    match reader.next_record() {
-        Ok(None) => Ok(batch),
-        Ok(Some(_)) => Err(malformed("holds more than one batch".to_owned())),
-        Err(e) => Err(malformed(e.detail)),
-    }
+    // The reader's only non-test constructor is the pipelined one (`new`, the serial
+    // reference, exists in test and fuzzing builds only); its thread ends with the scope.
+    std::thread::scope(|scope| {
+        let mut reader = RecordReader::pipelined(scope, "awslogs.data", gzip, options);
+        let malformed = |detail: String| ShapeError::malformed(SHAPE, "awslogs.data", detail);
+        let batch = match reader.next_record() {
+            Ok(Some(record)) => serde_json::from_slice::<LogData>(record.json)
+                .map_err(|e| malformed(format!("not a log-events batch: {e}")))?,
+            Ok(None) => return Err(malformed("empty".to_owned())),
+            Err(e) => return Err(malformed(e.detail)),
+        };
+        match reader.next_record() {
+            Ok(None) => Ok(batch),
+            Ok(Some(_)) => Err(malformed("holds more than one batch".to_owned())),
+            Err(e) => Err(malformed(e.detail)),
+        }
+    })
 }
 
 #[cfg(test)]
@@ -217,12 +231,12 @@ mod tests {
         for (input, want) in cases {
             let got = parse(&input["awslogs"]);
             match (got, want) {
-                (Ok(Invocation::LogEvents(b)), Ok(doc)) => {
+                (Ok(LogDelivery::Events(b)), Ok(doc)) => {
                     assert_eq!(String::from_utf8(b.document()).unwrap(), doc);
                     assert_eq!(b.log_group, "trail-group");
                     assert_eq!(b.log_stream, "123456789012_CloudTrail_us-east-1");
                 }
-                (Ok(Invocation::Ignored(reason)), Err("ignored")) => {
+                (Ok(LogDelivery::Control(reason)), Err("ignored")) => {
                     assert!(reason.contains("control message"), "{reason}");
                 }
                 (Err(e), Err(fragment)) => {

@@ -27,7 +27,7 @@ pub fn parse_invocation(payload: &Value) -> Result<Invocation, ShapeError> {
         return records_payload(records);
     }
     if let Some(awslogs) = payload.get("awslogs") {
-        return logs::parse(awslogs);
+        return logs::parse(awslogs).map(Invocation::from);
     }
     if payload.get("invocationSchemaVersion").is_some() {
         return batch::parse(payload).map(Invocation::Batch);

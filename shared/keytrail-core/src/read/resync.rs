@@ -41,12 +41,11 @@
 //! always has: a damaged deflate stream can decode to garbage that copies earlier records.
 
 use std::io::Read;
-use std::ops::Range;
 
 use super::buffer::Fill;
 use super::error::{Fault, ReadErrorKind as K};
 use super::frame::{Frames, State, GZIP_FAULT_LOOKAHEAD};
-use super::views::{cover_both, Checks, View};
+use super::views::{cover_both, Checks, Found, View};
 use super::Compression;
 
 /// The container a damaged part of the stream is in, where reading resumes.
@@ -66,15 +65,6 @@ pub(super) struct Damage {
     start: u64,
     /// Offset where the search for the next record starts.
     from: u64,
-}
-
-/// What the search found.
-#[derive(Debug)]
-pub(super) enum Found {
-    /// A record: its offsets.
-    Record(Range<u64>),
-    /// A new log file, `{"Records":[`, at this offset.
-    LogFile(u64),
 }
 
 impl<R: Read> Frames<R> {

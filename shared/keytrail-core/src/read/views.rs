@@ -4,10 +4,11 @@
 //! where its structure breaks; [`Checks`] decides which closed candidate is a record and which
 //! `{"Records":[` is a new log file.
 
+use std::ops::Range;
+
 use serde::de::IgnoredAny;
 
 use super::probe::has_event_key;
-use super::resync::Found;
 use super::split::{is_plain, quote_or_backslash, ValueScan};
 
 /// Keeps the two views on opposite string states: when both are inside or both outside a
@@ -180,6 +181,15 @@ impl View {
         }
         oldest
     }
+}
+
+/// What the search found: what [`Checks::event`] reports to `resync`.
+#[derive(Debug)]
+pub(super) enum Found {
+    /// A record: its offsets.
+    Record(Range<u64>),
+    /// A new log file, `{"Records":[`, at this offset.
+    LogFile(u64),
 }
 
 /// Checks what the views see, with a scanner reused across checks.

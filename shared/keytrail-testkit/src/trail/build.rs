@@ -1,9 +1,10 @@
-//! Generating the day: chains, sessions, log files, digests.
+//! Generating the day: sessions, log files and digests for each chain of `chain`.
 
 use std::collections::BTreeMap;
 
 use keytrail_core::integrity::{Timestamp, HOUR};
 
+use super::chain::{chains, Chain};
 use super::content::{log_content, unique, DigestFields, Listed};
 use super::sign::{sha256_hex, TestKey};
 use super::{GenDigest, ListedKey, Trail, TrailSpec};
@@ -11,88 +12,6 @@ use super::{GenDigest, ListedKey, Trail, TrailSpec};
 const MINUTE: i64 = 60;
 /// How long after the time in its name a log file is delivered.
 pub(super) const DELIVERY: i64 = 4 * MINUTE;
-
-/// Where one chain's objects go.
-#[derive(Debug, Clone)]
-pub(super) struct Chain {
-    pub(super) prefix: &'static str,
-    pub(super) organization: Option<&'static str>,
-    pub(super) account: &'static str,
-    pub(super) region: &'static str,
-    pub(super) trail: &'static str,
-    pub(super) home: &'static str,
-}
-
-impl Chain {
-    fn folder(&self, kind: &str, at: Timestamp) -> String {
-        let prefix = if self.prefix.is_empty() {
-            String::new()
-        } else {
-            format!("{}/", self.prefix)
-        };
-        let org = self
-            .organization
-            .map(|o| format!("{o}/"))
-            .unwrap_or_default();
-        format!(
-            "{prefix}AWSLogs/{org}{}/{kind}/{}/{}/",
-            self.account,
-            self.region,
-            at.date_path()
-        )
-    }
-
-    /// The key CloudTrail gives the digest ending at `end`.
-    pub(super) fn digest_key(&self, end: Timestamp, backfill: bool) -> String {
-        format!(
-            "{}{}_CloudTrail-Digest_{}_{}_{}_{}{}.json.gz",
-            self.folder("CloudTrail-Digest", end),
-            self.account,
-            self.region,
-            self.trail,
-            self.home,
-            end.compact(),
-            if backfill { "_backfill" } else { "" }
-        )
-    }
-
-    /// The key CloudTrail gives a log file of time `at`.
-    pub(super) fn log_key(&self, at: Timestamp, unique: &str) -> String {
-        format!(
-            "{}{}_CloudTrail_{}_{}_{unique}.json.gz",
-            self.folder("CloudTrail", at),
-            self.account,
-            self.region,
-            at.compact_minutes()
-        )
-    }
-}
-
-/// The chains of the day; index 0 is the one the tamper methods pick from.
-pub(super) fn chains() -> [Chain; 4] {
-    let account = |region| Chain {
-        prefix: "",
-        organization: None,
-        account: "111122223333",
-        region,
-        trail: "main-trail",
-        home: "us-east-1",
-    };
-    let org = Chain {
-        prefix: "org",
-        organization: Some("o-exampleorg1"),
-        account: "444455556666",
-        region: "us-east-1",
-        trail: "org-trail",
-        home: "us-east-1",
-    };
-    [
-        account("us-east-1"),
-        account("eu-west-1"),
-        account("ap-northeast-1"),
-        org,
-    ]
-}
 
 /// A run of logging: digests end every hour from `start` + 1 h while they end by `until`; log
 /// files are written before `logs_until`.

@@ -6,7 +6,7 @@ use std::io::Write;
 use keytrail_core::integrity::Timestamp;
 use serde_json::{json, Value};
 
-use super::build::Chain;
+use super::chain::Chain;
 use super::sign::{signing_string, TestKey};
 
 const MINUTE: i64 = 60;

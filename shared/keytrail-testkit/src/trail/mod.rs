@@ -32,6 +32,7 @@
 //! [`Trail::key_entries`] is what `ListPublicKeys` returns ([`crate::CloudTrailKeys`] serves it).
 
 mod build;
+mod chain;
 mod content;
 mod sign;
 mod tamper;

@@ -6,7 +6,7 @@
 
 use keytrail_core::integrity::{LinkMismatch, Problem, HOUR};
 
-use super::build::chains;
+use super::chain::chains;
 use super::content::log_content;
 use super::sign::{sha256_hex, TestKey};
 use super::{GenDigest, Trail};
