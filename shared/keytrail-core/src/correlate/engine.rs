@@ -80,6 +80,12 @@ impl Correlations {
         self.silent.contains(&rule)
     }
 
+    /// Whether correlation `index` only feeds other correlations (every correlation naming it
+    /// has `generate: false`): it fires into them, never as an alert of its own.
+    pub fn is_silent_correlation(&self, index: usize) -> bool {
+        self.silent_correlations.contains(&index)
+    }
+
     /// Counts `event`, which matched the rules `matched` (indexes into the rule set), in every
     /// correlation those rules feed, and returns the correlations that fired. Rules that feed
     /// none cost a hash lookup each and never reach `store`.

@@ -3,12 +3,16 @@
 //! caller makes per matched record (after [`RuleSet::classify`]). The engine and its state are
 //! [`crate::correlate`]'s.
 
-use super::classify::Matches;
+use std::io::Read;
+
+use super::classify::{Matches, Scratch, Verdict};
 use super::doc::label;
 use super::error::RuleError;
 use super::rule::{Rule, RuleInfo};
 use super::set::RuleSet;
-use crate::correlate::{Correlated, Correlation, Correlations, Store, StoreError};
+use crate::correlate::{Correlated, Correlation, Correlations, MemoryStore, Store, StoreError};
+use crate::integrity::Timestamp;
+use crate::read::{ReadOptions, RecordReader};
 
 impl RuleSet {
     /// The correlation rules.
@@ -85,4 +89,35 @@ pub(super) fn link(
             Correlations::default()
         }
     }
+}
+
+/// Every matched record of `input` (one object), then the correlations they fire when run in
+/// eventTime order through a fresh [`MemoryStore`]: what `keytrail rules test` checks a
+/// correlation's fixture with. An unreadable object is an error naming it.
+pub(super) fn correlate_object<R: Read>(
+    object: &str,
+    input: R,
+    set: &RuleSet,
+) -> Result<(u64, Vec<Correlated>), String> {
+    let mut reader = RecordReader::new(object, input, ReadOptions::default());
+    let (mut records, mut matched) = (0u64, Vec::new());
+    let mut scratch = Scratch::default();
+    while let Some(raw) = reader.next_record().map_err(|e| e.to_string())? {
+        records += 1;
+        if let Verdict::Matched(m) = set.classify(&raw, &mut scratch) {
+            let time = m.event().event_time().and_then(Timestamp::parse);
+            matched.push((time, m.indexes().to_vec(), m.event().value().clone()));
+        }
+    }
+    matched.sort_by_key(|(time, _, _)| *time);
+    let mut store = MemoryStore::new();
+    let mut fired = Vec::new();
+    for (_, indexes, event) in matched {
+        fired.extend(
+            set.correlations
+                .observe(&indexes, &event, &mut store)
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    Ok((records, fired))
 }
