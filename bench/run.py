@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """`make bench`: time keytrail scan against the floor and the whole-object reference.
 
+`python3 bench/run.py alert-cost` runs the cost-per-alert row alone.
+
 Generates trail objects with `keytrail bench gen` (kept in target/bench/, except the 1.5 GB one,
 made in /tmp and deleted), then runs each program under /usr/bin/time -v for wall time and peak
 RSS. Prints one table; every ratio in it comes from this one run. Not part of `make test`.
@@ -11,6 +13,7 @@ the latest run, pass or fail; history lives in git.
 """
 
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -33,10 +36,11 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))  # best of N for the timed run
 PAIRED = int(os.environ.get("BENCH_PAIRED", "5"))  # floor and scan, in turn, best of N each
 
 
-def timed(cmd, env=None):
+def timed(cmd, env=None, cpu=False):
     """Runs cmd under /usr/bin/time -v: (stdout, wall seconds, peak RSS in MiB). The wall time is
     taken here with a monotonic clock (time -v prints hundredths only, too coarse for a ratio of
-    0.3 s runs); it includes starting /usr/bin/time, the same for every program."""
+    0.3 s runs); it includes starting /usr/bin/time, the same for every program. With `cpu`, the
+    seconds are user + system CPU time as time -v prints them instead."""
     start = time.perf_counter()
     proc = subprocess.run(
         ["/usr/bin/time", "-v", *cmd],
@@ -48,13 +52,16 @@ def timed(cmd, env=None):
     if proc.returncode != 0:
         sys.exit(f"bench: {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
+    if cpu:
+        seconds = sum(float(re.search(rf"{kind} time \(seconds\): ([\d.]+)", proc.stderr).group(1))
+                      for kind in ("User", "System"))
     return proc.stdout, seconds, rss / 1024
 
 
-def paired(*cmds, repeat):
+def paired(*cmds, repeat, cpu=False):
     """Runs the commands in turn, repeat times each, so all meet the same load: the best of
     each, as best() gives it."""
-    runs = [tuple(timed(cmd) for cmd in cmds) for _ in range(repeat)]
+    runs = [tuple(timed(cmd, cpu=cpu) for cmd in cmds) for _ in range(repeat)]
     return tuple(
         (side[0][0], min(r[1] for r in side), max(r[2] for r in side))
         for side in zip(*runs)
@@ -237,8 +244,42 @@ def settle(limit=1.0, most=90):
         time.sleep(5)
 
 
+ALERT_RULE = os.path.join(SIGMAHQ, "aws_sts_assumerole_misuse.yml")
+ALERT_RECORDS = 30_000
+
+
+def alert_cost():
+    """Cost per alert: SigmaHQ's assumed-role rule fires on about 80 % of the generated
+    records (as on a busy account). CPU time (user + system; wall time is noisier on a shared
+    host) of the scan with the pack and that rule, less the scan with the pack alone, per alert
+    it adds; both run in turn, best of PAIRED. Prints the line and returns the failure, if any.
+    The output's SHA-256 is printed so that two builds can be checked byte for byte."""
+    path = os.path.join(OUT, f"trail-{ALERT_RECORDS}.json.gz")
+    generate(path, ALERT_RECORDS)
+    rule_dir = tempfile.mkdtemp(prefix="keytrail-bench-alert-")
+    try:
+        shutil.copy(ALERT_RULE, rule_dir)
+        (noisy_out, noisy, _), (pack_out, pack, _) = paired(
+            scan_cmd(path, ["--rules", rule_dir]), scan_cmd(path), repeat=PAIRED, cpu=True)
+    finally:
+        shutil.rmtree(rule_dir)
+    added = len(rule_ids(noisy_out)) - len(rule_ids(pack_out))
+    per_alert = (noisy - pack) / max(added, 1) * 1e6
+    digest = hashlib.sha256(noisy_out.encode()).hexdigest()
+    print(f"alerts: {ALERT_RECORDS:,} records with {os.path.basename(ALERT_RULE)} "
+          f"({added:,} alerts added): {noisy:.2f} s CPU, pack alone {pack:.2f} s: "
+          f"{per_alert:.1f} us per alert (target <= 5); output sha256 {digest[:16]}")
+    return f"{per_alert:.1f} us per alert" if per_alert > 5 else None
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    if sys.argv[1:] == ["alert-cost"]:
+        # `python3 bench/run.py alert-cost`: this row alone.
+        failure = alert_cost()
+        if failure:
+            sys.exit(f"bench: {failure}")
+        return
     settle()
     print(f"machine: {os.cpu_count()} CPUs, "
           + next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), '?')
@@ -319,6 +360,10 @@ def main():
 
     cold = cold_starts(5)
     print("\n".join(lines))
+    print()
+    alert_failure = alert_cost()
+    if alert_failure:
+        failures.append(alert_failure)
     print()
     whole_x, whole_mem = ratios["300 MB"]
     print(f"300 MB: scan/floor {ratios['300 MB floor']:.2f}x (target <= 1.3); "

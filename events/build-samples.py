@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Builds the sample CloudTrail log objects in events/trail/ from ../shared/corpus.
+"""Builds the sample CloudTrail log objects in events/trail/ from ../shared/corpus, and the
+CloudWatch Logs subscription payload events/cloudwatch-logs-cloudtrail.json.
 
 The outputs are committed; rerun this after changing it (`make samples`). gzip output is
 deterministic (mtime 0), so a rerun that changes nothing leaves git clean.
@@ -8,6 +9,7 @@ Provenance of every record: ../shared/corpus/README.md (AWS documentation exampl
 MIT-0). The EventBridge envelope around ExportCertificate reproduces the one printed in seed
 001_eb5c09d430e3e1e5.txt (which is invalid JSON as printed).
 """
+import base64
 import copy
 import gzip
 import io
@@ -92,6 +94,34 @@ def main():
              one("awsdocs/cloudtrail/cloudtrail-log-file-examples__08__cloudtrail__UpdateTrail.json")]
     name = "123456789012_CloudTrail_eu-west-1_20260610T2040Z_keytraildemo0003.json.gz"
     gz(OUT / name, {"Records": infra})
+
+    # CloudTrail delivered to CloudWatch Logs, forwarded by a subscription filter: one log event
+    # per CloudTrail event (its message the event as compact JSON), the batch gzipped and
+    # base64-encoded under awslogs.data (CloudWatch Logs User Guide, "Subscription filters with
+    # AWS Lambda"; the log stream is CloudTrail's <account>_CloudTrail_<region>).
+    delivered = [export,                                     # alert: certificate exported
+                 one("awsdocs/acm/ct-related__03__kms__Decrypt.json"),  # alert: ACM key decrypted
+                 one(acm + "05__acm__ListCertificates.json")]           # routine
+    batch = {
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": "aws-cloudtrail-logs-123456789012-keytrail",
+        "logStream": "123456789012_CloudTrail_us-east-1",
+        "subscriptionFilters": ["keytrail-trail-processor"],
+        "logEvents": [
+            {"id": str(37000000000000000000000000000000000000000000000000000000 + i),
+             "timestamp": 1527175691000 + i,
+             "message": json.dumps(rec, separators=(",", ":"))}
+            for i, rec in enumerate(delivered)
+        ],
+    }
+    member = io.BytesIO()
+    with gzip.GzipFile(fileobj=member, mode="wb", mtime=0, filename="") as f:
+        f.write(json.dumps(batch, separators=(",", ":")).encode())
+    payload = {"awslogs": {"data": base64.b64encode(member.getvalue()).decode()}}
+    path = HERE / "cloudwatch-logs-cloudtrail.json"
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"wrote {path.relative_to(HERE.parent)} ({path.stat().st_size} bytes)")
     return 0
 
 

@@ -16,7 +16,7 @@ variant() { .venv/bin/python infra/template-variant.py "$@"; }
 # template.yaml's defaults: an existing bucket through SQS. The variants cover the rest.
 variant template.yaml "$tmp/create-bucket.yaml" TrailBucketMode=create EnableApiCallRule=true \
   RulesBucket=example-rules TrailKmsKeyArn=arn:aws:kms:us-east-1:123456789012:key/example \
-  AlertEmail=alerts@example.com ReservedConcurrency=10 Idempotency=true \
+  AlertEmail=alerts@example.com ReservedConcurrency=10 StateTable=true TrailLogGroupName=example-trail-logs \
   SlackWebhookSecretArn=arn:aws:secretsmanager:us-east-1:123456789012:secret:slack-AbCdEf \
   SlackCriticalWebhookSecretArn=arn:aws:secretsmanager:us-east-1:123456789012:secret:slack-critical-AbCdEf
 variant template.yaml "$tmp/eventbridge.yaml" Ingestion=eventbridge TrailBucketName=example-trail

@@ -1,15 +1,18 @@
 //! `keytrail`: the CLI shell around keytrail-core. This file only wires: one module per command
-//! (`scan/`, `rules/`, `bench/`), shared flag groups (`rule_args`, `aws`), and `term` for
-//! everything said on a terminal.
+//! (`scan/`, `verify/`, `rules/`, `backfill/`, `bench/`), shared flag groups (`rule_args`, `aws`),
+//! and `term` for everything said on a terminal.
 
 mod aws;
+mod backfill;
 mod bench;
 mod cli;
 mod dates;
+mod listing;
 mod rule_args;
 mod rules;
 mod scan;
 mod term;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -22,6 +25,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(command) => rules::run(command),
+        Command::Verify(args) => verify::run(args),
+        Command::Backfill(args) => backfill::run(args),
         Command::Bench(command) => bench::run(command).map(|()| ExitCode::SUCCESS),
     };
     match result {

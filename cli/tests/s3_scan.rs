@@ -2,6 +2,8 @@
 //! AWS environment variables pointing the binary at it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -44,12 +46,7 @@ async fn upload_samples(moto: &Moto) {
 }
 
 fn keytrail(moto: &Moto, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keytrail"));
-    cmd.args(args).env_remove("AWS_PROFILE");
-    for (k, v) in moto.env_vars() {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
+    support::keytrail_on(moto, args, &[])
 }
 
 fn alerts(out: &Output) -> Vec<Value> {

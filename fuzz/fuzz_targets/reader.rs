@@ -1,5 +1,7 @@
-//! Fuzz target `reader`: bytes as a CloudTrail object: readers agree, the scan counts what they deliver, alerts render within limits
-//! (keytrail_core::fuzzing::Harness::reader).
+//! Fuzz target `reader`: bytes as a CloudTrail object: readers agree, the scan counts what they
+//! deliver, alerts render within limits; then the same bytes as the recipe of a damaged object
+//! built from known records: every record the serial reader recovers is one of them or holds a
+//! damaged byte (keytrail_core::fuzzing::Harness::reader).
 #![no_main]
 
 use std::sync::OnceLock;

@@ -53,8 +53,9 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
 
-    /// Stop reading an object after this many decompressed bytes (a decompression bomb guard).
-    /// Accepts units: 4GiB, 512MiB, 1000000.
+    /// Stop reading an object after this many bytes: decompressed bytes for gzip objects (a
+    /// decompression bomb guard), the object's own bytes for plain JSON. Either way the object
+    /// is reported as unreadable past the limit. Accepts units: 4GiB, 512MiB, 1000000.
     #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = parse_size)]
     pub max_decompressed_bytes: u64,
 
@@ -102,11 +103,7 @@ impl ScanArgs {
 
     /// Whether to show the progress bar.
     pub fn show_progress(&self) -> bool {
-        match self.progress {
-            Toggle::Auto => io::stderr().is_terminal(),
-            Toggle::Always => true,
-            Toggle::Never => false,
-        }
+        self.progress.on_stderr()
     }
 
     /// How many workers.
@@ -136,6 +133,17 @@ pub enum Toggle {
     Always,
     /// Never.
     Never,
+}
+
+impl Toggle {
+    /// On or off, for something drawn on stderr (auto: when stderr is a terminal).
+    pub fn on_stderr(self) -> bool {
+        match self {
+            Toggle::Auto => io::stderr().is_terminal(),
+            Toggle::Always => true,
+            Toggle::Never => false,
+        }
+    }
 }
 
 fn parse_size(text: &str) -> Result<u64, String> {

@@ -33,7 +33,7 @@ use keytrail_core::rules::RuleSet;
 use keytrail_core::scan::{scan_object, ScanOptions};
 use keytrail_core::Alert;
 
-pub use args::ScanArgs;
+pub use args::{ScanArgs, Toggle};
 use pool::Stoppable;
 use printer::{Printer, Stdout};
 use s3::S3;

@@ -4,9 +4,9 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use keytrail_aws::client;
 use keytrail_aws::event::ObjectRef;
 use keytrail_aws::s3::{ObjectSource, S3Source};
@@ -19,6 +19,7 @@ use tokio::runtime::Runtime;
 use super::target::{name_skip, unopened, Finished};
 use crate::aws::AwsArgs;
 use crate::dates::Day;
+use crate::listing;
 
 /// A connection to S3 and a runtime to drive it.
 pub struct S3 {
@@ -26,8 +27,8 @@ pub struct S3 {
     source: S3Source,
 }
 
-/// The most days a date range may list day by day before falling back to one listing.
-const MAX_DAY_PREFIXES: i64 = 3_700;
+/// Day folders listed at once.
+const LIST_CONCURRENCY: usize = 8;
 
 /// How often a scan in progress looks whether it should stop.
 const STOP_POLL: Duration = Duration::from_millis(50);
@@ -46,44 +47,43 @@ impl S3 {
     }
 
     /// The trail objects under `uri` (`s3://bucket/prefix`) dated within `since..=until`, in key
-    /// order, and how many keys were passed over.
+    /// order, and how many keys were passed over. Day folders are listed several at a time.
     pub fn list(
         &self,
         uri: &str,
         since: Option<Day>,
         until: Option<Day>,
     ) -> anyhow::Result<(Vec<ObjectRef>, u64)> {
-        let Some(rest) = uri.strip_prefix("s3://") else {
-            bail!("{uri}: not an s3:// URI")
-        };
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            bail!("{uri}: no bucket name: write s3://BUCKET/PREFIX");
-        }
+        let (bucket, prefix) = listing::parse_s3_uri(uri).map_err(anyhow::Error::msg)?;
         let ranged = since.is_some() || until.is_some();
-        let in_range = |day: Option<Day>| match day {
+        let in_range = move |day: Option<Day>| match day {
             Some(d) => since.is_none_or(|s| d >= s) && until.is_none_or(|u| d <= u),
             None => !ranged,
         };
-        let passed = AtomicU64::new(0);
-        let keep = |key: &str| {
+        let passed = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&passed);
+        let keep: listing::Keep = Arc::new(move |key: &str| {
             let name = key.rsplit('/').next().unwrap_or(key);
             let ok = name_skip(name).is_none() && in_range(Day::in_key(key));
             if !ok {
-                passed.fetch_add(1, Ordering::Relaxed);
+                counted.fetch_add(1, Ordering::Relaxed);
             }
             ok
-        };
-        let prefixes = day_prefixes(prefix, since, until);
-        let mut objects = Vec::new();
-        for p in &prefixes {
-            let found = self
-                .rt
-                .block_on(self.source.list(bucket, p, None, &keep))
-                .with_context(|| format!("listing s3://{bucket}/{p}"))?;
-            objects.extend(found);
-        }
-        Ok((objects, passed.into_inner()))
+        });
+        let prefixes = listing::day_prefixes(prefix, since, until);
+        let objects = self
+            .rt
+            .block_on(listing::list_in_order(
+                &self.source,
+                bucket,
+                prefixes,
+                keep,
+                LIST_CONCURRENCY,
+            ))
+            .map_err(|(p, e)| {
+                anyhow::Error::new(e).context(format!("listing s3://{bucket}/{p}"))
+            })?;
+        Ok((objects, passed.load(Ordering::Relaxed)))
     }
 
     /// Streams and scans one object, handing each alert to `sink` as it comes. Once `stop` is
@@ -131,60 +131,5 @@ impl S3 {
                 stopped: false,
             },
         }
-    }
-}
-
-/// The prefixes to list: one per day when the prefix ends at a CloudTrail region folder
-/// (`…/CloudTrail/REGION/`) and a start date is given, else the prefix itself.
-fn day_prefixes(prefix: &str, since: Option<Day>, until: Option<Day>) -> Vec<String> {
-    let at_region = {
-        let parts: Vec<&str> = prefix.trim_end_matches('/').split('/').collect();
-        prefix.ends_with('/') && parts.len() >= 2 && parts[parts.len() - 2] == "CloudTrail"
-    };
-    let (Some(since), true) = (since, at_region) else {
-        return vec![prefix.to_owned()];
-    };
-    let until = until.unwrap_or_else(today);
-    let (first, last) = (since.days(), until.days());
-    if last < first || last - first > MAX_DAY_PREFIXES {
-        return vec![prefix.to_owned()];
-    }
-    (first..=last)
-        .map(|d| format!("{prefix}{}", Day::from_days(d).key_segment()))
-        .collect()
-}
-
-fn today() -> Day {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    Day::from_days(i64::try_from(secs / 86_400).unwrap_or(0))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn day_prefixes_only_at_a_region_folder() {
-        let day = |s: &str| Some(s.parse::<Day>().unwrap());
-        let region = "AWSLogs/123456789012/CloudTrail/us-east-1/";
-        assert_eq!(
-            day_prefixes(region, day("2026-02-27"), day("2026-03-01")),
-            [
-                format!("{region}2026/02/27/"),
-                format!("{region}2026/02/28/"),
-                format!("{region}2026/03/01/")
-            ]
-        );
-        assert_eq!(day_prefixes(region, None, day("2026-03-01")), [region]);
-        assert_eq!(
-            day_prefixes("AWSLogs/123/", day("2026-01-01"), None),
-            ["AWSLogs/123/"]
-        );
-        assert_eq!(
-            day_prefixes(region, day("2026-03-01"), day("2026-02-01")),
-            [region]
-        );
     }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use keytrail_aws::event::ObjectRef;
-use keytrail_core::read::{ReadError, ReadErrorKind};
+use keytrail_core::read::{Damaged, ReadError, ReadErrorKind};
 use keytrail_core::scan::{ObjectReport, Tally};
 
 /// One object to scan.
@@ -74,7 +74,9 @@ pub fn unopened(object: &str, why: &str) -> ObjectReport {
             compressed_offset: None,
             decompressed_offset: None,
             detail: format!("cannot open: {why}"),
+            skipped: None,
         }),
+        damaged: Damaged::default(),
         bad_records: Tally::default(),
         not_events: Tally::default(),
     }

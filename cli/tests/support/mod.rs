@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output};
 use std::time::{Duration, Instant};
 
+use keytrail_testkit::Moto;
 use serde_json::Value;
 
 /// The repository root.
@@ -19,6 +20,18 @@ pub fn repo() -> PathBuf {
 /// The public CloudTrail data beside the repository.
 pub fn corpus() -> PathBuf {
     repo().join("../shared/corpus")
+}
+
+/// Runs the keytrail binary with the standard AWS environment variables pointing it at `moto`
+/// (no profile), and `env` besides.
+pub fn keytrail_on(moto: &Moto, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keytrail"));
+    cmd.args(args).env_remove("AWS_PROFILE");
+    for (k, v) in moto.env_vars() {
+        cmd.env(k, v);
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("run keytrail")
 }
 
 /// Runs the keytrail binary in the repository root.

@@ -14,6 +14,8 @@ use keytrail_aws::event::{KeyFilter, KEY_FILTER_SYNTAX};
 use keytrail_core::size::parse_size;
 use keytrail_core::Severity;
 
+pub use crate::integrity::IntegrityConfig;
+
 /// The function's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -34,18 +36,20 @@ pub struct Config {
     /// `DEADLINE_RESERVE_MS` (default 5000): how long before the invocation's deadline reading
     /// stops, leaving time to publish what was found and to fail the rest cleanly.
     pub deadline_reserve: Duration,
-    /// `IDEMPOTENCY_TABLE`: the DynamoDB table that keeps an alert from being published twice;
-    /// none when unset.
+    /// `STATE_TABLE` (deprecated alias `IDEMPOTENCY_TABLE`): the DynamoDB state table, which
+    /// keeps an alert from being published twice (and holds the integrity state); none when unset.
     pub idempotency: Option<Idempotency>,
+    /// Log-file integrity validation: on when there is a state table, unless `INTEGRITY=off`.
+    pub integrity: Option<IntegrityConfig>,
     /// `TLS_ROOTS` (default `aws`): the certificate authorities the AWS clients trust, Amazon's
     /// compiled-in roots (`aws`) or the platform's store (`system`).
     pub tls_roots: Roots,
 }
 
-/// The idempotency table's settings.
+/// The alert claims' settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Idempotency {
-    /// `IDEMPOTENCY_TABLE`: the table's name.
+    /// `STATE_TABLE`: the state table's name.
     pub table: String,
     /// `IDEMPOTENCY_LEASE_SECONDS` (default 960): how long a claim keeps other invocations from
     /// publishing an alert; at least the function's timeout.
@@ -119,9 +123,9 @@ impl Config {
             Duration::from_millis(env.number("DEADLINE_RESERVE_MS", 5000, 0..=600_000));
         let lease = Duration::from_secs(env.number("IDEMPOTENCY_LEASE_SECONDS", 960, 1..=86_400));
         let ttl = Duration::from_secs(86_400 * env.number("IDEMPOTENCY_TTL_DAYS", 15, 1..=365));
-        let idempotency =
-            env.get("IDEMPOTENCY_TABLE")
-                .map(|table| Idempotency { table, lease, ttl });
+        let table = state_table(&mut env);
+        let integrity = IntegrityConfig::from_env(&mut env, table.is_some());
+        let idempotency = table.map(|table| Idempotency { table, lease, ttl });
         let tls_roots = env
             .optional("TLS_ROOTS", |v| {
                 Roots::parse(v).ok_or_else(|| {
@@ -141,8 +145,29 @@ impl Config {
             object_concurrency,
             deadline_reserve,
             idempotency,
+            integrity,
             tls_roots,
         })
+    }
+}
+
+/// `STATE_TABLE`, else `IDEMPOTENCY_TABLE` (its name before the table held more than alert
+/// claims, still read; deprecated). Both set to different tables is a problem.
+fn state_table(env: &mut Env<'_>) -> Option<String> {
+    match (env.get("STATE_TABLE"), env.get("IDEMPOTENCY_TABLE")) {
+        (Some(table), Some(alias)) if table != alias => {
+            env.invalid(
+                "IDEMPOTENCY_TABLE",
+                &alias,
+                format!(
+                    "names another table than STATE_TABLE ({table:?}): IDEMPOTENCY_TABLE is the \
+                     deprecated name of STATE_TABLE; unset it"
+                ),
+            );
+            Some(table)
+        }
+        (Some(table), _) | (None, Some(table)) => Some(table),
+        (None, None) => None,
     }
 }
 
@@ -182,6 +207,7 @@ mod tests {
         assert!(c.rules_dirs.is_empty() && c.rules_s3.is_none());
         assert_eq!(c.deadline_reserve, Duration::from_secs(5));
         assert_eq!(c.idempotency, None);
+        assert_eq!(c.integrity, None);
         assert_eq!(c.tls_roots, Roots::Aws);
     }
 
@@ -260,6 +286,27 @@ mod tests {
             err.to_string().starts_with(
                 "invalid configuration: KEY_FILTER=\"glob=*.gz\" is invalid: \"glob\" is \
                  neither prefix nor suffix; write comma-separated prefix=<text>"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn state_table_or_its_deprecated_alias() {
+        let table = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("ALERT_TOPIC_ARN", TOPIC)];
+            all.extend_from_slice(pairs);
+            env(&all).map(|c| (c.idempotency.map(|i| i.table), c.integrity.is_some()))
+        };
+        let named = |t: &str| Ok((Some(t.to_owned()), true));
+        assert_eq!(table(&[("STATE_TABLE", "state")]), named("state"));
+        assert_eq!(table(&[("IDEMPOTENCY_TABLE", "old")]), named("old"));
+        let both = [("STATE_TABLE", "state"), ("IDEMPOTENCY_TABLE", "state")];
+        assert_eq!(table(&both), named("state"));
+        let err = table(&[("STATE_TABLE", "state"), ("IDEMPOTENCY_TABLE", "old")]).unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "IDEMPOTENCY_TABLE=\"old\" names another table than STATE_TABLE (\"state\")"
             ),
             "{err}"
         );

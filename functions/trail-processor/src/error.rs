@@ -4,9 +4,9 @@
 //! the idempotency table, the deadline, a lost task), so that the handler can answer each item
 //! in the caller's shape: a Lambda error, an SQS batch item failure, an S3 Batch result code.
 
-use keytrail_aws::ledger::LedgerError;
 use keytrail_aws::s3::SourceError;
 use keytrail_aws::sns::PublishError;
+use keytrail_aws::state::ledger::LedgerError;
 use keytrail_aws::stream::ScanTaskError;
 
 use crate::schedule::TaskLost;
@@ -28,13 +28,21 @@ pub enum ObjectError {
         /// What SNS said.
         source: PublishError,
     },
-    /// The idempotency table could not be read or written.
+    /// The state table could not be read or written (alert claims).
     #[error("object {object}: {source}")]
     Ledger {
         /// The object.
         object: String,
         /// What DynamoDB said.
         source: LedgerError,
+    },
+    /// The integrity check could not be done (state table, S3 or CloudTrail failed).
+    #[error("object {object}: {source}")]
+    Integrity {
+        /// The object.
+        object: String,
+        /// What failed.
+        source: crate::integrity::IntegrityError,
     },
     /// Another invocation is publishing one of the object's alerts right now (the same object
     /// delivered twice at once), or died doing so less than a lease ago.
@@ -87,6 +95,7 @@ impl ObjectError {
             | ObjectError::Task(_)
             | ObjectError::Lost { .. }
             | ObjectError::Ledger { .. }
+            | ObjectError::Integrity { .. }
             | ObjectError::Held { .. }
             | ObjectError::Deadline { .. } => true,
             ObjectError::Publish { source, .. } => source.retryable,

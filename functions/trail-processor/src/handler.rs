@@ -14,7 +14,8 @@ use tokio::time::Instant;
 
 use crate::error::ObjectError;
 use crate::metrics::Metrics;
-use crate::process::{process_event, Outcome, Work};
+use crate::only::{self, Only};
+use crate::process::{process_event, process_log_events, Outcome, Work};
 use crate::schedule::run_bounded;
 use crate::{sqs, App};
 
@@ -117,6 +118,11 @@ where
     K: AlertSink + 'static,
 {
     let mut metrics = Metrics::default();
+    if let Some(as_of) = crate::integrity::scheduled_time(&payload) {
+        let result = crate::integrity::sweep::handle(app, as_of, &mut metrics).await;
+        metrics.emit(&app.function_name);
+        return result;
+    }
     let invocation = match parse_invocation(&payload) {
         Ok(invocation) => invocation,
         Err(e) => {
@@ -128,25 +134,26 @@ where
     };
     let result = match invocation {
         Invocation::Objects(objects) => {
-            let work = objects.iter().cloned().map(Work::Object).collect();
+            let work = objects
+                .iter()
+                .map(|o| Work::Object(o.clone(), Only::All))
+                .collect();
             let results = process_all(app, work, &mut metrics, stop_at).await;
             objects_response(objects.into_iter().zip(results).collect())
         }
         Invocation::ApiCall(envelope) => {
-            match process_event(app, &envelope, &mut metrics, stop_at).await {
-                Ok(outcome) => Ok(json!({ "events": 1, "outcome": describe(&outcome) })),
-                Err(e) => Err(HandlerError::Objects {
-                    failed: 1,
-                    total: 1,
-                    retryable: e.is_retryable(),
-                    first: e.to_string(),
-                }),
-            }
+            let outcome = process_event(app, &envelope, &mut metrics, stop_at).await;
+            document_response(1, outcome)
+        }
+        Invocation::LogEvents(batch) => {
+            let outcome = process_log_events(app, &batch, &mut metrics, stop_at).await;
+            document_response(batch.records.len(), outcome)
         }
         Invocation::Sqs(messages) => {
             // All messages' objects run in one pool, under the one concurrency bound; each
             // message then fails exactly when one of its own items did.
-            let (work, planned) = sqs::plan(messages);
+            let (mut work, mut planned) = sqs::plan(messages);
+            only::narrow_sqs(&payload, &app.rules, &mut work, &mut planned);
             let results = process_all(app, work, &mut metrics, stop_at).await;
             let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
             let mut response = SqsBatchResponse::default();
@@ -154,13 +161,26 @@ where
             Ok(serde_json::to_value(response).unwrap_or(Value::Null))
         }
         Invocation::Batch(job) => {
-            // Tasks that name no usable object fail permanently; the others are processed, and
-            // every processed task gets the result in its own slot.
-            let work: Vec<Work> = job
-                .tasks
-                .iter()
-                .filter_map(|t| t.object.as_ref().ok().cloned().map(Work::Object))
-                .collect();
+            // Tasks that name no usable object fail permanently, and every task of a job whose
+            // rules_only cannot be honoured; the others are processed, and every processed task
+            // gets the result in its own slot.
+            let only = only::for_batch(&job, &app.rules);
+            let work: Vec<Work> = match &only {
+                Ok(only) => job
+                    .tasks
+                    .iter()
+                    .filter_map(|t| t.object.as_ref().ok().cloned())
+                    .map(|o| Work::Object(o, only.clone()))
+                    .collect(),
+                Err(e) => {
+                    tracing::error!(
+                        job_id = job.job_id.as_str(),
+                        error = e.to_string(),
+                        "S3 Batch job refused"
+                    );
+                    Vec::new()
+                }
+            };
             let mut processed = process_all(app, work, &mut metrics, stop_at)
                 .await
                 .into_iter();
@@ -168,9 +188,10 @@ where
                 .tasks
                 .iter()
                 .map(|task| {
-                    let (result_code, result_string) = match &task.object {
-                        Err(e) => (ResultCode::PermanentFailure, e.to_string()),
-                        Ok(_) => match processed.next() {
+                    let (result_code, result_string) = match (&task.object, &only) {
+                        (Err(e), _) => (ResultCode::PermanentFailure, e.to_string()),
+                        (Ok(_), Err(e)) => (ResultCode::PermanentFailure, e.to_string()),
+                        (Ok(_), Ok(_)) => match processed.next() {
                             Some(Ok(outcome)) => (ResultCode::Succeeded, describe(&outcome)),
                             Some(Err(e)) if e.is_retryable() => {
                                 (ResultCode::TemporaryFailure, e.to_string())
@@ -191,6 +212,23 @@ where
     };
     metrics.emit(&app.function_name);
     result
+}
+
+/// The answer for a document classified in memory (an API-call event, a log-events batch):
+/// its event count and outcome, or the invocation's failure (retried by Lambda when retryable).
+fn document_response(
+    events: usize,
+    outcome: Result<Outcome, ObjectError>,
+) -> Result<Value, HandlerError> {
+    match outcome {
+        Ok(outcome) => Ok(json!({ "events": events, "outcome": describe(&outcome) })),
+        Err(e) => Err(HandlerError::Objects {
+            failed: 1,
+            total: 1,
+            retryable: e.is_retryable(),
+            first: e.to_string(),
+        }),
+    }
 }
 
 /// Runs every item concurrently, at most OBJECT_CONCURRENCY at once, and answers one result per

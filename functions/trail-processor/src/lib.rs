@@ -14,7 +14,9 @@
 pub mod config;
 pub mod error;
 pub mod handler;
+pub mod integrity;
 pub mod metrics;
+pub mod only;
 pub mod process;
 pub mod publish;
 pub mod schedule;
@@ -22,8 +24,10 @@ pub mod sqs;
 
 use std::sync::Arc;
 
-use keytrail_aws::ledger::Ledger;
+use integrity::Integrity;
 use keytrail_aws::s3::S3Source;
+use keytrail_aws::state::ledger::Ledger;
+use keytrail_aws::state::StateTable;
 use keytrail_core::read::ReadOptions;
 use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_core::scan::ScanOptions;
@@ -41,18 +45,38 @@ pub struct App<S, K> {
     pub source: S,
     /// Where alerts go.
     pub sink: K,
-    /// The idempotency table, when `IDEMPOTENCY_TABLE` names one.
+    /// The alert claims in the state table, when `STATE_TABLE` names one.
     pub ledger: Option<Ledger>,
     /// The function's name, for metrics.
     pub function_name: String,
+    /// Log file validation, when on (`STATE_TABLE` set and `INTEGRITY` not `off`).
+    pub integrity: Option<Arc<Integrity>>,
 }
 
-/// The ledger the configuration asks for, on `client`.
+/// The alert claims of the state table the configuration names, on `client`.
 pub fn ledger(config: &Config, client: aws_sdk_dynamodb::Client) -> Option<Ledger> {
     config
         .idempotency
         .as_ref()
-        .map(|i| Ledger::new(client, i.table.clone(), i.lease, i.ttl))
+        .map(|i| Ledger::new(StateTable::new(client, i.table.clone()), i.lease, i.ttl))
+}
+
+/// The integrity check the configuration asks for, with these clients.
+pub fn integrity(
+    config: &Config,
+    dynamodb: aws_sdk_dynamodb::Client,
+    s3: aws_sdk_s3::Client,
+    cloudtrail: aws_sdk_cloudtrail::Client,
+) -> Option<Arc<Integrity>> {
+    let settings = config.integrity?;
+    let table = config.idempotency.as_ref()?.table.clone();
+    Some(Arc::new(Integrity::new(
+        settings,
+        StateTable::new(dynamodb, table),
+        s3,
+        cloudtrail,
+        config.max_decompressed_bytes,
+    )))
 }
 
 impl<S, K> App<S, K> {

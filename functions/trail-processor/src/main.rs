@@ -20,6 +20,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .map_err(|e| e.to_string())?;
     let sink = SnsSink::new(client::sns_client(&sdk), config.alert_topic_arn.clone());
     let ledger = trail_processor::ledger(&config, client::dynamodb_client(&sdk));
+    let integrity = trail_processor::integrity(
+        &config,
+        client::dynamodb_client(&sdk),
+        client::s3_client(&sdk),
+        aws_sdk_cloudtrail::Client::new(&sdk),
+    );
     let function_name =
         std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "trail-processor".to_owned());
     let rule_count = rules.rules().len();
@@ -30,6 +36,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         sink,
         ledger,
         function_name,
+        integrity,
     });
     let ready_ms = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX) as f64 / 1000.0;
     tracing::info!(rules = rule_count, ready_ms, "ready");

@@ -1,6 +1,9 @@
 //! One object, from reference to published alerts, with nothing lost.
 //!
-//! - A key that is not a trail log (or a digest file) is skipped with a reason.
+//! - A key that is not a trail log is skipped with a reason; a digest file too, unless log file
+//!   validation is on ([`crate::integrity`]): then it is verified, and its problems published.
+//! - With validation on, a log object's content is hashed while it streams, and recorded once
+//!   read cleanly ([`crate::integrity::Integrity::log_read`]).
 //! - A missing object is skipped with a log line: it was deleted since it was announced.
 //! - The body is streamed through the scan, and its alerts are published in batches of ten while
 //!   it reads ([`crate::publish`]), so memory does not grow with the number of alerts.
@@ -18,23 +21,25 @@
 use std::sync::Arc;
 
 use aws_sdk_s3::primitives::ByteStream;
-use keytrail_aws::event::ObjectRef;
+use keytrail_aws::event::{LogBatch, ObjectRef};
 use keytrail_aws::s3::{ObjectSource, SourceError};
 use keytrail_aws::sns::{AlertSink, MAX_BATCH_ENTRIES};
 use keytrail_aws::stream::{ScanEnd, ScanStream, Stop};
+use keytrail_core::integrity::{self, DigestName, LogName};
 use keytrail_core::Alert;
 use tokio::time::Instant;
 
 use crate::error::ObjectError;
 use crate::metrics::Metrics;
+use crate::only::Only;
 use crate::publish::publish;
 use crate::App;
 
 /// One unit of work of an invocation: an object to read, or an event to classify.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Work {
-    /// Read, classify and publish this object.
-    Object(ObjectRef),
+    /// Read and classify this object, and publish the alerts [`Only`] lets through.
+    Object(ObjectRef, Only),
     /// Classify this EventBridge "AWS API Call via CloudTrail" envelope.
     Event(serde_json::Value),
 }
@@ -43,8 +48,15 @@ impl Work {
     /// A name for log lines and errors: the object's URI, or `eventbridge:<id>`.
     pub fn name(&self) -> String {
         match self {
-            Work::Object(object) => object.uri(),
+            Work::Object(object, _) => object.uri(),
             Work::Event(envelope) => event_name(envelope),
+        }
+    }
+
+    /// Publishes only what `only` lets through (an object's work; events carry no `rules_only`).
+    pub fn narrow(&mut self, only: &Only) {
+        if let Work::Object(_, mine) = self {
+            mine.clone_from(only);
         }
     }
 
@@ -56,7 +68,7 @@ impl Work {
         stop_at: Option<Instant>,
     ) -> Result<Outcome, ObjectError> {
         match self {
-            Work::Object(object) => process_object(app, object, metrics, stop_at).await,
+            Work::Object(object, only) => process_object(app, object, only, metrics, stop_at).await,
             Work::Event(envelope) => process_event(app, envelope, metrics, stop_at).await,
         }
     }
@@ -76,15 +88,21 @@ pub enum Outcome {
     Skipped(String),
 }
 
-/// Reads, classifies and publishes one object, stopping at `stop_at`. `metrics` should be fresh
-/// for this object: the object's log line reports its counters.
+/// Reads, classifies and publishes one object (the alerts `only` lets through), stopping at
+/// `stop_at`. `metrics` should be fresh for this object: the object's log line reports its
+/// counters.
 pub async fn process_object<S: ObjectSource, K: AlertSink>(
     app: &Arc<App<S, K>>,
     object: &ObjectRef,
+    only: &Only,
     metrics: &mut Metrics,
     stop_at: Option<Instant>,
 ) -> Result<Outcome, ObjectError> {
     let uri = object.uri();
+    let at = integrity::ObjectRef::new(object.bucket.clone(), object.key.clone());
+    if let (Some(check), Some(name)) = (&app.integrity, DigestName::parse(&at)) {
+        return crate::integrity::digest_object(app, check, &name, &uri, metrics).await;
+    }
     if let Err(reason) = app.config.key_filter.check(object) {
         tracing::info!(
             bucket = object.bucket.as_str(),
@@ -94,6 +112,10 @@ pub async fn process_object<S: ObjectSource, K: AlertSink>(
         );
         metrics.skipped += 1;
         return Ok(Outcome::Skipped(reason.to_string()));
+    }
+    if only.is_refused() {
+        metrics.skipped += 1;
+        return Ok(Outcome::Skipped("its rules_only was refused".to_owned()));
     }
     let started = std::time::Instant::now();
     let opened = match stop_at {
@@ -118,14 +140,20 @@ pub async fn process_object<S: ObjectSource, K: AlertSink>(
             return Err(e.into());
         }
     };
-    let scan = ScanStream::start(
+    let log = app.integrity.as_ref().and_then(|_| LogName::parse(&at));
+    let hash_max = log
+        .as_ref()
+        .and(app.integrity.as_ref())
+        .map(|i| i.max_log_bytes());
+    let scan = ScanStream::start_hashing(
         uri.clone(),
         body.stream,
         app.rules.clone(),
         app.scan_options(),
         stop_at,
+        hash_max,
     );
-    let outcome = publish_while_reading(app, &uri, scan, metrics).await;
+    let outcome = publish_while_reading(app, &uri, scan, only, metrics, log.as_ref()).await;
     tracing::info!(
         bucket = object.bucket.as_str(),
         key = object.key.as_str(),
@@ -147,8 +175,30 @@ pub async fn process_event<S: ObjectSource, K: AlertSink>(
     metrics: &mut Metrics,
     stop_at: Option<Instant>,
 ) -> Result<Outcome, ObjectError> {
-    let name = event_name(envelope);
     let bytes = serde_json::to_vec(envelope).unwrap_or_default();
+    process_document(app, event_name(envelope), bytes, metrics, stop_at).await
+}
+
+/// Classifies the CloudTrail events of a CloudWatch Logs subscription delivery as one trail
+/// document (no S3 read); problems in it are reported under `cloudwatch-logs:<group>:<stream>`.
+pub async fn process_log_events<S: ObjectSource, K: AlertSink>(
+    app: &Arc<App<S, K>>,
+    batch: &LogBatch,
+    metrics: &mut Metrics,
+    stop_at: Option<Instant>,
+) -> Result<Outcome, ObjectError> {
+    let name = format!("cloudwatch-logs:{}:{}", batch.log_group, batch.log_stream);
+    process_document(app, name, batch.document(), metrics, stop_at).await
+}
+
+/// Classifies an in-memory document (an event, a `{"Records": [...]}` batch) like an object.
+async fn process_document<S: ObjectSource, K: AlertSink>(
+    app: &Arc<App<S, K>>,
+    name: String,
+    bytes: Vec<u8>,
+    metrics: &mut Metrics,
+    stop_at: Option<Instant>,
+) -> Result<Outcome, ObjectError> {
     let scan = ScanStream::start(
         name.clone(),
         ByteStream::from(bytes),
@@ -156,7 +206,7 @@ pub async fn process_event<S: ObjectSource, K: AlertSink>(
         app.scan_options(),
         stop_at,
     );
-    publish_while_reading(app, &name, scan, metrics).await
+    publish_while_reading(app, &name, scan, &Only::All, metrics, None).await
 }
 
 fn event_name(envelope: &serde_json::Value) -> String {
@@ -167,20 +217,24 @@ fn event_name(envelope: &serde_json::Value) -> String {
     format!("eventbridge:{id}")
 }
 
-/// Publishes the scan's alerts in batches as they come, then settles the object: an integrity
-/// alert for a fault that will not pass, a retryable failure for one that may, for a stop at the
-/// deadline, and for alerts that could not be published (the scan stops at the first such batch:
-/// the retry reads the object again anyway).
+/// Publishes the scan's alerts (those `only` lets through) in batches as they come, then settles
+/// the object: an integrity alert for a fault that will not pass, a retryable failure for one
+/// that may, for a stop at the deadline, and for alerts that could not be published (the scan
+/// stops at the first such batch: the retry reads the object again anyway). A log object `log`
+/// read cleanly has its hash recorded.
 async fn publish_while_reading<S: ObjectSource, K: AlertSink>(
     app: &Arc<App<S, K>>,
     name: &str,
     mut scan: ScanStream,
+    only: &Only,
     metrics: &mut Metrics,
+    log: Option<&LogName>,
 ) -> Result<Outcome, ObjectError> {
     let mut published = 0;
     let mut failed: Option<ObjectError> = None;
     while let Some(batch) = scan.next_batch(MAX_BATCH_ENTRIES).await {
-        if failed.is_some() {
+        let batch = only.filter(batch);
+        if failed.is_some() || batch.is_empty() {
             continue;
         }
         match publish(app, name, batch, metrics).await {
@@ -191,7 +245,11 @@ async fn publish_while_reading<S: ObjectSource, K: AlertSink>(
             }
         }
     }
-    let ScanEnd { report, stopped } = scan.finish().await?;
+    let ScanEnd {
+        report,
+        stopped,
+        content,
+    } = scan.finish().await?;
     metrics.objects += 1;
     metrics.records += report.records;
     metrics.bytes += report.bytes;
@@ -209,6 +267,14 @@ async fn publish_while_reading<S: ObjectSource, K: AlertSink>(
         return Err(ObjectError::Interrupted(fault.to_string()));
     }
     let problems = report.problems();
+    if let (Some(check), Some(log), Some(Ok(hash)), None) =
+        (&app.integrity, log, content, &report.fault)
+    {
+        let alerts = crate::integrity::log_object(check, log, hash, name).await?;
+        if !alerts.is_empty() {
+            published += publish(app, name, alerts, metrics).await?;
+        }
+    }
     if !problems.is_empty() {
         metrics.read_errors += 1;
         tracing::warn!(

@@ -1,17 +1,17 @@
 //! Publishing a batch of alerts, once each when the idempotency table is on.
 //!
 //! Without a table the batch goes straight to the sink ([`send`], which counts what went out and
-//! turns a refusal into [`ObjectError::Publish`]). With one (`IDEMPOTENCY_TABLE`), every
-//! alert is claimed first ([`keytrail_aws::ledger`] describes the protocol): alerts already
+//! turns a refusal into [`ObjectError::Publish`]). With the state table (`STATE_TABLE`), every
+//! alert is claimed first ([`keytrail_aws::state::ledger`] describes the protocol): alerts already
 //! published are skipped, the claimed ones are published and then marked, and a failed publish
 //! releases its claims so the retry can take them at once. An alert claimed by another live
 //! invocation fails the object retryably, after the rest of the batch went out.
 
 use std::sync::Arc;
 
-use keytrail_aws::ledger::{Claim, Ledger, Token};
 use keytrail_aws::s3::ObjectSource;
 use keytrail_aws::sns::AlertSink;
+use keytrail_aws::state::ledger::{Claim, Ledger, Token};
 use keytrail_core::Alert;
 
 use crate::error::ObjectError;

@@ -11,6 +11,7 @@ use std::ops::Range;
 
 use keytrail_aws::event::{MessageContent, SqsMessage};
 
+use crate::only::Only;
 use crate::process::Work;
 
 /// One message of the batch, after planning.
@@ -54,7 +55,7 @@ pub fn plan(messages: Vec<SqsMessage>) -> (Vec<Work>, Vec<Planned>) {
                 true
             }
             Ok(MessageContent::Objects(objects)) => {
-                work.extend(objects.into_iter().map(Work::Object));
+                work.extend(objects.into_iter().map(|o| Work::Object(o, Only::All)));
                 true
             }
         };

@@ -104,6 +104,7 @@ async fn stalled_app(moto: &Moto, head: Vec<u8>) -> Arc<App<S3Source, MemorySink
         sink: MemorySink::default(),
         ledger: None,
         function_name: "trail-processor-test".to_owned(),
+        integrity: None,
     })
 }
 

@@ -82,6 +82,7 @@ fn app_wrapping<K: AlertSink>(
         sink: wrap(SnsSink::new(client::sns_client(&sdk), topic.to_owned())),
         ledger: trail_processor::ledger(&plain.config, moto.dynamodb()),
         function_name: plain.function_name.clone(),
+        integrity: None,
     })
 }
 
@@ -259,7 +260,7 @@ async fn a_missing_table_fails_the_object_retryably_and_names_the_table() {
     let err = handle(&wrong, s3_put(KEY)).await.unwrap_err();
     assert!(err.is_retryable(), "{err}");
     assert!(
-        err.to_string().contains("idempotency table no-such-table"),
+        err.to_string().contains("state table no-such-table"),
         "{err}"
     );
     assert!(arrivals(&stack, 0).await.is_empty());

@@ -73,6 +73,11 @@ async fn every_sample_payload_shape_publishes_its_alerts() {
             &["ExportCertificate"],
         ),
         (
+            "cloudwatch-logs-cloudtrail.json",
+            |r| assert_eq!(r["events"], 3, "{r}"),
+            &["Decrypt", "ExportCertificate"],
+        ),
+        (
             "s3-batch-1.0.json",
             |r| {
                 assert_eq!(r["invocationSchemaVersion"], "1.0");
@@ -297,4 +302,66 @@ async fn rules_from_s3_are_loaded_and_bad_ones_named() {
         err.contains(&format!("s3://{DEMO_BUCKET}/rules/broken.yml")),
         "{err}"
     );
+}
+
+/// A CloudWatch Logs delivery whose batch holds a message that is not a CloudTrail event: the
+/// good event still alerts, and an integrity alert names the log group and stream, so the bad
+/// message is not dropped silently. A control message is ignored.
+#[tokio::test]
+async fn cloudwatch_logs_batch_with_a_bad_message_alerts_and_names_the_batch() {
+    use base64::Engine;
+    let (_moto, stack, app) = setup().await;
+    let export = event("eventbridge-api-call-export-certificate.json")["detail"].clone();
+    let batch = |kind: &str, messages: Vec<String>| {
+        let events: Vec<Value> = messages
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| json!({"id": i.to_string(), "timestamp": 1, "message": m}))
+            .collect();
+        let data = json!({"messageType": kind, "owner": "123456789012",
+            "logGroup": "trail-group", "logStream": "123456789012_CloudTrail_us-east-1",
+            "subscriptionFilters": ["f"], "logEvents": events});
+        let gz = gzip(&serde_json::to_vec(&data).unwrap());
+        json!({"awslogs": {"data": base64::engine::general_purpose::STANDARD.encode(gz)}})
+    };
+
+    let payload = batch(
+        "DATA_MESSAGE",
+        vec![
+            export.to_string(),
+            "START RequestId: not a trail event".to_owned(),
+        ],
+    );
+    let r = handle(&app, payload).await.unwrap();
+    assert_eq!(r["events"], 2, "{r}");
+    assert!(
+        r["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("read with problems"),
+        "{r}"
+    );
+    let got = alerts(&stack, 2).await;
+    assert_eq!(got.len(), 2, "{:?}", event_names(&got));
+    assert!(got
+        .iter()
+        .any(|(_, a)| a["event_name"] == "ExportCertificate"));
+    let integrity = got
+        .iter()
+        .find(|(_, a)| a["rule_id"] == "keytrail-object-unreadable")
+        .unwrap();
+    let text = integrity.1["description"].as_str().unwrap();
+    assert!(
+        text.contains("cloudwatch-logs:trail-group:123456789012_CloudTrail_us-east-1"),
+        "{text}"
+    );
+    assert!(!text.contains("START RequestId"), "{text}");
+
+    let control = batch("CONTROL_MESSAGE", vec!["CWL CONTROL MESSAGE".to_owned()]);
+    let r = handle(&app, control).await.unwrap();
+    assert!(
+        r["ignored"].as_str().unwrap().contains("control message"),
+        "{r}"
+    );
+    assert!(alerts(&stack, 0).await.is_empty());
 }

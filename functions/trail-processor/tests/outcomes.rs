@@ -175,6 +175,7 @@ fn fake_app(concurrency: &str) -> Arc<App<FakeSource, FakeSink>> {
         sink: FakeSink::default(),
         ledger: None,
         function_name: "trail-processor-test".to_owned(),
+        integrity: None,
     })
 }
 

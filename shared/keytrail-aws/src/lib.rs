@@ -9,7 +9,8 @@
 //!   fed through a bounded channel, so memory stays bounded whatever the object's size.
 //! - `sns` is the alert sink: an `sns::AlertSink` trait, implemented with SNS PublishBatch
 //!   (feature `sns`).
-//! - `ledger` is the idempotency table on DynamoDB (feature `dynamodb`).
+//! - `state` is the state table on DynamoDB (feature `dynamodb`): alert claims (idempotency),
+//!   log hashes, digest chains and public keys, one table with its key design documented there.
 //! - [`env`] reads a function's configuration from its environment, every problem named.
 //! - [`client`] builds the SDK configuration (rustls with ring; `AWS_ENDPOINT_URL` honoured, as
 //!   the SDK does, so the same binary runs against a local endpoint).
@@ -25,9 +26,9 @@
 pub mod client;
 pub mod env;
 pub mod event;
-#[cfg(feature = "dynamodb")]
-pub mod ledger;
 pub mod s3;
 #[cfg(feature = "sns")]
 pub mod sns;
+#[cfg(feature = "dynamodb")]
+pub mod state;
 pub mod stream;

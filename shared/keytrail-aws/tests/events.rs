@@ -25,9 +25,11 @@ enum Want {
     Sqs(&'static [Result<&'static [&'static str], &'static str>]),
     ApiCall(&'static str),
     Batch(&'static str, &'static [&'static str]),
+    /// The log group and each message's eventName.
+    LogEvents(&'static str, &'static [&'static str]),
 }
 
-const EXPECTED: [(&str, Want); 11] = [
+const EXPECTED: [(&str, Want); 12] = [
     ("s3-put.json", Want::Objects(&[F1])),
     ("s3-put-encoded-key.json", Want::Objects(&[COPY])),
     ("sqs-s3.json", Want::Sqs(&[Ok(&[F1]), Ok(&[F2])])),
@@ -39,6 +41,13 @@ const EXPECTED: [(&str, Want); 11] = [
     (
         "eventbridge-api-call-export-certificate.json",
         Want::ApiCall("ExportCertificate"),
+    ),
+    (
+        "cloudwatch-logs-cloudtrail.json",
+        Want::LogEvents(
+            "aws-cloudtrail-logs-123456789012-keytrail",
+            &["ExportCertificate", "Decrypt", "ListCertificates"],
+        ),
     ),
     ("s3-batch-1.0.json", Want::Batch("1.0", &[F2])),
     ("s3-batch-2.0.json", Want::Batch("2.0", &[F3])),
@@ -136,6 +145,17 @@ fn every_sample_event_parses_to_its_documented_invocation() {
                     envelope["detail-type"], "AWS API Call via CloudTrail",
                     "{file}"
                 );
+            }
+            (Want::LogEvents(group, names), Invocation::LogEvents(batch)) => {
+                assert_eq!(batch.log_group, group, "{file}");
+                let doc: Value = serde_json::from_slice(&batch.document()).unwrap();
+                let got: Vec<&str> = doc["Records"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["eventName"].as_str().unwrap())
+                    .collect();
+                assert_eq!(got, names, "{file}");
             }
             (Want::Batch(version, names), Invocation::Batch(job)) => {
                 assert_eq!(job.invocation_schema_version, version, "{file}");

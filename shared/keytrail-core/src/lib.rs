@@ -26,6 +26,7 @@
 
 pub mod alert;
 pub mod correlate;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod integrity;

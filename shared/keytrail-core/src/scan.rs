@@ -5,15 +5,17 @@
 //! matches into alerts, counting what the report needs.
 //!
 //! [`scan_object`] is the single path every caller takes (the CLI over files, the Lambda over S3
-//! bodies, the fixture runner, the benchmarks). It never stops early on bad input: a fault ends the
-//! reading of that object but every record read before it has been classified, and the
-//! [`ObjectReport`] says what went wrong with enough detail to act on.
+//! bodies, the fixture runner, the benchmarks). It never stops early on bad input: damage inside
+//! the records is skipped and every record after it is still classified; any other fault ends
+//! the reading of that object but every record read before it has been classified; and the
+//! [`ObjectReport`] says what went wrong, every damaged byte range included, with enough detail to
+//! act on.
 
 use std::fmt;
 use std::io::Read;
 
 use crate::alert::Alert;
-use crate::read::{Compression, ReadError, ReadOptions, RecordReader, Shape};
+use crate::read::{Compression, Damaged, ReadError, ReadOptions, RecordReader, Shape};
 use crate::rules::{RuleSet, Scratch, Verdict};
 use crate::Severity;
 
@@ -77,6 +79,8 @@ pub struct ObjectReport {
     pub alerts: u64,
     /// The fault that stopped reading, if any.
     pub fault: Option<ReadError>,
+    /// The damaged spans inside the records that the reader skipped and read past, in order.
+    pub damaged: Damaged,
     /// Records that are not valid JSON objects.
     pub bad_records: Tally,
     /// Records that are JSON objects but not CloudTrail events (no eventSource, no eventName).
@@ -89,9 +93,10 @@ impl ObjectReport {
         self.problems().is_empty()
     }
 
-    /// One message per problem, each naming the object and saying what to do.
+    /// One message per problem, each naming the object and saying what to do: one per damaged
+    /// span first, in order, then the fault that stopped reading.
     pub fn problems(&self) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out: Vec<String> = self.damaged.messages().collect();
         if let Some(fault) = &self.fault {
             out.push(fault.to_string());
         }
@@ -174,6 +179,7 @@ fn scan_records<R: Read>(
         screened: 0,
         alerts: 0,
         fault: None,
+        damaged: Damaged::default(),
         bad_records: Tally::default(),
         not_events: Tally::default(),
     };
@@ -182,6 +188,10 @@ fn scan_records<R: Read>(
         let raw = match reader.next_record() {
             Ok(Some(raw)) => raw,
             Ok(None) => break,
+            Err(damage) if damage.is_recovered() => {
+                report.damaged.push(damage);
+                continue;
+            }
             Err(fault) => {
                 report.fault = Some(fault);
                 break;

@@ -165,3 +165,28 @@ fn gzip_breaking_within_the_first_bytes_is_the_gzip_fault_for_every_reader() {
     ];
     harness.reader(crash).unwrap();
 }
+
+/// Found by `make fuzz` (reader, with the recovery check): a top-level array of EventBridge
+/// envelopes where a deletion closes one envelope's `detail` early, so that the splitter, without
+/// any fault, yields the envelope's next key as a record (`"detail-type"`, a bare string). Not an
+/// event and never classified: the check holds only records the scan classifies to "known or
+/// damaged" (it held every record to it, and failed). Kept in `fuzz/corpus/reader/`.
+#[test]
+fn a_damaged_structure_may_yield_values_that_are_not_events() {
+    let harness = Harness::new().unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus/reader/recovery-structure-shift.bin");
+    harness.reader(&fs::read(path).unwrap()).unwrap();
+}
+
+/// Found by `make fuzz` (reader, with the recovery check): damage leaves a lone 0x80 inside a
+/// string of the record reading resumed at. The reader passes invalid UTF-8 through (the scan
+/// reports such a record as a bad one), and resumes at it as at any event; the check parsed it
+/// strictly, called it no event, and failed. Kept in `fuzz/corpus/reader/`.
+#[test]
+fn recovery_may_resume_at_a_record_with_invalid_utf8() {
+    let harness = Harness::new().unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus/reader/recovery-invalid-utf8.bin");
+    harness.reader(&fs::read(path).unwrap()).unwrap();
+}

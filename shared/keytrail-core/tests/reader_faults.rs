@@ -1,6 +1,7 @@
 //! The reader against hostile and broken objects: every fault ends in a `ReadError` that names
-//! the object and the offsets, records before the fault are delivered, memory stays bounded, and
-//! nothing panics or overflows the stack.
+//! the object and the offsets, records before the fault are delivered (and after it, when the
+//! damage is inside the records), memory stays bounded, and nothing panics or overflows the
+//! stack.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] fns
 
 use std::io::{self, Read, Write};
@@ -27,17 +28,35 @@ fn gzip_padded(prefix: &[u8], fill: u8, mib: usize) -> Vec<u8> {
     e.finish().unwrap()
 }
 
-/// Reads everything: the records (copied) and the error, if any.
+/// Reads everything: the records (copied) and the error that ended the object, if any (errors
+/// the reader recovered from are dropped: see [`read_recovering`]).
 fn read_all<R: Read>(
     input: R,
     options: ReadOptions,
 ) -> (Vec<Vec<u8>>, Option<ReadError>, RecordReader<R>) {
+    let (records, _, error, reader) = read_recovering(input, options);
+    (records, error, reader)
+}
+
+/// Reads everything: the records (copied), the errors the reader recovered from, and the error
+/// that ended the object, if any.
+fn read_recovering<R: Read>(
+    input: R,
+    options: ReadOptions,
+) -> (
+    Vec<Vec<u8>>,
+    Vec<ReadError>,
+    Option<ReadError>,
+    RecordReader<R>,
+) {
     let mut reader = RecordReader::new("s3://trail-bucket/AWSLogs/o.json.gz", input, options);
     let mut records = Vec::new();
+    let mut damaged = Vec::new();
     let error = loop {
         match reader.next_record() {
             Ok(Some(r)) => records.push(r.json.to_vec()),
             Ok(None) => break None,
+            Err(e) if e.is_recovered() => damaged.push(e),
             Err(e) => break Some(e),
         }
     };
@@ -45,7 +64,7 @@ fn read_all<R: Read>(
         matches!(reader.next_record(), Ok(None)),
         "nothing after the end or an error"
     );
-    (records, error, reader)
+    (records, damaged, error, reader)
 }
 
 /// A CloudTrail-like log file with `n` records.
@@ -345,6 +364,56 @@ fn no_input_panics() {
                     },
                 );
             }
+        }
+    }
+}
+
+/// A real public sample (AWS's KMS documentation: a RunInstances call and the three KMS calls it
+/// made, four records) with the commas between its first three records lost: every record still
+/// comes out, byte for byte, and each missing comma is one damaged span, empty, where the next
+/// record starts. The reader used to stop at the first and deliver 1 record.
+#[test]
+fn a_real_sample_with_two_missing_commas_yields_every_record() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpus/awsdocs/kms/ct-ec2two__00__ec2__RunInstances.json"
+    );
+    let intact = std::fs::read(path).unwrap();
+    let mut reader = RecordReader::new("intact", &intact[..], ReadOptions::default());
+    let mut spans = Vec::new();
+    while let Some(r) = reader.next_record().unwrap() {
+        spans.push((r.offset as usize, r.json.len()));
+    }
+    assert_eq!(spans.len(), 4);
+    // Drop the comma after records 0 and 1 (back to front, so the offsets before stay right).
+    let mut damaged = intact.clone();
+    for &(at, len) in spans[..2].iter().rev() {
+        let comma = at + len + damaged[at + len..].iter().position(|&b| b == b',').unwrap();
+        damaged.remove(comma);
+    }
+    let want: Vec<Vec<u8>> = spans
+        .iter()
+        .map(|&(at, len)| intact[at..at + len].to_vec())
+        .collect();
+    // Records 1 and 2 now start one and two bytes earlier; nothing is skipped before them.
+    let skipped = vec![
+        Some(spans[1].0 as u64 - 1..spans[1].0 as u64 - 1),
+        Some(spans[2].0 as u64 - 2..spans[2].0 as u64 - 2),
+    ];
+    for input in [damaged.clone(), gzip(&damaged)] {
+        let (records, recovered, error, _) = read_recovering(&input[..], ReadOptions::default());
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(records, want);
+        let got: Vec<_> = recovered.iter().map(|e| e.skipped.clone()).collect();
+        assert_eq!(got, skipped);
+        for e in &recovered {
+            assert_eq!(e.kind, ReadErrorKind::InvalidJson);
+            let text = e.to_string();
+            assert!(
+                text.contains("expected ',' or ']' after record")
+                    && text.contains("nothing was skipped (a separator is missing)"),
+                "{text}"
+            );
         }
     }
 }

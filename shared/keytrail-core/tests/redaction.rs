@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 use keytrail_core::read::{ReadOptions, RecordReader};
 use keytrail_core::record::Event;
+use keytrail_core::redact::{redact, Redacted};
 use keytrail_core::render::{email_text, message_attributes, slack_message, sns_message};
 use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_core::scan::{scan_object, ScanOptions};
@@ -440,15 +441,7 @@ fn check(records: &[(String, Value)], rules: &RuleSet) -> Checked {
         for (kind, _) in &secrets {
             *c.harvested.get_mut(kind).unwrap() += 1;
         }
-        let bytes = serde_json::to_vec(record).unwrap();
-        let mut alerts = Vec::new();
-        scan_object(
-            name,
-            bytes.as_slice(),
-            rules,
-            &ScanOptions::default(),
-            &mut |a| alerts.push(a),
-        );
+        let mut alerts = scanned(name, record, rules);
         if alerts.is_empty() {
             // Not a CloudTrail event to the scan (no eventSource/eventName): alert on it anyway.
             let event = Event::from_value(record.clone()).unwrap();
@@ -457,10 +450,7 @@ fn check(records: &[(String, Value)], rules: &RuleSet) -> Checked {
         } else {
             c.alerted += 1;
         }
-        assert!(
-            alerts.iter().any(|a| a.rule_id == "test-catch-all"),
-            "{name}: the catch-all rule did not match"
-        );
+        assert_caught(name, &alerts);
         for alert in &alerts {
             c.alerts += 1;
             for (output, text) in outputs(alert) {
@@ -567,16 +557,7 @@ fn a_private_key_in_any_field_reaches_no_output() {
         "userIdentity": {"type": "IAMUser", "arn": pem},
         "requestParameters": {"certificateArn": "arn:aws:acm:us-east-1:1:certificate/x", "name": pem},
     });
-    let rules = rules();
-    let mut alerts = Vec::new();
-    let bytes = serde_json::to_vec(&record).unwrap();
-    scan_object(
-        "synthetic",
-        bytes.as_slice(),
-        &rules,
-        &ScanOptions::default(),
-        &mut |a| alerts.push(a),
-    );
+    let alerts = scanned("synthetic", &record, &rules());
     assert!(alerts.len() >= 2, "{}", alerts.len());
     for alert in &alerts {
         for (output, text) in outputs(alert) {
@@ -587,6 +568,28 @@ fn a_private_key_in_any_field_reaches_no_output() {
             );
         }
     }
+}
+
+/// The alert's event is written by `Redacted` straight to JSON, never copied: over every fixture
+/// and synthetic record it gives, byte for byte, what redacting a copy in place and serializing
+/// that gives.
+#[test]
+fn redacting_while_serializing_equals_redacting_a_copy() {
+    let records: Vec<(String, Value)> = fixture_records()
+        .into_iter()
+        .chain(synthetic_records())
+        .collect();
+    let mut redacted = 0;
+    for (name, record) in &records {
+        let mut copy = record.clone();
+        redacted += redact(&mut copy);
+        assert_eq!(
+            serde_json::to_string(&Redacted(record)).unwrap(),
+            serde_json::to_string(&copy).unwrap(),
+            "{name}"
+        );
+    }
+    assert!(redacted >= 100, "only {redacted} values redacted");
 }
 
 /// The check itself finds a secret when one is there: an alert carrying a harvested value
@@ -626,4 +629,262 @@ fn the_check_catches_a_planted_leak() {
     ] {
         assert!(hits.contains(&want), "{want} not caught: {hits:?}");
     }
+}
+
+/// The alerts the scan raises for `record`.
+fn scanned(name: &str, record: &Value, rules: &RuleSet) -> Vec<Alert> {
+    let bytes = serde_json::to_vec(record).unwrap();
+    let mut alerts = Vec::new();
+    scan_object(
+        name,
+        bytes.as_slice(),
+        rules,
+        &ScanOptions::default(),
+        &mut |a| alerts.push(a),
+    );
+    alerts
+}
+
+/// The catch-all rule is among `alerts`: every record reaches every renderer.
+fn assert_caught(name: &str, alerts: &[Alert]) {
+    assert!(
+        alerts.iter().any(|a| a.rule_id == "test-catch-all"),
+        "{name}: the catch-all rule did not match"
+    );
+}
+
+/// The alerts the scan raises for `record`, the catch-all rule's among them.
+fn alerts_on(name: &str, record: &Value, rules: &RuleSet) -> Vec<Alert> {
+    let alerts = scanned(name, record, rules);
+    assert_caught(name, &alerts);
+    alerts
+}
+
+/// A CloudTrail record whose `requestParameters` are `request`.
+fn record_with(name: &str, request: Value) -> Value {
+    json!({
+        "eventVersion": "1.09",
+        "eventTime": "2026-11-30T10:00:00Z",
+        "eventSource": "ecs.amazonaws.com",
+        "eventName": "RegisterTaskDefinition",
+        "awsRegion": "us-east-1",
+        "eventID": format!("gap-{name}"),
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/Alice"},
+        "sourceIPAddress": "192.0.2.7",
+        "userAgent": "aws-cli/2",
+        "requestParameters": request,
+        "recipientAccountId": "123456789012",
+    })
+}
+
+/// A PGP private key block: not caught by the `PRIVATE KEY-----` mark (`KEY BLOCK-----`).
+const PGP_KEY: &str = "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBGSyntheticPGPbodyLINEoneDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD\n-----END PGP PRIVATE KEY BLOCK-----\n";
+/// An EC private key in PKCS #8, base64 DER without PEM lines (a throwaway test key).
+const DER_KEY: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgwnB0N1S5L3LoBVelbYCxJK9I8lBN99tG3TXnifYzXlyhRANCAATFU0XUOnsMU3MrLup+Jszb4ZydwRjH7NNuS0oPaKHmxDfn6GhgM2CWcjQAtYESSqSwQ8PfVkWTZB0HmUYSHrkW";
+/// jwt.io's example token.
+const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+const SIGV4_SIGNATURE: &str = "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7";
+
+/// Issue 19's redaction gaps, one case a kind: (kind, requestParameters, the secret in them).
+/// The first half is caught by the key, the second by the value's shape under innocent keys.
+fn gap_corpus() -> Vec<(&'static str, Value, String)> {
+    let case = |kind, request, secret: &str| (kind, request, secret.to_owned());
+    vec![
+        case(
+            "Authorization: Bearer",
+            json!({"headers": {"Authorization": "Bearer synthBearerTok3n0123"}}),
+            "synthBearerTok3n0123",
+        ),
+        case(
+            "Authorization: SigV4",
+            json!({"headers": {"authorization": format!(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, \
+                 SignedHeaders=host;x-amz-date, Signature={SIGV4_SIGNATURE}")}}),
+            SIGV4_SIGNATURE,
+        ),
+        case(
+            "private_key without PEM lines",
+            json!({"private_key": "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCsynthNoHeader"}),
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCsynthNoHeader",
+        ),
+        case(
+            "privateKeyPem",
+            json!({"privateKeyPem": "synthPrivateKeyPemBody0001"}),
+            "synthPrivateKeyPemBody0001",
+        ),
+        case(
+            "keyMaterial",
+            json!({"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab",
+                   "keyMaterial": "c3ludGhLZXlNYXRlcmlhbDAwMDE="}),
+            "c3ludGhLZXlNYXRlcmlhbDAwMDE=",
+        ),
+        case(
+            "Cookie",
+            json!({"headers": {"Cookie": "session=synthCookieValue0001"}}),
+            "synthCookieValue0001",
+        ),
+        case(
+            "apiKey",
+            json!({"apiKey": "synthApiKeyValue0001"}),
+            "synthApiKeyValue0001",
+        ),
+        case(
+            "X-Api-Key",
+            json!({"headers": {"X-Api-Key": "synthXApiKeyValue0001"}}),
+            "synthXApiKeyValue0001",
+        ),
+        case(
+            "pwd",
+            json!({"pwd": "synthPwdValue0001"}),
+            "synthPwdValue0001",
+        ),
+        case(
+            "pass",
+            json!({"DB_PASS": "synthPassValue0001"}),
+            "synthPassValue0001",
+        ),
+        case("otp", json!({"otp": "84921377"}), "84921377"),
+        case(
+            "name/value pair (ECS environment)",
+            json!({"containerDefinitions": [{"environment": [
+                {"name": "LOG_LEVEL", "value": "debug"},
+                {"name": "DB_PASSWORD", "value": "synthEnvValue0001"}]}]}),
+            "synthEnvValue0001",
+        ),
+        case(
+            "name/value pair (SSM parameter path)",
+            json!({"name": "/prod/db/password", "value": "synthSsmValue0001", "type": "String"}),
+            "synthSsmValue0001",
+        ),
+        case(
+            "name/value pair (CloudFormation parameter)",
+            json!({"parameters": [{"parameterKey": "MasterPwd",
+                                   "parameterValue": "synthCfnValue0001"}]}),
+            "synthCfnValue0001",
+        ),
+        case(
+            "AWS secret access key, innocent key",
+            json!({"description": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}),
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
+        case(
+            "AWS secret access key inside text",
+            json!({"userData": "export AWS_SECRET_ACCESS_KEY=je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"}),
+            "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+        ),
+        case(
+            "PEM private key block (PGP), innocent key",
+            json!({"comment": PGP_KEY}),
+            "lQOYBGSyntheticPGPbodyLINEoneDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD",
+        ),
+        case(
+            "DER private key in base64, innocent key",
+            json!({"blob": DER_KEY}),
+            DER_KEY,
+        ),
+        case("JWT, innocent key", json!({"state": JWT}), JWT),
+        case(
+            "JWT in a URL",
+            json!({"callbackUrl": format!("https://app.example/cb?id_token={JWT}&s=1")}),
+            "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        ),
+        case(
+            "presigned URL signature",
+            json!({"url": format!("https://b.s3.amazonaws.com/k?X-Amz-Signature={SIGV4_SIGNATURE}")}),
+            SIGV4_SIGNATURE,
+        ),
+        case(
+            "Slack token",
+            json!({"note": "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"}),
+            "AbCdEfGhIjKlMnOpQrStUvWx",
+        ),
+        case(
+            "GitHub token in a URL",
+            json!({"repositoryUrl": "https://ghp_16C7e42F292c6912E7710c838347Ae178B4a@github.com/o/r.git"}),
+            "16C7e42F292c6912E7710c838347Ae178B4a",
+        ),
+    ]
+}
+
+/// Every kind of issue 19's gap corpus reaches no output of any alert on its record: not the
+/// alert JSON, SNS, the email text nor the Slack message.
+#[test]
+fn no_gap_secret_reaches_any_output() {
+    let rules = rules();
+    let mut leaks = Vec::new();
+    let corpus = gap_corpus();
+    for (kind, request, secret) in &corpus {
+        let record = record_with(kind, request.clone());
+        for alert in alerts_on(kind, &record, &rules) {
+            for (output, text) in outputs(&alert) {
+                if forms(secret).iter().any(|f| text.contains(f.as_str())) {
+                    leaks.push(format!(
+                        "{kind} | in the {output} of rule {}",
+                        alert.rule_id
+                    ));
+                }
+            }
+        }
+    }
+    let kinds: BTreeSet<&str> = leaks.iter().filter_map(|l| l.split(" | ").next()).collect();
+    assert!(
+        leaks.is_empty(),
+        "{} of {} kinds leak: {kinds:?}\n{}",
+        kinds.len(),
+        corpus.len(),
+        leaks.join("\n")
+    );
+}
+
+/// Ordinary values under ordinary keys stay as they are in the alert's event: ARNs, ids,
+/// request ids, an access key id, hashes, a user agent, and a public certificate (Roles
+/// Anywhere logs a trust anchor's, in PEM and as base64 DER), and keys that merely start like
+/// secret ones (`authorizationType`, `cookieBehavior`, `apiKeySource`, `bypass...`).
+#[test]
+fn ordinary_values_are_not_redacted() {
+    let cert = "MIIBQjCB9aADAgECAhQcrZrqpNq3qX14ADB7aplK8XFSPTAFBgMrZXAwFzEVMBMGA1UEAwwMdGVzdC5leGFtcGxlMB4XDTI2MTIwNzA1MjE0N1oXDTI2MTIwODA1MjE0N1owFzEVMBMGA1UEAwwMdGVzdC5leGFtcGxlMCowBQYDK2VwAyEAFSEmLKS6H67ve/7GGkXVXw3Bm1ztot57GtPmAXRIypWjUzBRMB0GA1UdDgQWBBSQReW0jNECn/BnDbnPCFYhuPJmkzAfBgNVHSMEGDAWgBSQReW0jNECn/BnDbnPCFYhuPJmkzAPBgNVHRMBAf8EBTADAQH/MAUGAytlcANBAH0/fmyWn0G4nrPwnvqo+EyEKpcCFMCLR3Xl+5sthDu9bZOM5TV7RApUEED7NSFGMJ0+KTmoMLPLW7yQEIlTDA4=";
+    let pem = format!("-----BEGIN CERTIFICATE-----\n{cert}\n-----END CERTIFICATE-----\n");
+    let request = json!({
+        "roleArn": "arn:aws:iam::123456789012:role/service-role/AmazonSSMRoleForInstancesQuickSetup",
+        "keyId": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "requestId": "5f3c1e2a-6b7d-4c8e-9f01-23456789abcd",
+        "xAmzId2": "IHdGt+4dOBQ9yhY2nvEiRtO1Jq6jTW2Za8s8Jq7HE3+x1QyTz5c+s2pD8s6pO4H1CqcA9wD7XBI=",
+        "accessKeyId": "AKIAIOSFODNN7EXAMPLE",
+        "sha1": "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+        "etag": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+        "agent": "aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64.amzn.2 prompt/off",
+        "source": {"sourceType": "CERTIFICATE_BUNDLE", "sourceData": {"x509CertificateData": pem}},
+        "derCert": cert,
+        "authorizationType": "AWS_IAM",
+        "cookieBehavior": "whitelist",
+        "apiKeySource": "HEADER",
+        "bypassMode": "governance",
+        "tags": [{"key": "Name", "value": "web-1"}, {"key": "passport", "value": "kept-value"}],
+    });
+    let record = record_with("ordinary", request.clone());
+    let mut redacted = Vec::new();
+    for alert in alerts_on("ordinary", &record, &rules()) {
+        let event: Value = serde_json::from_str(alert.event.get()).unwrap();
+        let mut stack = vec![("".to_owned(), &request)];
+        while let Some((path, want)) = stack.pop() {
+            match want {
+                Value::Object(map) => {
+                    stack.extend(map.iter().map(|(k, v)| (format!("{path}/{k}"), v)));
+                }
+                Value::Array(items) => stack.extend(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (format!("{path}/{i}"), v)),
+                ),
+                _ => {
+                    let got = event.pointer(&format!("/requestParameters{path}"));
+                    if got != Some(want) {
+                        redacted.push(format!("{} {path}: {got:?}", alert.rule_id));
+                    }
+                }
+            }
+        }
+    }
+    assert!(redacted.is_empty(), "{}", redacted.join("\n"));
 }

@@ -37,8 +37,11 @@ fn every_rule_loads_but_the_known_unsupported_ones() {
         })
         .collect();
     got.sort();
-    let want = [("aws_cloudtrail_console_susp_login.yml", "modifier 'expand'")]
-        .map(|(f, m)| (f.to_owned(), m.to_owned()));
+    let want = [(
+        "aws_cloudtrail_console_susp_login.yml",
+        "modifier 'expand' at line 20",
+    )]
+    .map(|(f, m)| (f.to_owned(), m.to_owned()));
     assert_eq!(got, want);
     let files = std::fs::read_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sigmahq"))
         .unwrap()

@@ -87,6 +87,17 @@ pub fn app(moto: &Moto, topic: &str, env: &[(&str, &str)]) -> TestApp {
 /// An app whose clients are built from `sdk` (a [`Moto::sdk_config`], or one pointing at a proxy
 /// in front of moto), publishing to `topic`, with extra environment variables.
 pub fn app_with(sdk: &SdkConfig, topic: &str, env: &[(&str, &str)]) -> TestApp {
+    app_with_keys(sdk, sdk, topic, env)
+}
+
+/// [`app_with`], asking CloudTrail's `ListPublicKeys` at the endpoint of `keys` (a
+/// [`keytrail_testkit::CloudTrailKeys`] stand-in; moto has no such API).
+pub fn app_with_keys(
+    sdk: &SdkConfig,
+    keys: &SdkConfig,
+    topic: &str,
+    env: &[(&str, &str)],
+) -> TestApp {
     let topic_owned = topic.to_owned();
     let pairs: Vec<(String, String)> = env
         .iter()
@@ -100,6 +111,12 @@ pub fn app_with(sdk: &SdkConfig, topic: &str, env: &[(&str, &str)]) -> TestApp {
     })
     .unwrap();
     let ledger = trail_processor::ledger(&config, client::dynamodb_client(sdk));
+    let integrity = trail_processor::integrity(
+        &config,
+        client::dynamodb_client(sdk),
+        client::s3_client(sdk),
+        aws_sdk_cloudtrail::Client::new(keys),
+    );
     Arc::new(App {
         config,
         rules: Arc::new(RuleSet::load(&LoadOptions::default()).unwrap().set),
@@ -108,13 +125,14 @@ pub fn app_with(sdk: &SdkConfig, topic: &str, env: &[(&str, &str)]) -> TestApp {
             .with_retries(2, Duration::from_millis(5)),
         ledger,
         function_name: "trail-processor-test".to_owned(),
+        integrity,
     })
 }
 
-/// Creates the idempotency table `name` in moto, as the template does; an app gets it with
-/// `("IDEMPOTENCY_TABLE", name)` in its environment.
+/// Creates the state table `name` in moto, as the template does; an app gets it with
+/// `("STATE_TABLE", name)` (or its deprecated alias `IDEMPOTENCY_TABLE`) in its environment.
 pub async fn create_idempotency_table(moto: &Moto, name: &str) {
-    keytrail_aws::ledger::create_table(&moto.dynamodb(), name)
+    keytrail_aws::state::create_table(&moto.dynamodb(), name)
         .await
         .unwrap();
 }

@@ -10,7 +10,8 @@ pub const ACCEPTED_SHAPES: &str = "an S3 event notification (Records[].eventSour
 an SQS batch (\"aws:sqs\") or SNS notification (\"aws:sns\") carrying one, \
 CloudTrail's notification {s3Bucket, s3ObjectKey}, an SNS envelope {Type: Notification, Message}, \
 an EventBridge \"Object Created\" event from aws.s3, an EventBridge \"AWS API Call via CloudTrail\" \
-event, an S3 Batch Operations invocation (invocationSchemaVersion 1.0 or 2.0), or s3:TestEvent";
+event, a CloudWatch Logs subscription event {awslogs: {data}} of CloudTrail events, \
+an S3 Batch Operations invocation (invocationSchemaVersion 1.0 or 2.0), or s3:TestEvent";
 
 /// At most this many top-level keys are listed in an error.
 const MAX_KEYS_SHOWN: usize = 12;

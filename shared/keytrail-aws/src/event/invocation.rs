@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::batch::BatchJob;
 use super::error::ShapeError;
+use super::logs::LogBatch;
 use super::object::ObjectRef;
 
 /// What one Lambda invocation asks for.
@@ -17,6 +18,9 @@ pub enum Invocation {
     /// Classify this event directly: the whole EventBridge envelope, `detail` being the
     /// CloudTrail record (the engine unwraps it).
     ApiCall(Value),
+    /// CloudTrail events delivered by a CloudWatch Logs subscription filter: classify them as
+    /// one trail document (no S3 read).
+    LogEvents(LogBatch),
     /// An S3 Batch Operations invocation: answer every task.
     Batch(BatchJob),
     /// Nothing to do, and why (for the log line).

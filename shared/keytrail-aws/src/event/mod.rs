@@ -16,6 +16,7 @@
 //! | EventBridge "Object Created" (aws.s3) | `detail-type`, `source` | [`Invocation::Objects`] | `eventbridge::EventBridgeEvent`; `detail` by hand (no type for S3's) |
 //! | EventBridge "... via CloudTrail" | `detail-type` ends with `via CloudTrail` | [`Invocation::ApiCall`] | `eventbridge::EventBridgeEvent`, checked; the JSON goes on whole |
 //! | S3 Batch Operations 1.0 / 2.0 | `invocationSchemaVersion` | [`Invocation::Batch`] | `s3_batch_job::S3BatchJobEvent`; 2.0's `s3Bucket`, `userArguments` by hand (the type is 1.0's) |
+//! | CloudWatch Logs subscription | `awslogs` | [`Invocation::LogEvents`], the messages as a trail document | by hand, bounded (`logs` says why) |
 //! | CloudTrail's notification | `s3Bucket` + `s3ObjectKey` | [`Invocation::Objects`] | by hand (no type) |
 //! | `s3:TestEvent`, ObjectRemoved, ... | | [`Invocation::Ignored`] with the reason | `s3:TestEvent` by hand (no type) |
 //!
@@ -61,6 +62,8 @@ mod invocation;
 #[cfg(feature = "lambda-events")]
 mod key;
 #[cfg(feature = "lambda-events")]
+mod logs;
+#[cfg(feature = "lambda-events")]
 mod message;
 mod object;
 #[cfg(feature = "lambda-events")]
@@ -75,6 +78,7 @@ pub use self::{
     batch::{BatchJob, BatchTask},
     error::{ShapeError, ACCEPTED_SHAPES},
     invocation::{Invocation, MessageContent, SqsMessage},
+    logs::{LogBatch, MAX_BATCH_BYTES},
     parse::parse_invocation,
     response::ResultCode,
 };

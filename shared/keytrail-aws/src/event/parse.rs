@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::error::ShapeError;
 use super::invocation::{Invocation, MessageContent, SqsMessage};
 use super::records::{self, Source};
-use super::{batch, message};
+use super::{batch, logs, message};
 
 const SQS_SHAPE: &str = "SQS event";
 const SNS_SHAPE: &str = "SNS event";
@@ -25,6 +25,9 @@ const SNS_SHAPE: &str = "SNS event";
 pub fn parse_invocation(payload: &Value) -> Result<Invocation, ShapeError> {
     if let Some(records) = payload.get("Records") {
         return records_payload(records);
+    }
+    if let Some(awslogs) = payload.get("awslogs") {
+        return logs::parse(awslogs);
     }
     if payload.get("invocationSchemaVersion").is_some() {
         return batch::parse(payload).map(Invocation::Batch);

@@ -5,13 +5,16 @@
 //! They live here, rather than in a file that the fuzz crate and the test each `include!`, so that
 //! they are compiled, linted (workspace lints, `missing_docs`) and clippy-checked with the engine
 //! on stable in every `make lint`, and the nightly fuzz crate, a workspace of its own, holds only
-//! three small targets that call them. They use only what the crate exports. Hidden from the
-//! docs: a test aid, not part of the engine's API.
+//! three small targets that call them. They use only what the crate exports. Behind the
+//! `fuzzing` feature (the fuzz crate enables it, and the crate's own tests through their
+//! dev-dependency on it) and hidden from the docs: a test aid, not part of the engine's API.
 //!
 //! - [`Harness::reader`]: bytes as an object. Serial and pipelined readers, and 4 KiB and 13-byte
-//!   reads, yield the same records and fault (up to a gzip fault, see `agree`); `scan_object`
-//!   counts what the reader delivered; every alert (and the integrity alert of a fault) renders
-//!   within limits.
+//!   reads, yield the same records, damaged spans and fault (up to a gzip fault, see `agree`);
+//!   `scan_object` counts what the reader delivered; every alert (and the integrity alert of the
+//!   object's problems) renders within limits. Then the same bytes as the recipe of a damaged
+//!   object (`recovery`): known records, laid out and damaged; every record the serial reader
+//!   yields is a known one or holds a damaged byte.
 //! - [`Harness::rules`]: bytes as one YAML rule file, loaded leniently. When it loads, the
 //!   prefilter never drops a match on fixed events, and the scan path alerts on exactly the rules
 //!   that match.
@@ -19,8 +22,12 @@
 //!   with an `eventName`; every output of every alert is within its documented limits.
 
 mod reader;
+mod recovery;
 mod render;
 mod rules;
+
+#[cfg(test)]
+pub(crate) use render::without_links;
 
 use serde_json::{json, Value};
 
@@ -74,6 +81,8 @@ pub struct Harness {
     builtin: RuleSet,
     any_event: RuleSet,
     events: Vec<Value>,
+    /// The records damaged objects are built from, and the events nested in them.
+    known: (Vec<Vec<u8>>, Vec<Vec<u8>>),
 }
 
 impl Harness {
@@ -89,6 +98,7 @@ impl Harness {
             .map_err(fail)?
             .set,
             events: fixed_events(),
+            known: recovery::known_records(),
         })
     }
 }

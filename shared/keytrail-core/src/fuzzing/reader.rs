@@ -1,17 +1,40 @@
-//! [`Harness::reader`]: bytes as an object, read four ways that must agree.
+//! [`Harness::reader`]: bytes as an object, read four ways that must agree; then the same bytes
+//! as the recipe of a damaged object (`recovery`).
 
 use std::io::Read;
+use std::ops::Range;
 
 use super::{check_alert, ensure, read_options, scan_options, Checked, Harness, TINY_READ};
-use crate::read::{ReadErrorKind, RecordReader};
+use crate::read::{ReadError, ReadErrorKind, RecordReader};
 use crate::scan::scan_object;
 use crate::Alert;
 
-/// Everything one reader yielded: `(index, offset, json)` per record, then the fault.
+/// A fault as compared between reads: kind, offsets, message, bytes skipped.
+type FaultView = (
+    ReadErrorKind,
+    Option<u64>,
+    Option<u64>,
+    String,
+    Option<Range<u64>>,
+);
+
+fn view(e: &ReadError) -> FaultView {
+    (
+        e.kind,
+        e.compressed_offset,
+        e.decompressed_offset,
+        e.to_string(),
+        e.skipped.clone(),
+    )
+}
+
+/// Everything one reader yielded: `(index, offset, json)` per record, the faults it recovered
+/// from, then the fault that ended the object.
 #[derive(Debug, PartialEq)]
-struct Readout {
-    records: Vec<(u64, u64, Vec<u8>)>,
-    fault: Option<(ReadErrorKind, Option<u64>, Option<u64>, String)>,
+pub(super) struct Readout {
+    pub records: Vec<(u64, u64, Vec<u8>)>,
+    pub damaged: Vec<FaultView>,
+    fault: Option<FaultView>,
 }
 
 impl Readout {
@@ -26,9 +49,10 @@ impl Readout {
             })
             .collect();
         format!(
-            "{} records [{}], fault {:?}",
+            "{} records [{}], damaged {:?}, fault {:?}",
             records.len(),
             records.join(", "),
+            self.damaged,
             self.fault
         )
     }
@@ -39,8 +63,8 @@ impl Readout {
 /// stream, so how far each read got depends on how the calls were cut. Then the fault kind must
 /// still be the same (the reader looks past garbage that a damaged stream decoded to, for the
 /// gzip fault behind it), and the records that both delivered must be the same. With
-/// `same_buffer` false the fault messages may differ (they quote the bytes around the fault that
-/// are still in the buffer).
+/// `same_buffer` false the fault messages may differ (they show the structure around the fault
+/// that is still in the buffer).
 fn agree(a: &Readout, b: &Readout, same_buffer: bool) -> bool {
     let kind = |r: &Readout| r.fault.as_ref().map(|f| f.0);
     let gzip = |r: &Readout| {
@@ -55,23 +79,39 @@ fn agree(a: &Readout, b: &Readout, same_buffer: bool) -> bool {
     } else if same_buffer {
         a == b
     } else {
-        let fault = |r: &Readout| r.fault.as_ref().map(|f| (f.0, f.1, f.2));
-        a.records == b.records && fault(a) == fault(b)
+        let brief = |f: &FaultView| (f.0, f.1, f.2, f.4.clone());
+        let damaged = |r: &Readout| r.damaged.iter().map(brief).collect::<Vec<_>>();
+        a.records == b.records
+            && a.fault.as_ref().map(brief) == b.fault.as_ref().map(brief)
+            && damaged(a) == damaged(b)
     }
 }
 
-fn read_all<R: Read>(mut reader: RecordReader<R>) -> Result<Readout, String> {
+pub(super) fn read_all<R: Read>(mut reader: RecordReader<R>) -> Result<Readout, String> {
     let mut out = Readout {
         records: Vec::new(),
+        damaged: Vec::new(),
         fault: None,
     };
     loop {
         match reader.next_record() {
             Ok(Some(raw)) => out.records.push((raw.index, raw.offset, raw.json.to_vec())),
             Ok(None) => break,
+            Err(e) if e.is_recovered() => {
+                let after = out
+                    .damaged
+                    .last()
+                    .and_then(|d| d.4.clone())
+                    .map_or(0, |s| s.end);
+                let skipped = e.skipped.clone().unwrap_or_default();
+                ensure(
+                    skipped.start >= after && skipped.start <= skipped.end,
+                    || format!("skipped {skipped:?} after a span ending at {after}"),
+                )?;
+                out.damaged.push(view(&e));
+            }
             Err(e) => {
-                let detail = e.to_string();
-                out.fault = Some((e.kind, e.compressed_offset, e.decompressed_offset, detail));
+                out.fault = Some(view(&e));
                 break;
             }
         }
@@ -98,8 +138,14 @@ fn read_all<R: Read>(mut reader: RecordReader<R>) -> Result<Readout, String> {
 }
 
 impl Harness {
-    /// `data` as an object; see the module docs.
+    /// `data` as an object, then as the recipe of a damaged object; see the module docs.
     pub fn reader(&self, data: &[u8]) -> Checked {
+        self.read_ways(data)?;
+        self.recovery(data)
+    }
+
+    /// `data` as an object, read four ways that must agree.
+    pub(super) fn read_ways(&self, data: &[u8]) -> Checked {
         let serial = read_all(RecordReader::new("fuzz", data, read_options(4096)))?;
         let piped = std::thread::scope(|scope| {
             read_all(RecordReader::pipelined(
@@ -146,6 +192,13 @@ impl Harness {
                 )
             },
         )?;
+        ensure(report.damaged.count() == piped.damaged.len() as u64, || {
+            format!(
+                "scan counted {} damaged spans, the pipelined reader recovered from {}",
+                report.damaged.count(),
+                piped.damaged.len()
+            )
+        })?;
         ensure(report.alerts == alerts.len() as u64, || {
             format!(
                 "{} alerts counted, {} delivered",
@@ -163,8 +216,8 @@ impl Harness {
             format!("{problems:?}")
         })?;
         let _ = report.to_string();
-        if let Some(fault) = &report.fault {
-            alerts.push(Alert::integrity("fuzz", &fault.to_string()));
+        if !problems.is_empty() {
+            alerts.push(Alert::integrity("fuzz", &problems.join("; ")));
         }
         alerts.iter().try_for_each(check_alert)
     }

@@ -60,7 +60,8 @@
 //!   [`missing_between`] names the digests deleted before a missing one (from the chain head).
 //! - [`Walk`] checks a whole range for `keytrail verify` (see its module docs), in two steps so
 //!   the log files can be hashed in parallel in between.
-//! - [`LogHasher`] hashes a log object's uncompressed bytes as the reader streams them.
+//! - [`LogHasher`] hashes a log object's uncompressed bytes as the reader streams them;
+//!   [`hash_content`] and [`read_content`] gunzip (capped) for the Lambda's tee and digests.
 //! - Crypto is `ring`, already in every build through rustls: RSA PKCS#1 v1.5 verification
 //!   (`RSA_PKCS1_2048_8192_SHA256`) and SHA-256, which picks SHA-NI on x86_64 and the ARMv8 SHA-256
 //!   instructions on aarch64 (Graviton) at run time. The `sha2` 0.10 that keytrail-core linked when
@@ -78,6 +79,7 @@
 #![allow(clippy::result_large_err)]
 
 mod check;
+mod content;
 mod digest;
 mod hash;
 mod keyfile;
@@ -91,6 +93,7 @@ pub use check::{
     check_link, check_location, check_log, check_silence, missing_between, verify_digest,
     verify_signature, DigestObject, LinkTarget, LogState,
 };
+pub use content::{hash_content, read_content, ContentError, ContentHash};
 pub use digest::{
     Digest, DigestError, LogFile, PreviousDigest, HASH_ALGORITHM, SIGNATURE_ALGORITHM,
 };

@@ -9,8 +9,8 @@
 use std::io::Read;
 
 use super::blocks::Structure;
-use super::decompress::Source;
 use super::error::Fault;
+use super::input::Input;
 use super::pipe::{headroom, Adopted};
 
 /// What a refill achieved.
@@ -74,7 +74,9 @@ impl Buffer {
     }
 
     /// The filled bytes that are the stream's, from the first one still in the buffer (at
-    /// least `start..end`), and the index in [`Buffer::bytes`] where they begin.
+    /// least `start..end`), and the index in [`Buffer::bytes`] where they begin. The first is
+    /// always one that was `start` at a refill (or the stream's first byte): where a value or a
+    /// token began, outside any string.
     pub fn stream_bytes(&self) -> (&[u8], usize) {
         (
             self.bytes().get(self.valid..).unwrap_or_default(),
@@ -102,6 +104,11 @@ impl Buffer {
         self.base.wrapping_add(i as u64)
     }
 
+    /// Index of decompressed offset `offset` (which must be in the buffer).
+    pub fn index(&self, offset: u64) -> usize {
+        usize::try_from(offset.wrapping_sub(self.base)).unwrap_or(usize::MAX)
+    }
+
     /// Decompressed bytes read into the buffer so far.
     pub fn total(&self) -> u64 {
         self.base.wrapping_add(self.end as u64)
@@ -113,7 +120,7 @@ impl Buffer {
     }
 
     /// Reads more bytes, keeping `start..end`; `limit` bounds `end - start`.
-    pub fn fill<R: Read>(&mut self, source: &mut Source<R>, limit: usize) -> Result<Fill, Fault> {
+    pub fn fill<R: Read>(&mut self, source: &mut Input<R>, limit: usize) -> Result<Fill, Fault> {
         if self.eof {
             return Ok(Fill::Eof);
         }
@@ -151,8 +158,8 @@ impl Buffer {
     /// From a decompress thread, takes its next chunk over as the buffer, the kept bytes copied
     /// in front (see [`Pipe::adopt`](super::pipe::Pipe::adopt)): how many new bytes it holds.
     /// `None` when the bytes must be copied instead (another source, or too much kept).
-    fn adopt<R: Read>(&mut self, source: &mut Source<R>, at: u64) -> Result<Option<usize>, Fault> {
-        let Source::Piped(pipe) = source else {
+    fn adopt<R: Read>(&mut self, source: &mut Input<R>, at: u64) -> Result<Option<usize>, Fault> {
+        let Input::Piped(pipe) = source else {
             return Ok(None);
         };
         let kept = self.data.get(self.start..self.end).unwrap_or_default();
@@ -213,10 +220,16 @@ impl Buffer {
 mod tests {
     use super::*;
 
+    fn serial(input: &[u8]) -> Input<&[u8]> {
+        let mut source = Input::Unopened(Some(input));
+        source.open(u64::MAX, 4).unwrap();
+        source
+    }
+
     #[test]
     fn keeps_the_current_value_contiguous_and_bounded() {
         let input: Vec<u8> = (0..100u8).collect();
-        let mut source = Source::open(&input[..], u64::MAX, 4).unwrap();
+        let mut source = serial(&input);
         let mut buf = Buffer::new(8);
         let mut seen = Vec::new();
         // Consume everything in 5-byte steps, keeping only the last 3 bytes.
@@ -242,7 +255,7 @@ mod tests {
     #[test]
     fn refuses_to_grow_past_the_limit() {
         let input = vec![b'x'; 1000];
-        let mut source = Source::open(&input[..], u64::MAX, 4).unwrap();
+        let mut source = serial(&input);
         let mut buf = Buffer::new(8);
         let mut last = Fill::Data;
         while last == Fill::Data {

@@ -6,18 +6,21 @@
 //!
 //! The input is wrapped in [`Counting`], so a fault can name the compressed offset: the bytes
 //! handed to the decoder's `BufReader`, less those still sitting unread in it.
+//!
+//! The [`Decoder`] knows nothing of where its bytes go: the decompress thread
+//! ([`super::pipe`]) owns one, and the serial reader of tests and fuzzing reads one directly
+//! ([`super::input`]).
 
 use std::io::{self, BufReader, Chain, Cursor, Read};
 
 use super::error::{Fault, ReadErrorKind};
-use super::pipe::Pipe;
 use super::Compression;
 
 /// The input with the sniffed prefix put back in front.
 type Rewound<R> = Chain<Cursor<Vec<u8>>, R>;
 
 /// The multi-member gzip decoder, the one sanctioned use of a flate2 decoder. The decoder is
-/// never exposed: [`Source::read`] caps its output at `max_decompressed_bytes`.
+/// never exposed: [`Decoder::read`] caps its output at `max_decompressed_bytes`.
 #[allow(clippy::disallowed_types)]
 type Gunzip<R> = flate2::bufread::MultiGzDecoder<BufReader<Counting<Rewound<R>>>>;
 
@@ -45,24 +48,25 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// A byte source: plain, or gzip decoded with a size cap.
-pub(crate) enum Source<R> {
+/// A byte source, plain or gzip, whose output is capped at `max_decompressed_bytes` either way
+/// (a plain object has no decompression bomb, but the cap bounds the time spent on it).
+pub(crate) struct Decoder<R> {
+    stream: Stream<R>,
+    /// Bytes produced so far.
+    produced: u64,
+    /// Fail once more than this many bytes come out.
+    max: u64,
+}
+
+/// What the decoder reads.
+enum Stream<R> {
     /// Plain bytes.
     Plain(Counting<Rewound<R>>),
     /// gzip, one or more members.
-    Gzip {
-        /// The decoder over the counted input.
-        decoder: Box<Gunzip<R>>,
-        /// Decompressed bytes produced so far.
-        produced: u64,
-        /// Fail once more than this many bytes come out.
-        max: u64,
-    },
-    /// Either of the above, run on a thread of its own (see [`super::pipe`]).
-    Piped(Pipe),
+    Gzip(Box<Gunzip<R>>),
 }
 
-impl<R: Read> Source<R> {
+impl<R: Read> Decoder<R> {
     /// Reads the first bytes of `input` to tell gzip from plain, and puts them back.
     pub fn open(mut input: R, max_decompressed: u64, buffer: usize) -> Result<Self, Fault> {
         let mut head = [0u8; 2];
@@ -81,44 +85,42 @@ impl<R: Read> Source<R> {
             count: 0,
             failed: false,
         };
-        if head == [0x1f, 0x8b] && got == 2 {
+        let stream = if head == [0x1f, 0x8b] && got == 2 {
             let buffered = BufReader::with_capacity(buffer.clamp(1, 256 << 10), counting);
             #[allow(clippy::disallowed_types)] // the capped decoder, see `Gunzip`
             let decoder = Box::new(flate2::bufread::MultiGzDecoder::new(buffered));
-            Ok(Source::Gzip {
-                decoder,
-                produced: 0,
-                max: max_decompressed,
-            })
+            Stream::Gzip(decoder)
         } else {
-            Ok(Source::Plain(counting))
-        }
+            Stream::Plain(counting)
+        };
+        Ok(Decoder {
+            stream,
+            produced: 0,
+            max: max_decompressed,
+        })
     }
 
-    /// What was detected (a piped source knows once its first bytes arrived).
-    pub fn compression(&self) -> Option<Compression> {
-        match self {
-            Source::Plain(_) => Some(Compression::None),
-            Source::Gzip { .. } => Some(Compression::Gzip),
-            Source::Piped(pipe) => pipe.compression,
+    /// What was detected.
+    pub fn compression(&self) -> Compression {
+        match self.stream {
+            Stream::Plain(_) => Compression::None,
+            Stream::Gzip(_) => Compression::Gzip,
         }
     }
 
     /// Bytes read from the input so far (including any read ahead by the decoder's buffer).
     pub fn read_bytes(&self) -> u64 {
-        match self {
-            Source::Plain(c) => c.count,
-            Source::Gzip { decoder, .. } => decoder.get_ref().get_ref().count,
-            Source::Piped(pipe) => pipe.read_bytes,
+        match &self.stream {
+            Stream::Plain(c) => c.count,
+            Stream::Gzip(decoder) => decoder.get_ref().get_ref().count,
         }
     }
 
     /// Compressed bytes the decoder has consumed: where a gzip fault is. `None` when plain.
     pub fn gzip_consumed(&self) -> Option<u64> {
-        match self {
-            Source::Plain(_) => None,
-            Source::Piped(pipe) => pipe.gzip_consumed,
-            Source::Gzip { decoder, .. } => {
+        match &self.stream {
+            Stream::Plain(_) => None,
+            Stream::Gzip(decoder) => {
                 let buffered = decoder.get_ref();
                 Some(
                     buffered
@@ -133,32 +135,22 @@ impl<R: Read> Source<R> {
     /// Reads decompressed bytes; `at` is the decompressed offset (for faults). `Ok(0)` is the end.
     pub fn read(&mut self, buf: &mut [u8], at: u64) -> Result<usize, Fault> {
         loop {
-            let result = match self {
-                Source::Piped(pipe) => return pipe.read(buf, at),
-                Source::Plain(c) => c.read(buf),
-                Source::Gzip {
-                    decoder,
-                    produced,
-                    max,
-                } => {
-                    let room = max.saturating_sub(*produced);
-                    if room == 0 {
-                        // At the cap: one more byte means the stream is larger than allowed.
-                        let mut probe = [0u8; 1];
-                        match decoder.read(&mut probe) {
-                            Ok(0) => Ok(0),
-                            Ok(_) => return Err(bomb(*max, at)),
-                            Err(e) => Err(e),
-                        }
-                    } else {
-                        let len = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
-                        let result = decoder.read(buf.get_mut(..len).unwrap_or_default());
-                        if let Ok(n) = result {
-                            *produced += n as u64;
-                        }
-                        result
-                    }
+            let room = self.max.saturating_sub(self.produced);
+            let result = if room == 0 {
+                // At the cap: one more byte means the object is larger than allowed.
+                let mut probe = [0u8; 1];
+                match self.stream.read(&mut probe) {
+                    Ok(0) => Ok(0),
+                    Ok(_) => return Err(self.too_large(at)),
+                    Err(e) => Err(e),
                 }
+            } else {
+                let len = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+                let result = self.stream.read(buf.get_mut(..len).unwrap_or_default());
+                if let Ok(n) = result {
+                    self.produced += n as u64;
+                }
+                result
             };
             match result {
                 Ok(n) => return Ok(n),
@@ -168,12 +160,35 @@ impl<R: Read> Source<R> {
         }
     }
 
+    /// More than `max` bytes: a decompression bomb, or a plain object over the cap.
+    fn too_large(&self, at: u64) -> Fault {
+        let max = self.max;
+        let (what, why) = match self.stream {
+            Stream::Gzip(_) => (
+                format!("gzip stream decompresses to more than the {max}-byte limit"),
+                "possible decompression bomb (CloudTrail objects are far smaller)",
+            ),
+            Stream::Plain(_) => (
+                format!("object is larger than the {max}-byte limit"),
+                "CloudTrail objects are far smaller",
+            ),
+        };
+        Fault::new(
+            ReadErrorKind::DecompressionBomb,
+            at,
+            what,
+            format!(
+                "{why}; if the object is legitimate, raise the limit with \
+                 --max-decompressed-bytes or MAX_DECOMPRESSED_BYTES"
+            ),
+        )
+    }
+
     /// Turns a read error into a fault: input failure, truncated gzip or corrupt gzip.
     fn classify(&self, e: &io::Error, at: u64) -> Fault {
-        let (failed, consumed) = match self {
-            Source::Plain(c) => (true, c.count),
-            Source::Piped(pipe) => (true, pipe.read_bytes),
-            Source::Gzip { decoder, .. } => (
+        let (failed, consumed) = match &self.stream {
+            Stream::Plain(c) => (true, c.count),
+            Stream::Gzip(decoder) => (
                 decoder.get_ref().get_ref().failed,
                 self.gzip_consumed().unwrap_or(0),
             ),
@@ -200,14 +215,13 @@ impl<R: Read> Source<R> {
     }
 }
 
-fn bomb(max: u64, at: u64) -> Fault {
-    Fault::new(
-        ReadErrorKind::DecompressionBomb,
-        at,
-        format!("gzip stream decompresses to more than the {max}-byte limit"),
-        "possible decompression bomb (CloudTrail objects are far smaller); if the object is \
-         legitimate, raise the limit with --max-decompressed-bytes or MAX_DECOMPRESSED_BYTES",
-    )
+impl<R: Read> Read for Stream<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(c) => c.read(buf),
+            Stream::Gzip(decoder) => decoder.read(buf),
+        }
+    }
 }
 
 fn io_fault(read: u64, at: u64, e: &io::Error) -> Fault {
@@ -232,14 +246,14 @@ mod tests {
     }
 
     fn read_all(input: &[u8], max: u64) -> (Compression, Result<Vec<u8>, Fault>) {
-        let mut src = Source::open(input, max, 7).unwrap();
+        let mut src = Decoder::open(input, max, 7).unwrap();
         let mut out = Vec::new();
         let mut buf = [0u8; 5];
         loop {
             match src.read(&mut buf, out.len() as u64) {
-                Ok(0) => return (src.compression().unwrap(), Ok(out)),
+                Ok(0) => return (src.compression(), Ok(out)),
                 Ok(n) => out.extend_from_slice(&buf[..n]),
-                Err(f) => return (src.compression().unwrap(), Err(f)),
+                Err(f) => return (src.compression(), Err(f)),
             }
         }
     }
@@ -280,12 +294,27 @@ mod tests {
         }
     }
 
+    /// The cap holds for gzip and plain objects alike (a plain one had none: a regression test).
     #[test]
-    fn caps_decompressed_size() {
-        let input = gzip(&[b' '; 10_000]);
-        assert_eq!(read_all(&input, 10_000).1.unwrap().len(), 10_000);
-        let fault = read_all(&input, 9_999).1.unwrap_err();
-        assert_eq!(fault.kind, ReadErrorKind::DecompressionBomb);
-        assert_eq!(fault.at, 9_999);
+    fn caps_the_size_gzip_or_plain() {
+        let plain = [b' '; 10_000];
+        for (input, what) in [
+            (
+                gzip(&plain),
+                "gzip stream decompresses to more than the 9999-byte limit",
+            ),
+            (plain.to_vec(), "object is larger than the 9999-byte limit"),
+        ] {
+            assert_eq!(read_all(&input, 10_000).1.unwrap().len(), 10_000);
+            let fault = read_all(&input, 9_999).1.unwrap_err();
+            assert_eq!(fault.kind, ReadErrorKind::DecompressionBomb);
+            assert_eq!(fault.at, 9_999);
+            assert_eq!(fault.what, what);
+            assert!(
+                fault.hint.contains("--max-decompressed-bytes"),
+                "{}",
+                fault.hint
+            );
+        }
     }
 }

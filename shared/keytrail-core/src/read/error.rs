@@ -3,8 +3,14 @@
 //! Faults are built inside the reader as a [`Fault`] (kind, decompressed offset, a short "what"
 //! and a "what to do"), then turned into a [`ReadError`] by the reader, which alone knows the
 //! object's name, whether it was gzip and how many compressed bytes were consumed.
+//!
+//! A fault message never quotes the bytes of a string value: the record around a fault may hold
+//! a private key or a passphrase, and the message reaches logs, stderr and the integrity alert.
+//! It shows the JSON structure around the fault instead ([`structure`]) and names bytes by class
+//! ([`byte_name`]).
 
 use std::fmt::Write as _;
+use std::ops::Range;
 
 /// What kind of fault stopped the reading of an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,7 +21,8 @@ pub enum ReadErrorKind {
     TruncatedGzip,
     /// A gzip header, deflate block or checksum is wrong: the object is damaged.
     CorruptGzip,
-    /// More than `max_decompressed_bytes` came out of the gzip stream.
+    /// More than `max_decompressed_bytes` came out of the gzip stream, or a plain object is
+    /// larger than that.
     DecompressionBomb,
     /// The bytes are neither gzip nor JSON.
     NotJson,
@@ -67,12 +74,23 @@ pub struct ReadError {
     pub decompressed_offset: Option<u64>,
     /// Everything after `object NAME: `: what happened, where, and what to do.
     pub detail: String,
+    /// Set when the reader recovered from the fault: the decompressed bytes it skipped, from the
+    /// first byte of the damaged record (or of what stood between two records) to the first
+    /// byte of the record it resumed at (empty when only a separator is missing). The next call
+    /// to [`RecordReader::next_record`](super::RecordReader::next_record) goes on after them;
+    /// after any other error the object ends.
+    pub skipped: Option<Range<u64>>,
 }
 
 impl ReadError {
     /// True when reading the same object again may succeed.
     pub fn is_retryable(&self) -> bool {
         self.kind.is_retryable()
+    }
+
+    /// True when the reader skipped the damage and goes on ([`ReadError::skipped`]).
+    pub fn is_recovered(&self) -> bool {
+        self.skipped.is_some()
     }
 }
 
@@ -86,6 +104,8 @@ pub(crate) struct Fault {
     pub what: String,
     /// What it means or what to do (`the object is truncated; fetch it again`).
     pub hint: String,
+    /// The decompressed bytes skipped when the reader recovered from the fault.
+    pub skipped: Option<Range<u64>>,
 }
 
 impl Fault {
@@ -95,6 +115,7 @@ impl Fault {
             at,
             what,
             hint: hint.into(),
+            skipped: None,
         }
     }
 
@@ -115,6 +136,7 @@ impl Fault {
             compressed_offset: compressed,
             decompressed_offset: Some(self.at),
             detail: format!("{} at {place}: {}", self.what, self.hint),
+            skipped: self.skipped,
         }
     }
 }
@@ -131,45 +153,100 @@ pub(crate) fn hex(bytes: &[u8], max: usize) -> String {
     out
 }
 
-/// A short escaped view of the structure of `data` around `pos`: `"Records": [1 2]` with the
-/// byte at `pos` marked by `>>`. Runs of four or more word-like bytes (letters, digits, base64's
-/// `+/=`, `-_.`, anything not ASCII) show as `…`: the bytes next to a fault can be the end of a
-/// private key or token in the record before it, and the message reaches logs and alerts. What
-/// is left (punctuation, short tokens) is what tells where the JSON went wrong.
-pub(crate) fn snippet(data: &[u8], pos: usize) -> String {
-    let pos = pos.min(data.len());
-    let before = data.get(pos.saturating_sub(24)..pos).unwrap_or_default();
-    let after = data.get(pos..data.len().min(pos + 24)).unwrap_or_default();
-    format!("`{}>>{}`", masked(before), masked(after))
-}
+/// How many bytes either side of a fault [`structure`] shows.
+const AROUND: usize = 24;
 
-fn masked(bytes: &[u8]) -> String {
-    let wordy = |b: &u8| b.is_ascii_alphanumeric() || b"+/=-_.".contains(b) || !b.is_ascii();
-    let mut out = String::new();
-    let mut rest = bytes;
-    while let Some(first) = rest.first() {
-        let wordy_run = wordy(first);
-        let len = rest
-            .iter()
-            .position(|b| wordy(b) != wordy_run)
-            .unwrap_or(rest.len());
-        let (run, tail) = rest.split_at(len);
-        if wordy_run && run.len() >= 4 {
-            out.push('…');
-        } else {
-            let _ = write!(out, "{}", run.escape_ascii());
+/// The JSON structure of `data` around `pos`, escaped, with the byte at `pos` marked by `>>`:
+/// `{"…":…} >>{"…":…}]`. Only structure is shown: brackets, `:` and `,`, quotes and whitespace.
+/// The inside of every string (keys too) shows as `…`, and so does every run of other bytes
+/// outside strings (numbers, literals, stray bytes): the bytes next to a fault can belong to a
+/// private key or a passphrase, whatever their class, and the message reaches logs and alerts.
+///
+/// `data[from]` must be outside any string (the start of the value the fault is in, or of one
+/// before it): the string state is walked from there. Nothing before `from` is shown.
+pub(crate) fn structure(data: &[u8], from: usize, pos: usize) -> String {
+    let pos = pos.min(data.len());
+    let from = from.min(pos);
+    let first = pos.saturating_sub(AROUND).max(from);
+    let last = data.len().min(pos + AROUND);
+    let mut out = String::from("`");
+    let mut in_string = false;
+    let mut escaped = false;
+    // A run of hidden bytes shows as one `…`.
+    let mut hidden = false;
+    for (i, &b) in data.iter().enumerate().take(last).skip(from) {
+        let (was_in_string, was_escaped) = (in_string, escaped);
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b == b'"' {
+            in_string = true;
         }
-        rest = tail;
+        if i < first {
+            continue;
+        }
+        if i == pos {
+            out.push_str(">>");
+            hidden = false;
+        }
+        // An unescaped quote opens or closes a string; outside strings, structure and
+        // whitespace show.
+        let shown = (b == b'"' && !was_escaped)
+            || (!was_in_string
+                && matches!(
+                    b,
+                    b'{' | b'}' | b'[' | b']' | b':' | b',' | b' ' | b'\n' | b'\r' | b'\t'
+                ));
+        if shown {
+            let _ = write!(out, "{}", [b].escape_ascii());
+            hidden = false;
+        } else if !hidden {
+            out.push('…');
+            hidden = true;
+        }
     }
+    if pos == last {
+        out.push_str(">>");
+    }
+    out.push('`');
     out
 }
 
-/// `'x'` or `byte 0xff`: one byte as a reader would name it.
+/// Where `pos` is in the JSON value that starts at `data[from]` (outside any string):
+/// `Some(n)` when inside a string, after `n` bytes of it; `None` outside.
+pub(crate) fn string_at(data: &[u8], from: usize, pos: usize) -> Option<usize> {
+    let mut open = None;
+    let mut escaped = false;
+    for (i, &b) in data.iter().enumerate().take(pos.min(data.len())).skip(from) {
+        match open {
+            Some(_) if escaped => escaped = false,
+            Some(_) if b == b'\\' => escaped = true,
+            Some(_) if b == b'"' => open = None,
+            Some(_) => {}
+            None if b == b'"' => open = Some(i + 1),
+            None => {}
+        }
+    }
+    open.map(|start| pos.saturating_sub(start))
+}
+
+/// `'{'`, `a letter`, `a control byte (0x00)`: one byte as a fault message names it. JSON's
+/// structural bytes are quoted; any other byte only by its class, since the byte at a fault may
+/// be the first of a secret whose string lost its opening quote.
 pub(crate) fn byte_name(b: u8) -> String {
-    if b.is_ascii_graphic() {
-        format!("'{}'", b as char)
-    } else {
-        format!("byte 0x{b:02x}")
+    match b {
+        b'{' | b'}' | b'[' | b']' | b':' | b',' | b'"' => format!("'{}'", b as char),
+        b'\\' => "a backslash".to_owned(),
+        _ if b.is_ascii_alphabetic() => "a letter".to_owned(),
+        _ if b.is_ascii_digit() => "a digit".to_owned(),
+        _ if b.is_ascii_graphic() => "a symbol".to_owned(),
+        _ if b.is_ascii() => format!("a control byte (0x{b:02x})"),
+        _ => "a byte that is not ASCII".to_owned(),
     }
 }
 
@@ -243,15 +320,49 @@ mod tests {
     #[test]
     fn formats_bytes() {
         assert_eq!(hex(b"PK\x03\x04\x14", 4), "50 4b 03 04");
-        assert_eq!(snippet(b"[1 2]", 3), "`[1 >>2]`");
-        // Long word-like runs (a key's tail, a token) are masked; punctuation and short tokens
-        // stay.
-        assert_eq!(
-            snippet(br#"{"k":"MIIEvQIBADANBgKeyTail0123"}} {"b":2}]"#, 35),
-            r#"`…\"}} >>{\"b\":2}]`"#
-        );
-        assert_eq!(byte_name(b'x'), "'x'");
-        assert_eq!(byte_name(0), "byte 0x00");
+        let cases: &[(&[u8], usize, usize, &str)] = &[
+            (b"[1 2]", 0, 3, "`[… >>…]`"),
+            // Strings show as their quotes, whatever they hold; structure stays.
+            (
+                br#"{"k":"MIIEvQIBADANBgKeyTail0123"}} {"b":2}]"#,
+                0,
+                35,
+                r#"`…\"}} >>{\"…\":…}]`"#,
+            ),
+            // Brackets, commas and escaped quotes inside a string are hidden too.
+            (
+                br##"{"p":"#$%,{[]}:\"!"} x"##,
+                0,
+                21,
+                r#"`{\"…\":\"…\"} >>…`"#,
+            ),
+            // Nothing before `from` is shown: it may be inside a string.
+            (br#""a,b" , {"#, 7, 8, "` >>{`"),
+            (b"{", 0, 1, "`{>>`"),
+        ];
+        for (data, from, pos, want) in cases {
+            assert_eq!(
+                structure(data, *from, *pos),
+                *want,
+                "{}",
+                data.escape_ascii()
+            );
+        }
+        assert_eq!(string_at(br#"{"k":"abc"#, 0, 9), Some(3));
+        assert_eq!(string_at(br#"{"k":"a\"c"}"#, 0, 10), Some(4));
+        assert_eq!(string_at(br#"{"k":"a"}"#, 0, 9), None);
+        let names: &[(u8, &str)] = &[
+            (b'{', "'{'"),
+            (b'x', "a letter"),
+            (b'7', "a digit"),
+            (b'#', "a symbol"),
+            (b'\\', "a backslash"),
+            (0, "a control byte (0x00)"),
+            (0xff, "a byte that is not ASCII"),
+        ];
+        for (b, want) in names {
+            assert_eq!(byte_name(*b), *want);
+        }
     }
 
     #[test]

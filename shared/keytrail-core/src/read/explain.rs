@@ -3,7 +3,7 @@
 
 use std::io::Read;
 
-use super::error::{byte_name, guess, hex, snippet, Fault, ReadErrorKind as K};
+use super::error::{byte_name, guess, hex, string_at, structure, Fault, ReadErrorKind as K};
 use super::frame::{Frames, State};
 use super::Compression;
 
@@ -33,7 +33,11 @@ impl<R: Read> Frames<R> {
             State::Elements { .. } | State::AfterElement { .. } => {
                 " in the top-level array".to_owned()
             }
-            State::TopLevel | State::Start | State::Done => String::new(),
+            State::TopLevel
+            | State::Start
+            | State::Done
+            | State::Resumed { .. }
+            | State::AfterRecovered => String::new(),
             _ => " in the top-level object".to_owned(),
         }
     }
@@ -43,7 +47,13 @@ impl<R: Read> Frames<R> {
     }
 
     pub(super) fn truncated(&self) -> Fault {
-        let what = format!("JSON ends early{}", self.inside());
+        // The first byte still buffered is where a value or token began: outside any string.
+        let (stream, _) = self.buf.stream_bytes();
+        let in_string = match string_at(stream, 0, stream.len()) {
+            Some(n) => format!(" inside a string value, after {n} bytes of the value,"),
+            None => String::new(),
+        };
+        let what = format!("JSON ends early{}{in_string}", self.inside());
         let hint = format!(
             "the object is truncated (an interrupted upload or write?); {}; fetch or upload it again",
             self.records_read()
@@ -56,13 +66,12 @@ impl<R: Read> Frames<R> {
         let found = data
             .get(at)
             .map_or_else(|| "the end".to_owned(), |&b| byte_name(b));
+        // The first byte still buffered is where a value or token began: outside any string.
+        let (stream, from) = self.buf.stream_bytes();
         let what = format!(
             "invalid JSON{}: expected {expected}, found {found} near {}",
             self.inside(),
-            {
-                let (stream, from) = self.buf.stream_bytes();
-                snippet(stream, at.saturating_sub(from))
-            }
+            structure(stream, 0, at.saturating_sub(from))
         );
         let hint = format!(
             "the object is not well-formed JSON; {}",
@@ -95,9 +104,14 @@ impl<R: Read> Frames<R> {
     }
 
     pub(super) fn records_not_array(&self, at: usize, kind: &str) -> Fault {
-        let what = format!("\"Records\" is {kind}, not an array");
+        let (key, file) = if self.lookup {
+            ("Events", "lookup-events output")
+        } else {
+            ("Records", "a CloudTrail log file")
+        };
+        let what = format!("\"{key}\" is {kind}, not an array");
         let hint = format!(
-            "a CloudTrail log file holds its events in a \"Records\" array; {}",
+            "{file} holds its events in a \"{key}\" array; {}",
             self.records_read()
         );
         Fault::new(K::RecordsNotArray, self.buf.offset(at), what, hint)

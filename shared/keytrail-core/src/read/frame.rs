@@ -5,19 +5,22 @@
 //! record, a key or a run of whitespace may straddle any number of reads. Inside a record only
 //! [`ValueScan`] runs; the shapes are:
 //!
-//! - `{"Records": [r, r, ...]}` streamed element by element (other members are skipped);
+//! - `{"Records": [r, r, ...]}` streamed element by element (other members are skipped), and
+//!   `{"Events": [...]}` (lookup-events output) the same way;
 //! - a top-level object whose first key is not `Records`: read whole, then either streamed as a
 //!   log file (it has a `Records` array after all) or yielded as one event;
 //! - `[r, r, ...]` streamed element by element;
 //! - any number of the above, one after another (NDJSON, `cat a.json b.json`, multi-member gzip).
+//!
+//! Each state has a method of its own (`states.rs`); [`Frames::step`] only dispatches.
 
 use std::io::Read;
 use std::ops::Range;
 
-use super::buffer::{Buffer, Fill};
-use super::decompress::Source;
+use super::buffer::Buffer;
 use super::error::Fault;
-use super::probe::{kind_of, records_member, Records};
+use super::input::Input;
+use super::pipe::Pipe;
 use super::split::ValueScan;
 use super::{Compression, ReadOptions, Shape};
 
@@ -55,13 +58,19 @@ pub(super) enum State {
         records: bool,
     },
     AfterMember,
+    /// A record found after damage (`start..pos`), to be yielded; then `AfterElement` in the
+    /// array it was found in (`Some(records)`), or `AfterRecovered` among top-level values.
+    Resumed {
+        records: Option<bool>,
+    },
+    /// After a record found among top-level values: `,` or `]` say it was in an array.
+    AfterRecovered,
     Done,
 }
 
 /// Splits a byte stream into records.
 pub(crate) struct Frames<R> {
-    pub(super) input: Option<R>,
-    pub(super) source: Option<Source<R>>,
+    pub(super) source: Input<R>,
     pub(super) buf: Buffer,
     pub(super) state: State,
     pub(super) scan: ValueScan,
@@ -73,23 +82,34 @@ pub(crate) struct Frames<R> {
     pub(super) records: u64,
     /// Where the first key's quote is, relative to `start`, in `FirstKeyString`.
     pub(super) key_at: usize,
+    /// The top-level object is lookup-events output: each element holds its event as a string.
+    pub(super) lookup: bool,
+    /// The event decoded from the last element, when `lookup`.
+    pub(super) embedded: Vec<u8>,
     /// True when the last record came straight from [`ValueScan`], so its
     /// [`ValueScan::closes`] describe it.
     pub(super) scanned: bool,
 }
 
+/// What a state's step gives: a record's range in `buf.bytes()`, or `None` to go on.
+pub(super) type Yield = Result<Option<Range<usize>>, Fault>;
+
 impl<R: Read> Frames<R> {
-    pub fn new(input: R, opts: ReadOptions) -> Self {
-        let mut frames = Frames::new_empty(opts);
-        frames.input = Some(input);
-        frames
+    /// Frames reading `input` on the caller's thread: the serial reader of tests and fuzzing.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub fn serial(input: R, opts: ReadOptions) -> Self {
+        Frames::over(Input::Unopened(Some(input)), opts)
     }
 
-    fn new_empty(opts: ReadOptions) -> Self {
+    /// Frames whose bytes come from a decompress thread (see [`super::pipe`]).
+    pub fn piped(pipe: Pipe, opts: ReadOptions) -> Self {
+        Frames::over(Input::Piped(pipe), opts)
+    }
+
+    fn over(source: Input<R>, opts: ReadOptions) -> Self {
         let buf = Buffer::new(opts.buffer_bytes);
         Frames {
-            input: None,
-            source: None,
+            source,
             buf,
             state: State::Start,
             scan: ValueScan::default(),
@@ -98,15 +118,10 @@ impl<R: Read> Frames<R> {
             values: 0,
             records: 0,
             key_at: 0,
+            lookup: false,
+            embedded: Vec::new(),
             scanned: false,
         }
-    }
-
-    /// Frames whose bytes come from a decompress thread (see [`super::pipe`]).
-    pub fn piped(source: Source<R>, opts: ReadOptions) -> Self {
-        let mut frames = Frames::new_empty(opts);
-        frames.source = Some(source);
-        frames
     }
 
     /// [`ValueScan::closes`] of the record just returned, when they describe it.
@@ -115,34 +130,44 @@ impl<R: Read> Frames<R> {
     }
 
     pub fn compression(&self) -> Option<Compression> {
-        self.source.as_ref().and_then(Source::compression)
+        self.source.compression()
     }
 
     pub fn read_bytes(&self) -> u64 {
-        self.source.as_ref().map_or(0, Source::read_bytes)
+        self.source.read_bytes()
     }
 
     pub fn gzip_consumed(&self) -> Option<u64> {
-        self.source.as_ref().and_then(Source::gzip_consumed)
+        self.source.gzip_consumed()
     }
 
-    /// The next record's range in `buf.bytes()`; `None` at the end and after a fault.
+    /// The next record's range in `buf.bytes()`; `None` at the end and after a fault that
+    /// ended the object. After a fault the reader recovered from ([`Fault::skipped`]), the next
+    /// call goes on after the damage.
     pub fn next(&mut self) -> Result<Option<Range<usize>>, Fault> {
-        let mut result = self.step();
-        if let Err(fault) = &result {
-            self.state = State::Done;
-            if let Some(gzip) = self.gzip_fault_after(fault) {
-                result = Err(gzip);
-            }
-            if result.as_ref().is_err_and(|f| f.kind.is_source()) {
-                // Faults of the byte source do not know how far the records got.
-                return result.map_err(|mut f| {
-                    f.hint = format!("{}; {}", f.hint, self.records_read());
-                    f
-                });
-            }
+        self.step().map_err(|fault| self.settle(fault))
+    }
+
+    /// After a fault: recovers from damage inside the records (see `resync`), or ends the
+    /// object.
+    #[cold]
+    fn settle(&mut self, fault: Fault) -> Fault {
+        let mut fault = match self.damage(&fault) {
+            Some(damage) => match self.recover(damage, fault) {
+                Ok(recovered) => return recovered,
+                Err(fault) => fault,
+            },
+            None => match self.gzip_fault_after(&fault) {
+                Some(gzip) => gzip,
+                None => fault,
+            },
+        };
+        self.state = State::Done;
+        if fault.kind.is_source() {
+            // Faults of the byte source do not know how far the records got.
+            fault.hint = format!("{}; {}", fault.hint, self.records_read());
         }
-        result
+        fault
     }
 
     /// After a JSON fault in gzip content, the gzip fault that follows it within
@@ -156,7 +181,7 @@ impl<R: Read> Frames<R> {
         if fault.kind.is_source() || self.compression() != Some(Compression::Gzip) {
             return None;
         }
-        let source = self.source.as_mut()?;
+        let source = &mut self.source;
         let until = fault.at.saturating_add(GZIP_FAULT_LOOKAHEAD);
         let mut at = self.buf.total();
         let mut scratch = vec![0u8; 64 << 10];
@@ -172,230 +197,34 @@ impl<R: Read> Frames<R> {
         }
         None
     }
+}
 
-    fn step(&mut self) -> Result<Option<Range<usize>>, Fault> {
+impl<R: Read> Frames<R> {
+    /// Runs the state machine to the next record, the end, or a fault.
+    fn step(&mut self) -> Yield {
         loop {
-            match self.state {
+            let record = match self.state {
                 State::Done => return Ok(None),
-                State::Start => self.start()?,
-                State::TopLevel => {
-                    self.buf.start = self.buf.pos;
-                    match self.skip_ws(false)? {
-                        None if self.values == 0 => {
-                            self.shape = Some(Shape::Empty);
-                            self.state = State::Done;
-                        }
-                        None => self.state = State::Done,
-                        Some(b @ (b'{' | b'[')) => {
-                            self.values += 1;
-                            if self.values == 2 && self.shape == Some(Shape::SingleEvent) {
-                                self.shape = Some(Shape::Ndjson);
-                            }
-                            self.buf.pos += 1;
-                            self.state = if b == b'{' {
-                                State::FirstKey
-                            } else {
-                                self.set_shape(Shape::Array);
-                                State::Elements {
-                                    records: false,
-                                    first: true,
-                                }
-                            };
-                        }
-                        Some(_) if self.values == 0 => {
-                            // Read enough to show and recognise the first bytes. A gzip
-                            // stream that breaks within them is that fault, not "not JSON"
-                            // (which a reader meeting the break a call earlier reports).
-                            while self.buf.head.len() < 16 && self.fill()? == Fill::Data {}
-                            return Err(self.not_json());
-                        }
-                        Some(_) => {
-                            return Err(self.invalid(
-                                self.buf.pos,
-                                "'{' or '[' to start the next top-level value",
-                            ))
-                        }
-                    }
-                }
-                State::FirstKey => match self.skip_ws(true)? {
-                    None => return Err(self.truncated()),
-                    Some(b'}') => {
-                        self.buf.pos += 1;
-                        return Ok(Some(self.event()));
-                    }
-                    Some(b'"') => {
-                        self.key_at = self.buf.pos - self.buf.start;
-                        self.scan.reset(1);
-                        self.state = State::FirstKeyString;
-                    }
-                    Some(_) => return Err(self.invalid(self.buf.pos, "a key or '}'")),
-                },
-                State::FirstKeyString => {
-                    let end = self.value()?;
-                    let key = self
-                        .buf
-                        .bytes()
-                        .get(self.buf.start + self.key_at + 1..end - 1);
-                    if key == Some(b"Records".as_slice()) {
-                        self.set_shape(Shape::RecordsObject);
-                        self.state = State::Colon { records: true };
-                    } else {
-                        self.buf.pos = self.buf.start;
-                        self.scan.reset(0);
-                        self.state = State::Probe;
-                    }
-                }
-                State::Probe => {
-                    let end = self.value()?;
-                    let obj = self
-                        .buf
-                        .bytes()
-                        .get(self.buf.start..end)
-                        .unwrap_or_default();
-                    match records_member(obj, &mut self.scan) {
-                        None => return Ok(Some(self.event())),
-                        Some(Records::Array) => {
-                            self.set_shape(Shape::RecordsObject);
-                            self.buf.pos = self.buf.start + 1;
-                            self.state = State::Key { first: true };
-                        }
-                        Some(Records::NotArray(at, kind)) => {
-                            return Err(self.records_not_array(self.buf.start + at, kind))
-                        }
-                    }
-                }
-                State::Key { first } => match self.token()? {
-                    b'}' if first => {
-                        self.buf.pos += 1;
-                        self.state = State::TopLevel;
-                    }
-                    b'"' => {
-                        self.scan.reset(1);
-                        self.state = State::KeyString;
-                    }
-                    _ => return Err(self.invalid(self.buf.pos, "a key")),
-                },
-                State::KeyString => {
-                    let end = self.value()?;
-                    let key = self.buf.bytes().get(self.buf.start + 1..end - 1);
-                    self.state = State::Colon {
-                        records: key == Some(b"Records".as_slice()),
-                    };
-                }
-                State::Colon { records } => match self.token()? {
-                    b':' => {
-                        self.buf.pos += 1;
-                        self.state = State::MemberValue { records };
-                    }
-                    _ => return Err(self.invalid(self.buf.pos, "':' after a key")),
-                },
-                State::MemberValue { records } => match self.token()? {
-                    b'[' if records => {
-                        self.buf.pos += 1;
-                        self.state = State::Elements {
-                            records,
-                            first: true,
-                        };
-                    }
-                    b if records => return Err(self.records_not_array(self.buf.pos, kind_of(b))),
-                    _ => {
-                        self.scan.reset(1);
-                        self.state = State::SkipValue;
-                    }
-                },
-                State::SkipValue => {
-                    self.value()?;
-                    self.state = State::AfterMember;
-                }
-                State::AfterMember => {
-                    self.state = match self.token()? {
-                        b',' => State::Key { first: false },
-                        b'}' => State::TopLevel,
-                        _ => {
-                            let expected = "',' or '}' after a member of the top-level object";
-                            return Err(self.invalid(self.buf.pos, expected));
-                        }
-                    };
-                    self.buf.pos += 1;
-                }
-                State::Elements { records, first } => match self.token()? {
-                    b']' if first => {
-                        self.buf.pos += 1;
-                        self.state = Self::after_array(records);
-                    }
-                    _ => {
-                        self.scan.reset(if records { 2 } else { 1 });
-                        self.state = State::Element { records };
-                    }
-                },
-                State::Element { records } => {
-                    let end = self.value()?;
-                    self.records += 1;
-                    self.scanned = true;
-                    self.state = State::AfterElement { records };
-                    return Ok(Some(self.buf.start..end));
-                }
-                State::AfterElement { records } => {
-                    self.state = match self.token()? {
-                        b',' => State::Elements {
-                            records,
-                            first: false,
-                        },
-                        b']' => Self::after_array(records),
-                        _ => {
-                            let after = format!(
-                                "',' or ']' after record {}",
-                                self.records.saturating_sub(1)
-                            );
-                            return Err(self.invalid(self.buf.pos, &after));
-                        }
-                    };
-                    self.buf.pos += 1;
-                }
+                State::Start => self.start(),
+                State::TopLevel => self.top_level(),
+                State::FirstKey => self.first_key(),
+                State::FirstKeyString => self.first_key_string(),
+                State::Probe => self.probe(),
+                State::Key { first } => self.key(first),
+                State::KeyString => self.key_string(),
+                State::Colon { records } => self.colon(records),
+                State::MemberValue { records } => self.member_value(records),
+                State::SkipValue => self.skip_value(),
+                State::AfterMember => self.after_member(),
+                State::Elements { records, first } => self.elements(records, first),
+                State::Element { records } => self.element(records),
+                State::AfterElement { records } => self.after_element(records),
+                State::Resumed { records } => Ok(Some(self.resumed(records))),
+                State::AfterRecovered => self.after_recovered(),
+            }?;
+            if record.is_some() {
+                return Ok(record);
             }
         }
-    }
-
-    fn after_array(records: bool) -> State {
-        if records {
-            State::AfterMember
-        } else {
-            State::TopLevel
-        }
-    }
-
-    /// Opens the source and skips a UTF-8 byte order mark.
-    fn start(&mut self) -> Result<(), Fault> {
-        if let Some(input) = self.input.take() {
-            let opts = &self.opts;
-            self.source = Some(Source::open(
-                input,
-                opts.max_decompressed_bytes,
-                opts.buffer_bytes,
-            )?);
-        }
-        while self.buf.end - self.buf.pos < 3 && self.fill()? == Fill::Data {}
-        let first = self.buf.bytes().get(self.buf.pos..).unwrap_or_default();
-        if first.starts_with(b"\xef\xbb\xbf") {
-            self.buf.pos += 3;
-        }
-        self.state = State::TopLevel;
-        Ok(())
-    }
-
-    fn set_shape(&mut self, shape: Shape) {
-        if self.values == 1 {
-            self.shape = Some(shape);
-        }
-    }
-
-    /// The top-level object `start..pos` as one record.
-    fn event(&mut self) -> Range<usize> {
-        // The probe may have reused the scanner since.
-        self.scanned = false;
-        self.set_shape(Shape::SingleEvent);
-        self.records += 1;
-        self.state = State::TopLevel;
-        self.buf.start..self.buf.pos
     }
 }

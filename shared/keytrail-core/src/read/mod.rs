@@ -1,7 +1,8 @@
 //! Streaming reader: one object's bytes in, one raw JSON record at a time out.
 //!
 //! ```text
-//! input ─▶ decompress (sniff 1f 8b; multi-member gzip; size cap; byte counts)
+//! input ─▶ decompress (sniff 1f 8b; multi-member gzip; size cap; byte counts; on its own
+//!                      thread, see `pipe`)
 //!       ─▶ buffer     (sliding window, grows only to the largest record)
 //!       ─▶ frame      (container state machine: Records object / array / NDJSON / one event)
 //!       ─▶ split      (where a value ends: strings, escapes, brackets, depth; no parsing;
@@ -13,7 +14,9 @@
 //! whitespace are skipped; `{"Records": [...]}` is streamed (the CloudTrail case, with
 //! `Records` as the first key, needs no buffering; an object whose first key is something else
 //! is read whole, up to the record limit, and then streamed if it has a `Records` array or
-//! yielded as one event, e.g. an EventBridge envelope); `[...]` is streamed; a stream of values
+//! yielded as one event, e.g. an EventBridge envelope); `{"Events": [...]}`, the output of
+//! `aws cloudtrail lookup-events`, is streamed and each element's embedded event yielded (see
+//! the `lookup` module); `[...]` is streamed; a stream of values
 //! (NDJSON, `cat a.json b.json`, or multi-member gzip of several log files) yields each value's
 //! records in turn. An empty or whitespace-only object is [`Shape::Empty`] and yields nothing.
 //!
@@ -23,18 +26,28 @@
 //! bytes**: the reader never rewrites a record, and `serde_json` rejects it when the record is
 //! parsed (so one bad record is reported on its own and the others are still read).
 //!
-//! Faults end the object: [`RecordReader::next_record`] returns a [`ReadError`] naming the object
-//! and the offsets, records already yielded stay yielded, and later calls return `Ok(None)`.
+//! A fault is a [`ReadError`] naming the object and the offsets; records already yielded stay
+//! yielded. Damage inside the records (a broken record or separator in the `Records` array, a
+//! top-level array or a stream of values) is skipped: the error says which bytes were
+//! ([`ReadError::skipped`]) and the next call goes on with the first record after them (see
+//! the `resync` module). Any other fault (truncated or corrupt gzip, the input failing, the size
+//! cap, content that is not JSON) ends the object: later calls return `Ok(None)`.
 
 mod blocks;
 mod buffer;
+mod damage;
 mod decompress;
 mod error;
 mod explain;
 mod frame;
+mod input;
+mod lookup;
 mod pipe;
 mod probe;
+mod resync;
 mod split;
+mod states;
+mod views;
 pub(crate) use split::quote_or_backslash;
 #[cfg(test)]
 mod tests;
@@ -43,6 +56,7 @@ mod tokens;
 use std::fmt;
 use std::io::Read;
 
+pub use damage::Damaged;
 pub use error::{ReadError, ReadErrorKind};
 
 /// Limits applied while reading one object.
@@ -91,12 +105,16 @@ pub enum Shape {
     Ndjson,
     /// One event object (possibly an EventBridge envelope).
     SingleEvent,
+    /// `aws cloudtrail lookup-events` output, `{"Events": [{"CloudTrailEvent": "<event>", ...}]}`:
+    /// each element's embedded event is a record (see the `lookup` module).
+    LookupEvents,
 }
 
 /// One record's bytes, borrowed from the reader's buffer until the next call.
 #[derive(Debug)]
 pub struct RawRecord<'a> {
-    /// 0-based position of the record in the object.
+    /// 0-based position of the record among those yielded from the object (records lost in
+    /// skipped damage are not counted).
     pub index: u64,
     /// Decompressed byte offset of the record's first byte.
     pub offset: u64,
@@ -136,18 +154,22 @@ impl<R> fmt::Debug for RecordReader<R> {
 }
 
 impl<R: Read> RecordReader<R> {
-    /// A reader over `input`, named `object` in errors. Nothing is read until the first call to
-    /// [`RecordReader::next_record`].
+    /// A serial reader over `input`, named `object` in errors: decompression runs on the
+    /// caller's thread. Nothing is read until the first call to [`RecordReader::next_record`].
+    ///
+    /// The reference the pipelined reader is tested against; only in test builds and with the
+    /// `fuzzing` feature (readers use [`RecordReader::pipelined`]).
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn new(object: &str, input: R, options: ReadOptions) -> Self {
         RecordReader {
             object: object.to_owned(),
-            frames: frame::Frames::new(input, options),
+            frames: frame::Frames::serial(input, options),
         }
     }
 
     /// A reader whose decompression runs on a thread of its own in `scope`, in parallel with the
-    /// splitting (see the `pipe` module); records, offsets and faults are the same as with
-    /// [`RecordReader::new`]. The thread starts at once; it stops at the end of the input, at a
+    /// splitting (see the `pipe` module); records, offsets and faults are the same as with the
+    /// serial reader of tests. The thread starts at once; it stops at the end of the input, at a
     /// fault, or when this reader is dropped, and `scope` joins it.
     pub fn pipelined<'scope>(
         scope: &'scope std::thread::Scope<'scope, '_>,
@@ -161,8 +183,9 @@ impl<R: Read> RecordReader<R> {
         Self::pipelined_noting(scope, object, input, options, pipe::Notes::Balanced)
     }
 
-    /// [`RecordReader::pipelined`], with the thread noting the blocks of the chunks `notes` says.
-    pub(crate) fn pipelined_noting<'scope>(
+    /// [`RecordReader::pipelined`], with the thread noting the blocks of the chunks `notes` says
+    /// (tests: every chunk, none, or as readers have it).
+    fn pipelined_noting<'scope>(
         scope: &'scope std::thread::Scope<'scope, '_>,
         object: &str,
         input: R,
@@ -181,20 +204,25 @@ impl<R: Read> RecordReader<R> {
         );
         RecordReader {
             object: object.to_owned(),
-            frames: frame::Frames::piped(decompress::Source::Piped(pipe), options),
+            frames: frame::Frames::piped(pipe, options),
         }
     }
 
-    /// The next record, `Ok(None)` at the end (and after an error).
+    /// The next record, `Ok(None)` at the end. After an error the object ends (`Ok(None)`)
+    /// unless the reader recovered from it ([`ReadError::is_recovered`]): then the next call
+    /// yields the first record after the damage.
     pub fn next_record(&mut self) -> Result<Option<RawRecord<'_>>, ReadError> {
         match self.frames.next() {
             Ok(Some(range)) => {
-                let buf = &self.frames.buf;
+                let frames = &mut self.frames;
+                let offset = frames.buf.offset(range.start);
+                let json = frames.buf.bytes().get(range).unwrap_or_default();
+                let embedded = frames.lookup && lookup::unwrap_into(json, &mut frames.embedded);
                 Ok(Some(RawRecord {
-                    index: self.frames.records - 1,
-                    offset: buf.offset(range.start),
-                    json: buf.bytes().get(range).unwrap_or_default(),
-                    closes: self.frames.closes(),
+                    index: frames.records - 1,
+                    offset,
+                    json: if embedded { &frames.embedded } else { json },
+                    closes: if embedded { None } else { frames.closes() },
                 }))
             }
             Ok(None) => Ok(None),

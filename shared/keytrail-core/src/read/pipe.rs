@@ -1,7 +1,7 @@
 //! Decompression on its own thread: the reader's second core.
 //!
 //! On two cores the reader decompresses on one and splits and classifies on the other. A scoped
-//! thread owns the [`Source`] (sniffing, the size-capped decoder and its fault classification,
+//! thread owns the [`Decoder`] (sniffing, the size-capped decoder and its fault classification,
 //! unchanged) and sends filled chunks through a bounded channel; the reader's
 //! [`Buffer`](super::buffer::Buffer) reads them as if it read the source itself.
 //!
@@ -34,7 +34,7 @@ use std::sync::Arc;
 use std::thread::{self, Scope};
 
 use super::blocks::{Carry, Structure, BLOCK};
-use super::decompress::Source;
+use super::decompress::Decoder;
 use super::error::{Fault, ReadErrorKind};
 use super::Compression;
 
@@ -44,10 +44,10 @@ pub(crate) enum Notes {
     /// Those the reader does not wait for (see "Balance" above): what readers use.
     Balanced,
     /// Every chunk (tests: the reader uses the notes throughout).
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[cfg(test)]
     Every,
     /// None (tests: the reader computes every block, with the string state still carried).
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[cfg(test)]
     Skipped,
 }
 
@@ -273,7 +273,9 @@ impl Sides<'_> {
     fn note(&self) -> bool {
         match self.notes {
             Notes::Balanced => self.queued.load(Ordering::Relaxed) > 0,
+            #[cfg(test)]
             Notes::Every => true,
+            #[cfg(test)]
             Notes::Skipped => false,
         }
     }
@@ -287,7 +289,7 @@ fn produce<R: Read>(input: R, max_decompressed: u64, chunk: usize, sides: &Sides
         queued,
         ..
     } = *sides;
-    let mut source = match Source::open(input, max_decompressed, chunk) {
+    let mut source = match Decoder::open(input, max_decompressed, chunk) {
         Ok(source) => source,
         Err(fault) => {
             let _ = tx.send(Msg {
@@ -301,7 +303,7 @@ fn produce<R: Read>(input: R, max_decompressed: u64, chunk: usize, sides: &Sides
             return;
         }
     };
-    let compression = source.compression();
+    let compression = Some(source.compression());
     let room = headroom(chunk);
     // Blocks are noted only when every chunk starts on a block of the stream and of its buffer.
     let aligned = chunk.is_multiple_of(BLOCK) && room.is_multiple_of(BLOCK);

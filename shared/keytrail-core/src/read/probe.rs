@@ -3,6 +3,9 @@
 //! CloudTrail always writes `Records` as the first (and only) key, and the reader streams that
 //! case without buffering. Anything else is buffered whole and handed here: if some top-level
 //! key is `Records`, the object is a log file after all; otherwise it is one event.
+//!
+//! The same walk over top-level members tells recovery after damage whether an object it found
+//! is a CloudTrail event ([`has_event_key`]).
 
 use memchr::memmem;
 
@@ -44,6 +47,36 @@ fn skip_ws(obj: &[u8], mut i: usize) -> usize {
 pub(crate) fn records_member(obj: &[u8], scan: &mut ValueScan) -> Option<Records> {
     // Cheap rejection first: almost every single event has no "Records" text at all.
     memmem::find(obj, b"\"Records\"")?;
+    find_member(obj, scan, |key, value| {
+        (key == b"Records").then(|| match obj.get(value) {
+            Some(b'[') => Records::Array,
+            first => Records::NotArray(value, kind_of(first.copied().unwrap_or_default())),
+        })
+    })
+}
+
+/// The top-level keys that make an object a CloudTrail event (or an EventBridge envelope of
+/// one), as the scan tells events from other records.
+const EVENT_KEYS: [&[u8]; 4] = [b"eventSource", b"eventName", b"eventType", b"detail-type"];
+
+/// True when the complete, bracket-checked object `obj` has a top-level key of an event.
+pub(crate) fn has_event_key(obj: &[u8], scan: &mut ValueScan) -> bool {
+    // Cheap rejection first: most objects nested in a record name none of them anywhere.
+    let named = |key: &[u8]| {
+        let quoted = [b"\"", key, b"\""].concat();
+        memmem::find(obj, &quoted).is_some()
+    };
+    EVENT_KEYS.into_iter().any(named)
+        && find_member(obj, scan, |key, _| EVENT_KEYS.contains(&key).then_some(())).is_some()
+}
+
+/// Walks the top-level members of the complete object `obj`, in order, until `visit(key, index
+/// of the value)` answers; `None` when none does or the object is malformed.
+fn find_member<T>(
+    obj: &[u8],
+    scan: &mut ValueScan,
+    mut visit: impl FnMut(&[u8], usize) -> Option<T>,
+) -> Option<T> {
     let mut i = skip_ws(obj, 1);
     if obj.get(i) == Some(&b'}') {
         return None;
@@ -53,19 +86,17 @@ pub(crate) fn records_member(obj: &[u8], scan: &mut ValueScan) -> Option<Records
             return None;
         }
         let key_end = value_end(scan, obj, i, usize::MAX)?;
-        let is_records = obj.get(i + 1..key_end.saturating_sub(1)) == Some(b"Records".as_slice());
+        let key = obj
+            .get(i + 1..key_end.saturating_sub(1))
+            .unwrap_or_default();
         i = skip_ws(obj, key_end);
         if obj.get(i) != Some(&b':') {
             return None;
         }
         i = skip_ws(obj, i + 1);
-        let first = *obj.get(i)?;
-        if is_records {
-            return Some(if first == b'[' {
-                Records::Array
-            } else {
-                Records::NotArray(i, kind_of(first))
-            });
+        obj.get(i)?;
+        if let Some(found) = visit(key, i) {
+            return Some(found);
         }
         i = skip_ws(obj, value_end(scan, obj, i, usize::MAX)?);
         if obj.get(i) != Some(&b',') {
@@ -103,6 +134,30 @@ mod tests {
         let mut scan = ValueScan::default();
         for (obj, want) in cases {
             assert_eq!(records_member(obj.as_bytes(), &mut scan), *want, "{obj}");
+        }
+    }
+
+    #[test]
+    fn tells_events_by_their_top_level_keys() {
+        let cases: &[(&str, bool)] = &[
+            (r#"{"eventVersion":"1.08","eventName":"Decrypt"}"#, true),
+            (r#"{"eventSource":"kms.amazonaws.com"}"#, true),
+            (r#"{"eventType":"AwsApiCall"}"#, true),
+            (
+                r#"{"version":"0","detail-type":"AWS API Call via CloudTrail"}"#,
+                true,
+            ),
+            (
+                r#"{"ARN":"arn:aws:kms:us-east-1:1:key/k","accountId":"1"}"#,
+                false,
+            ),
+            (r#"{"a":{"eventName":"Decrypt"}}"#, false),
+            (r#"{"a":"\"eventName\":1"}"#, false),
+            (r#"{}"#, false),
+        ];
+        let mut scan = ValueScan::default();
+        for (obj, want) in cases {
+            assert_eq!(has_event_key(obj.as_bytes(), &mut scan), *want, "{obj}");
         }
     }
 }

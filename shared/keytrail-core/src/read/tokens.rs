@@ -13,10 +13,7 @@ use super::split::{Bad, Step};
 impl<R: Read> Frames<R> {
     /// Reads more input into the buffer, keeping the bytes from `start`.
     pub(super) fn fill(&mut self) -> Result<Fill, Fault> {
-        match self.source.as_mut() {
-            Some(source) => self.buf.fill(source, self.opts.max_record_bytes),
-            None => Ok(Fill::Eof),
-        }
+        self.buf.fill(&mut self.source, self.opts.max_record_bytes)
     }
 
     /// Drops what is behind `pos` and returns the next byte that is not whitespace; the end of

@@ -1,8 +1,9 @@
 //! The alert email: plain text a person reads on a phone.
 //!
 //! The first line says what happened in plain words (the rule's title, who, where); then one
-//! line per detail (when, who, what, where from), the resources touched, what to check (the
-//! rule's description), the console link, and where the alert came from. Lines are not wrapped:
+//! line per detail (when, who, what, where from, the rule's tags), the resources touched, what
+//! to check (the rule's description), when the alert is likely benign (the rule's false
+//! positives), the rule's references, the console link, and where the alert came from. Lines are not wrapped:
 //! mail clients on phones reflow plain text better than any fixed width. Every field is cleaned
 //! to one line by [`super::text`] and cut to [`MAX_FIELD_CHARS`]; fields the alert does not have
 //! are left out rather than shown empty. The event itself is not here: it travels in the JSON
@@ -12,6 +13,7 @@ use std::fmt::Write as _;
 
 use super::text;
 use super::{named, place, Named};
+use crate::alert::MAX_RULE_LIST_ITEMS;
 use crate::Alert;
 
 /// The most characters of one untrusted field in the email.
@@ -20,6 +22,10 @@ const MAX_FIELD_CHARS: usize = 512;
 const MAX_DESCRIPTION_CHARS: usize = 4096;
 /// The most resources listed one by one.
 const MAX_RESOURCES: usize = 20;
+/// The most characters of one of the rule's false positives or references.
+const MAX_NOTE_CHARS: usize = 2 * MAX_FIELD_CHARS;
+/// The most characters of the rule's tags, on one line.
+const MAX_TAGS_CHARS: usize = 1024;
 
 /// The plain-text email for `alert`.
 pub fn email_text(alert: &Alert) -> String {
@@ -40,29 +46,21 @@ pub fn email_text(alert: &Alert) -> String {
     detail("Where", whereabouts(alert));
     detail("Source IP", opt(&alert.source_ip, field));
     detail("User agent", opt(&alert.user_agent, field));
+    detail("Tags", text::line(&alert.tags.join(", "), MAX_TAGS_CHARS));
 
-    let resources: Vec<String> = alert
-        .resources
-        .iter()
-        .map(|r| field(r))
-        .filter(|r| !r.is_empty())
-        .take(MAX_RESOURCES + 1)
-        .collect();
-    if !resources.is_empty() {
-        out.push_str("\nResources:\n");
-        for r in resources.iter().take(MAX_RESOURCES) {
-            let _ = writeln!(out, "- {r}");
-        }
-        if resources.len() > MAX_RESOURCES {
-            let more = alert.resources.len().saturating_sub(MAX_RESOURCES);
-            let _ = writeln!(out, "- ... and {more} more (see the JSON alert)");
-        }
-    }
-
+    list(
+        &mut out,
+        "Resources",
+        &alert.resources,
+        (MAX_RESOURCES, MAX_FIELD_CHARS),
+    );
     let check = text::line(&alert.description, MAX_DESCRIPTION_CHARS);
     if !check.is_empty() {
         let _ = write!(out, "\nWhat to check:\n{check}\n");
     }
+    let notes = (MAX_RULE_LIST_ITEMS, MAX_NOTE_CHARS);
+    list(&mut out, "Likely benign when", &alert.falsepositives, notes);
+    list(&mut out, "References", &alert.references, notes);
     let url = opt(&alert.console_url, |u| text::line(u, 2 * MAX_FIELD_CHARS));
     if !url.is_empty() {
         let _ = write!(out, "\nOpen the event in the CloudTrail console:\n{url}\n");
@@ -85,6 +83,28 @@ pub fn email_text(alert: &Alert) -> String {
         field(&alert.rule_id)
     );
     out
+}
+
+/// `label:` and one `- item` line per item (cleaned, cut to `max_chars`, empty ones left out),
+/// at most `max` of them and a line saying how many more; nothing when there is no item.
+fn list(out: &mut String, label: &str, items: &[String], (max, max_chars): (usize, usize)) {
+    let lines: Vec<String> = items
+        .iter()
+        .map(|item| text::line(item, max_chars))
+        .filter(|item| !item.is_empty())
+        .take(max + 1)
+        .collect();
+    if lines.is_empty() {
+        return;
+    }
+    let _ = write!(out, "\n{label}:\n");
+    for line in lines.iter().take(max) {
+        let _ = writeln!(out, "- {line}");
+    }
+    if lines.len() > max {
+        let more = items.len().saturating_sub(max);
+        let _ = writeln!(out, "- ... and {more} more (see the JSON alert)");
+    }
 }
 
 /// The first line: "ACM certificate exported by arn:...:user/Alice in 123456789012/us-east-1".
@@ -173,8 +193,13 @@ mod tests {
             "Where: account 123456789012, region us-east-1",
             "Source IP: 192.0.2.1",
             "User agent: aws-cli/2",
+            "Tags: attack.credential-access, attack.t1552.004",
             "- arn:aws:acm:us-east-1:123456789012:certificate/abc",
             "A certificate and its private key left ACM.",
+            "Likely benign when:",
+            "- A planned export by a deployment pipeline.",
+            "References:",
+            "- https://docs.aws.amazon.com/acm/latest/APIReference/API_ExportCertificate.html",
             "https://us-east-1.console.aws.amazon.com/cloudtrailv2/home?region=us-east-1#/events/e-1",
             "Found in: s3://b/k.json.gz, record 3",
             "Alert: 0123456789abcdef0123456789abcdef (rule acm-export-certificate)",
@@ -269,6 +294,9 @@ mod tests {
         a.title = "Title\nInjected: yes".to_owned();
         a.resources = vec![huge.clone(); 30];
         a.resources.extend((0..10_000).map(|i| format!("r{i}\n")));
+        a.tags = vec![huge.clone(); 100];
+        a.references = vec![huge.clone(); 100];
+        a.falsepositives = vec![huge.clone(); 100];
         a.source.object = huge;
         let text = email_text(&a);
         assert!(text.len() < 128 * 1024, "{} bytes", text.len());

@@ -8,9 +8,10 @@
 //! text cut. The last step always fits, so the guarantee holds whatever the alert. Real alerts
 //! (under [`crate::alert::MAX_ALERT_BYTES`]) fit at the first try and are carried unchanged.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::text;
+use crate::alert::EventJson;
 use crate::{redact, Alert};
 
 /// The document for `alert` and `email`, in at most `budget` bytes.
@@ -19,10 +20,11 @@ pub(super) fn fit(alert: &Alert, email: String, budget: usize) -> String {
     if doc.len() <= budget {
         return doc;
     }
-    let note = json!({
+    let note = EventJson::from_value(&json!({
         "keytrail_note": "event left out: the alert would not fit in one SNS message; \
                           see the source object or the CloudTrail console"
-    });
+    }));
+    let event = alert.event.to_value();
     const LEVELS: [(usize, usize); 3] = [(4096, 256), (512, 32), (128, 8)];
     for (max_chars, max_items) in LEVELS {
         let mut fitted = capped(alert, max_chars, max_items);
@@ -34,8 +36,9 @@ pub(super) fn fit(alert: &Alert, email: String, budget: usize) -> String {
             if event_budget < 1024 {
                 break;
             }
-            fitted.event = alert.event.clone();
-            redact::shrink(&mut fitted.event, event_budget);
+            let mut shrunk = event.clone();
+            redact::shrink(&mut shrunk, event_budget);
+            fitted.event = EventJson::from_value(&shrunk);
             let doc = document(&alert_json(&fitted), &email);
             if doc.len() <= budget {
                 return doc;
@@ -82,21 +85,28 @@ fn alert_json(alert: &Alert) -> String {
 }
 
 /// A copy of `alert` without its event, whose text fields are at most `max_chars` characters
-/// (plus a marker) and whose resources are at most `max_items` (plus a marker entry).
+/// (plus a marker) and whose lists (resources, the rule's tags, references and false positives)
+/// are at most `max_items` (plus a marker entry).
 fn capped(alert: &Alert, max_chars: usize, max_items: usize) -> Alert {
     let cut = |s: &String| text::cut(s, max_chars);
     let cut_opt = |s: &Option<String>| s.as_ref().map(cut);
-    let mut resources: Vec<String> = alert.resources.iter().take(max_items).map(cut).collect();
-    if alert.resources.len() > max_items {
-        let dropped = alert.resources.len() - max_items;
-        resources.push(format!("…[cut {dropped} items]"));
-    }
+    let cut_list = |items: &[String]| {
+        let mut out: Vec<String> = items.iter().take(max_items).map(cut).collect();
+        if items.len() > max_items {
+            let dropped = items.len() - max_items;
+            out.push(format!("…[cut {dropped} items]"));
+        }
+        out
+    };
     Alert {
         alert_id: cut(&alert.alert_id),
         rule_id: cut(&alert.rule_id),
         severity: alert.severity,
         title: cut(&alert.title),
         description: cut(&alert.description),
+        tags: cut_list(&alert.tags),
+        references: cut_list(&alert.references),
+        falsepositives: cut_list(&alert.falsepositives),
         event_id: cut_opt(&alert.event_id),
         event_source: cut_opt(&alert.event_source),
         event_name: cut_opt(&alert.event_name),
@@ -108,13 +118,13 @@ fn capped(alert: &Alert, max_chars: usize, max_items: usize) -> Alert {
         source_ip: cut_opt(&alert.source_ip),
         user_agent: cut_opt(&alert.user_agent),
         error_code: cut_opt(&alert.error_code),
-        resources,
+        resources: cut_list(&alert.resources),
         source: crate::alert::Source {
             object: cut(&alert.source.object),
             record: alert.source.record,
         },
         console_url: cut_opt(&alert.console_url),
-        event: Value::Null,
+        event: EventJson::null(),
     }
 }
 
@@ -136,6 +146,7 @@ mod tests {
     use super::*;
     use crate::render::sns::{message_attributes, sns_message, MAX_MESSAGE_BYTES, MESSAGE_BUDGET};
     use crate::render::{email_text, tests::export_alert};
+    use serde_json::Value;
 
     /// Checks every promise about a message and returns the parsed default alert and email.
     fn check(alert: &Alert) -> (Alert, String) {
@@ -169,10 +180,11 @@ mod tests {
     fn any_alert_fits_in_one_message() {
         type Edit = fn(&mut Alert);
         let cases: [(&str, Edit); 7] = [
-            (
-                "1 MB strings in the event",
-                |a| a.event = json!({"eventName": "X", "requestParameters": {"a": "x".repeat(1_000_000), "b": ["x".repeat(1_000_000), "x".repeat(1_000_000)]}}),
-            ),
+            ("1 MB strings in the event", |a| {
+                a.event = EventJson::from_value(
+                    &json!({"eventName": "X", "requestParameters": {"a": "x".repeat(1_000_000), "b": ["x".repeat(1_000_000), "x".repeat(1_000_000)]}}),
+                )
+            }),
             ("10 000 resources", |a| {
                 a.resources = (0..10_000)
                     .map(|i| format!("arn:aws:acm:us-east-1:1:certificate/{i:064}"))
@@ -186,7 +198,9 @@ mod tests {
                 let nasty = "\"\\\u{1}".repeat(40_000);
                 a.description.clone_from(&nasty);
                 a.resources = vec![nasty.clone(); 30];
-                a.event = json!({"q": nasty.clone(), "list": vec![nasty.clone(); 20]});
+                a.event = EventJson::from_value(
+                    &json!({"q": nasty.clone(), "list": vec![nasty.clone(); 20]}),
+                );
                 a.user_agent = Some(nasty);
             }),
             ("4-byte characters everywhere", |a| {
@@ -194,11 +208,12 @@ mod tests {
                 a.title.clone_from(&keys);
                 a.source.object.clone_from(&keys);
                 a.resources = vec![keys.clone(); 20];
-                a.event = json!({"k": keys});
+                a.event = EventJson::from_value(&json!({"k": keys}));
             }),
             ("a very wide event", |a| {
-                a.event =
-                    Value::Object((0..100_000).map(|i| (format!("k{i}"), json!(i))).collect());
+                a.event = EventJson::from_value(&Value::Object(
+                    (0..100_000).map(|i| (format!("k{i}"), json!(i))).collect(),
+                ));
             }),
             ("empty strings", |a| {
                 a.title.clear();
@@ -219,10 +234,13 @@ mod tests {
     #[test]
     fn large_event_is_shrunk_not_dropped() {
         let mut alert = export_alert();
-        alert.event = json!({"eventName": "ExportCertificate", "requestParameters": {"note": "y".repeat(400_000)}});
+        alert.event = EventJson::from_value(
+            &json!({"eventName": "ExportCertificate", "requestParameters": {"note": "y".repeat(400_000)}}),
+        );
         let (default, email) = check(&alert);
-        assert_eq!(default.event["eventName"], "ExportCertificate");
-        assert!(default.event["requestParameters"]["note"]
+        let event = default.event.to_value();
+        assert_eq!(event["eventName"], "ExportCertificate");
+        assert!(event["requestParameters"]["note"]
             .as_str()
             .unwrap()
             .contains("…[cut "));

@@ -77,6 +77,15 @@ pub(crate) mod tests {
             severity: Severity::High,
             title: "ACM certificate exported".to_owned(),
             description: "A certificate and its private key left ACM.".to_owned(),
+            tags: vec![
+                "attack.credential-access".to_owned(),
+                "attack.t1552.004".to_owned(),
+            ],
+            references: vec![
+                "https://docs.aws.amazon.com/acm/latest/APIReference/API_ExportCertificate.html"
+                    .to_owned(),
+            ],
+            falsepositives: vec!["A planned export by a deployment pipeline.".to_owned()],
             event_id: Some("e-1".to_owned()),
             event_source: Some("acm.amazonaws.com".to_owned()),
             event_name: Some("ExportCertificate".to_owned()),
@@ -94,7 +103,9 @@ pub(crate) mod tests {
                 record: Some(3),
             },
             console_url: crate::alert::console_url(Some("us-east-1"), Some("e-1")),
-            event: json!({"eventName": "ExportCertificate", "eventID": "e-1"}),
+            event: crate::alert::EventJson::from_value(
+                &json!({"eventName": "ExportCertificate", "eventID": "e-1"}),
+            ),
         }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Layout, top to bottom: a header (severity emoji, severity, title); a section whose fields say
 //! who did what, when, from where (IP, user agent) and in which account and region; the
-//! resources touched; what to check (the rule's description); a button to the event in the
+//! resources touched; what to check (the rule's description); the rule's notes (when the alert
+//! is likely benign, its references, its tags: [`notes`]); a button to the event in the
 //! CloudTrail console (only for an `https://` link); and a context line with the alert id, the
 //! rule id and the object the record came from. The top-level `text` is the notification text.
 //!
@@ -67,6 +68,9 @@ pub fn slack_message(alert: &Alert) -> Value {
     let check = text::mrkdwn(&alert.description, MAX_SECTION_CHARS - 20);
     if !check.is_empty() {
         blocks.push(section(&format!("*What to check*\n{check}")));
+    }
+    if let Some(notes) = notes::notes(alert) {
+        blocks.push(notes);
     }
     if let Some(url) = console_link(alert) {
         blocks.push(json!({
@@ -188,21 +192,23 @@ fn fields(alert: &Alert) -> Vec<Value> {
 
 /// `*Resources*` and one line per resource, within [`MAX_SECTION_CHARS`].
 fn resources(alert: &Alert) -> Option<String> {
-    let items: Vec<String> = alert
-        .resources
-        .iter()
-        .map(|r| code(r))
-        .filter(|r| !r.is_empty())
-        .collect();
+    let items = alert.resources.iter().map(|r| code(r)).collect();
+    bulleted("Resources", items, MAX_RESOURCES)
+}
+
+/// `*title*` and one `• item` line per item (empty ones left out), at most `max_items` of them
+/// and within [`MAX_SECTION_CHARS`], then a line saying how many more; `None` without items.
+fn bulleted(title: &str, items: Vec<String>, max_items: usize) -> Option<String> {
+    let items: Vec<String> = items.into_iter().filter(|i| !i.is_empty()).collect();
     if items.is_empty() {
         return None;
     }
-    let mut out = "*Resources*".to_owned();
+    let mut out = format!("*{title}*");
     let mut used = out.chars().count();
     // Room kept for the "and N more" line.
     let room = MAX_SECTION_CHARS - 60;
     let mut listed = 0;
-    for item in items.iter().take(MAX_RESOURCES) {
+    for item in items.iter().take(max_items) {
         let n = item.chars().count() + 3;
         if used + n > room {
             break;
@@ -267,5 +273,6 @@ fn fallback(alert: &Alert) -> String {
     )
 }
 
+mod notes;
 #[cfg(test)]
 mod tests;

@@ -39,13 +39,33 @@ enum Token {
     Word(String),
 }
 
+/// The most characters of a condition, or of a word in it, that an error quotes.
+const ECHO_CHARS: usize = 60;
+
+/// `text` quoted for an error, cut to [`ECHO_CHARS`] characters (saying how long it was), so
+/// that a huge condition does not fill the terminal.
+fn cut(text: &str) -> String {
+    match text.char_indices().nth(ECHO_CHARS) {
+        None => format!("{text:?}"),
+        Some((end, _)) => format!("{:?}… ({} bytes)", &text[..end], text.len()),
+    }
+}
+
+/// A word of a condition for an error: cut to [`ECHO_CHARS`] characters, marked with `…`.
+fn short(word: &str) -> std::borrow::Cow<'_, str> {
+    match word.char_indices().nth(ECHO_CHARS) {
+        None => word.into(),
+        Some((end, _)) => format!("{}…", &word[..end]).into(),
+    }
+}
+
 /// Parses `text` against the search names (in detection order).
 pub(crate) fn parse(text: &str, names: &[String]) -> Result<Cond, Problem> {
-    let at = |p: Problem| p.context(&format!("condition {text:?}"));
+    let at = |p: Problem| p.context(&format!("condition {}", cut(text)));
     if let Some((_, aggregation)) = text.split_once('|') {
         return Err(Problem::Unsupported(format!(
             "an aggregation ('| {}')",
-            aggregation.trim()
+            short(aggregation.trim())
         )));
     }
     let tokens = tokenize(text);
@@ -97,7 +117,7 @@ fn show(t: &Token) -> String {
     match t {
         Token::Open => "'('".to_owned(),
         Token::Close => "')'".to_owned(),
-        Token::Word(w) => format!("'{w}'"),
+        Token::Word(w) => format!("'{}'", short(w)),
     }
 }
 
@@ -179,13 +199,22 @@ impl Parser<'_> {
                 "1" | "any" => false,
                 "all" => true,
                 n if n.parse::<u32>().is_ok() => {
-                    return Err(Problem::Unsupported(format!("the quantifier '{word} of'")))
+                    return Err(Problem::Unsupported(format!(
+                        "the quantifier '{} of'",
+                        short(&word)
+                    )))
                 }
-                _ => return invalid(format!("'{word} of' must be '1 of', 'any of' or 'all of'")),
+                _ => {
+                    return invalid(format!(
+                        "'{} of' must be '1 of', 'any of' or 'all of'",
+                        short(&word)
+                    ))
+                }
             };
             let Some(Token::Word(target)) = self.tokens.get(self.pos).cloned() else {
                 return invalid(format!(
-                    "'{word} of' must be followed by a search name pattern or 'them'"
+                    "'{} of' must be followed by a search name pattern or 'them'",
+                    short(&word)
                 ));
             };
             self.pos += 1;
@@ -201,7 +230,9 @@ impl Parser<'_> {
                 .collect();
             if picked.is_empty() {
                 return invalid(format!(
-                    "'{word} of {target}' matches no search: define one or fix the pattern"
+                    "'{} of {}' matches no search: define one or fix the pattern",
+                    short(&word),
+                    short(&target)
                 ));
             }
             return Ok(if all {
@@ -214,12 +245,16 @@ impl Parser<'_> {
             .iter()
             .any(|k| word.eq_ignore_ascii_case(k))
         {
-            return invalid(format!("has '{word}' where a search name was expected"));
+            return invalid(format!(
+                "has '{}' where a search name was expected",
+                short(&word)
+            ));
         }
         match self.names.iter().position(|n| *n == word) {
             Some(i) => Ok(Cond::Search(i)),
             None => invalid(format!(
-                "search '{word}' is not defined: define it under detection or fix the condition"
+                "search '{}' is not defined: define it under detection or fix the condition",
+                short(&word)
             )),
         }
     }

@@ -94,21 +94,24 @@ pub(super) fn link(
 /// Every matched record of `input` (one object), then the correlations they fire when run in
 /// eventTime order through a fresh [`MemoryStore`]: what `keytrail rules test` checks a
 /// correlation's fixture with. An unreadable object is an error naming it.
-pub(super) fn correlate_object<R: Read>(
+pub(super) fn correlate_object<R: Read + Send>(
     object: &str,
     input: R,
     set: &RuleSet,
 ) -> Result<(u64, Vec<Correlated>), String> {
-    let mut reader = RecordReader::new(object, input, ReadOptions::default());
-    let (mut records, mut matched) = (0u64, Vec::new());
-    let mut scratch = Scratch::default();
-    while let Some(raw) = reader.next_record().map_err(|e| e.to_string())? {
-        records += 1;
-        if let Verdict::Matched(m) = set.classify(&raw, &mut scratch) {
-            let time = m.event().event_time().and_then(Timestamp::parse);
-            matched.push((time, m.indexes().to_vec(), m.event().value().clone()));
+    let (records, mut matched) = std::thread::scope(|scope| {
+        let mut reader = RecordReader::pipelined(scope, object, input, ReadOptions::default());
+        let (mut records, mut matched) = (0u64, Vec::new());
+        let mut scratch = Scratch::default();
+        while let Some(raw) = reader.next_record().map_err(|e| e.to_string())? {
+            records += 1;
+            if let Verdict::Matched(m) = set.classify(&raw, &mut scratch) {
+                let time = m.event().event_time().and_then(Timestamp::parse);
+                matched.push((time, m.indexes().to_vec(), m.event().value().clone()));
+            }
         }
-    }
+        Ok::<_, String>((records, matched))
+    })?;
     matched.sort_by_key(|(time, _, _)| *time);
     let mut store = MemoryStore::new();
     let mut fired = Vec::new();

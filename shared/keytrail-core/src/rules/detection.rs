@@ -4,7 +4,7 @@
 //! maps; a list of plain values is a keyword search (some value anywhere in the event contains
 //! one of them, case-insensitively).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 use serde_norway::{Mapping, Value as Yaml};
@@ -85,6 +85,39 @@ fn union<T: Ord>(sets: impl Iterator<Item = Option<BTreeSet<T>>>) -> Option<BTre
 pub(crate) struct Detection {
     searches: Vec<Search>,
     cond: Cond,
+    /// How the rule writes the values of the routing fields, by their lowercase form (first
+    /// spelling kept): for display only ([`Detection::required_spelled`]), never for matching.
+    spellings: BTreeMap<String, String>,
+}
+
+/// The fields whose values [`Detection::required_spelled`] can give as written.
+const SPELLED_FIELDS: [&str; 2] = ["eventSource", "eventName"];
+
+/// Notes how a search writes the values of [`SPELLED_FIELDS`] (`field` or `field|modifiers`
+/// keys, in a map or a list of maps).
+fn note_spellings(search: &Yaml, out: &mut BTreeMap<String, String>) {
+    match search {
+        Yaml::Sequence(items) => items.iter().for_each(|i| note_spellings(i, out)),
+        Yaml::Mapping(map) => {
+            for (key, value) in map {
+                let field = key.as_str().and_then(|k| k.split('|').next());
+                if !field.is_some_and(|f| SPELLED_FIELDS.contains(&f)) {
+                    continue;
+                }
+                let one = |v: &Yaml, out: &mut BTreeMap<String, String>| {
+                    if let Some(text) = v.as_str() {
+                        out.entry(text.to_lowercase())
+                            .or_insert_with(|| text.to_owned());
+                    }
+                };
+                match value {
+                    Yaml::Sequence(values) => values.iter().for_each(|v| one(v, out)),
+                    v => one(v, out),
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 impl Detection {
@@ -92,6 +125,7 @@ impl Detection {
     pub(crate) fn compile(map: &Mapping) -> Result<Detection, Problem> {
         let mut names = Vec::new();
         let mut searches = Vec::new();
+        let mut spellings = BTreeMap::new();
         let mut conditions = None;
         for (key, value) in map {
             let Some(name) = key.as_str() else {
@@ -105,6 +139,7 @@ impl Detection {
                 _ => {
                     let search =
                         search(value).map_err(|p| p.context(&format!("search '{name}'")))?;
+                    note_spellings(value, &mut spellings);
                     names.push(name.to_owned());
                     searches.push(search);
                 }
@@ -145,7 +180,11 @@ impl Detection {
         } else {
             Cond::Or(conds)
         };
-        Ok(Detection { searches, cond })
+        Ok(Detection {
+            searches,
+            cond,
+            spellings,
+        })
     }
 
     /// Adds every path this detection reads to `out`; false when it may read anything (a
@@ -166,6 +205,18 @@ impl Detection {
     /// under NOT is unconstrained.
     pub(crate) fn required(&self, field: &str) -> Option<BTreeSet<String>> {
         self.cond_required(&self.cond, field)
+    }
+
+    /// [`Detection::required`], each value as the rule first writes it (for `eventSource` and
+    /// `eventName`; lowercase for other fields), in the order of their lowercase forms.
+    pub(crate) fn required_spelled(&self, field: &str) -> Option<Vec<String>> {
+        let values = self.required(field)?;
+        Some(
+            values
+                .into_iter()
+                .map(|v| self.spellings.get(&v).cloned().unwrap_or(v))
+                .collect(),
+        )
     }
 
     /// Needles: every match has, at one of these `(field, text)` pairs, a value containing the

@@ -1,6 +1,8 @@
 //! One YAML file: a Sigma rule or a Sigma filter, with its metadata.
 //!
-//! A file is read in two steps. Its YAML documents become values (a file holds one map: several
+//! A file is read in three steps. A linear pre-scan (`prescan.rs`) refuses a file too large or
+//! nested too deep before the YAML parser, whose time grows with the square of the depth, sees
+//! it. Its YAML documents become values (a file holds one map: several
 //! documents are a rule collection, which keytrail does not support), and that map is
 //! deserialised into [`RuleYaml`] (`yaml.rs`), a struct with a field for each key keytrail models;
 //! every other top-level key is kept as a custom attribute ([`RuleInfo::custom`]). A misshapen
@@ -13,6 +15,8 @@ use serde_norway::{Mapping, Value as Yaml};
 
 use super::detection::Detection;
 use super::error::{Problem, RuleError};
+use super::modifiers;
+use super::prescan;
 use super::rule::{Rule, RuleInfo};
 use super::yaml::{logsource, scalar, texts, to_json, RuleYaml, Shaped, Text};
 use crate::correlate::{self, Correlation};
@@ -56,6 +60,9 @@ pub(crate) fn parse_all(file: &str, text: &str) -> Vec<Result<Doc, RuleError>> {
         file: file.to_owned(),
         detail,
     };
+    if let Err(detail) = prescan::check(text) {
+        return vec![Err(invalid(detail))];
+    }
     let mut docs = Vec::new();
     for de in serde_norway::Deserializer::from_str(text) {
         match Yaml::deserialize(de) {
@@ -77,7 +84,7 @@ pub(crate) fn parse_all(file: &str, text: &str) -> Vec<Result<Doc, RuleError>> {
     };
     let mut out = Vec::new();
     for (doc, several) in docs {
-        match parse(file, doc, several) {
+        match parse(file, text, doc, several) {
             Ok(parsed) => out.extend(parsed.into_iter().map(Ok)),
             Err(e) => out.push(Err(e)),
         }
@@ -87,7 +94,7 @@ pub(crate) fn parse_all(file: &str, text: &str) -> Vec<Result<Doc, RuleError>> {
 
 /// Parses one YAML document (`several`: one of several forming a rule collection): one doc,
 /// or two for a legacy aggregation rule (its events, and its correlation).
-fn parse(file: &str, doc: Option<Yaml>, several: bool) -> Result<Vec<Doc>, RuleError> {
+fn parse(file: &str, text: &str, doc: Option<Yaml>, several: bool) -> Result<Vec<Doc>, RuleError> {
     let invalid = |detail: String| RuleError::Invalid {
         file: file.to_owned(),
         detail,
@@ -170,7 +177,7 @@ fn parse(file: &str, doc: Option<Yaml>, several: bool) -> Result<Vec<Doc>, RuleE
     }
     let detection_of = |map: &Mapping| match Detection::compile(map) {
         Ok(d) => Ok(Ok(d)),
-        Err(Problem::Unsupported(feature)) => Ok(Err(feature)),
+        Err(Problem::Unsupported(feature)) => Ok(Err(at_line(text, feature))),
         Err(Problem::Invalid(detail)) => Err(context(detail)),
     };
     match &doc.filter {
@@ -285,6 +292,15 @@ fn parse(file: &str, doc: Option<Yaml>, several: bool) -> Result<Vec<Doc>, RuleE
 /// What a legacy aggregation rule's id gets for the rule of its events (which alerts only
 /// through the correlation carrying the rule's own id).
 pub(crate) const LEGACY_SUFFIX: &str = "/events";
+
+/// An unsupported feature's description, with the line it is on when it is a modifier (so a
+/// warning names the file and the line).
+fn at_line(text: &str, feature: String) -> String {
+    match modifiers::unsupported_name(&feature).and_then(|m| modifiers::line_of(text, m)) {
+        Some(line) => format!("{feature} at line {line}"),
+        None => feature,
+    }
+}
 
 /// How rules are named in messages: `id (title)`.
 pub(crate) fn label(id: &str, title: &str) -> String {

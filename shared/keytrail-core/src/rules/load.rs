@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::builtin::builtin_sources;
@@ -17,6 +18,7 @@ use super::correlations::link;
 use super::detection::Compiled;
 use super::doc::{self, Doc, FilterDoc, RuleDoc};
 use super::error::RuleError;
+use super::prescan::{too_large, MAX_RULE_FILE_BYTES};
 use super::set::RuleSet;
 
 /// What [`RuleSet::load`] loads, and how strictly.
@@ -132,8 +134,12 @@ fn read_sources(builtin: bool, dirs: &[PathBuf]) -> Result<Vec<Source<'static>>,
             }
         };
         for file in files {
-            match fs::read_to_string(&file) {
-                Ok(text) => sources.push((file.display().to_string(), Cow::Owned(text))),
+            match read_capped(&file) {
+                Ok(Ok(text)) => sources.push((file.display().to_string(), Cow::Owned(text))),
+                Ok(Err(detail)) => errors.push(RuleError::Invalid {
+                    file: file.display().to_string(),
+                    detail,
+                }),
                 Err(e) => errors.push(io(&file, e)),
             }
         }
@@ -143,6 +149,22 @@ fn read_sources(builtin: bool, dirs: &[PathBuf]) -> Result<Vec<Source<'static>>,
     } else {
         Err(errors)
     }
+}
+
+/// A rule file's text, read no further than [`MAX_RULE_FILE_BYTES`] (and one byte more, to
+/// tell that it is larger): the inner error says so before a huge file is read whole.
+fn read_capped(path: &Path) -> std::io::Result<Result<String, String>> {
+    let mut bytes = Vec::new();
+    fs::File::open(path)?
+        .take(MAX_RULE_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_RULE_FILE_BYTES {
+        let size = fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+        return Ok(Err(too_large(size)));
+    }
+    String::from_utf8(bytes)
+        .map(Ok)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 fn is_yaml(path: &Path) -> bool {

@@ -40,6 +40,8 @@
 //! files and parses each (`doc.rs`) into a [`Rule`] (`rule.rs`) and a compiled detection
 //! (`detection.rs`, over `condition.rs`, `value.rs`, `modifiers.rs`, `pattern.rs`...).
 //! [`fixtures`] is `keytrail rules test`: every rule's hit and miss fixtures through the scan.
+//! `routing.rs` is a read-only view of what the index knows about each rule
+//! ([`RuleSet::required_event_sources`]), for coverage tables and the EventBridge pattern.
 
 mod builtin;
 mod bytes;
@@ -57,6 +59,8 @@ mod modifiers;
 mod needles;
 mod path;
 mod pattern;
+mod prescan;
+mod routing;
 mod rule;
 mod set;
 #[cfg(test)]

@@ -6,6 +6,33 @@
 
 use super::error::Problem;
 
+/// How an unsupported modifier is named in messages; [`unsupported_name`] reads it back.
+fn unsupported(name: &str) -> String {
+    format!("modifier '{name}'")
+}
+
+/// The modifier an unsupported feature names, if it is one ([`unsupported`]'s text).
+pub(crate) fn unsupported_name(feature: &str) -> Option<&str> {
+    feature.strip_prefix("modifier '")?.strip_suffix('\'')
+}
+
+/// The 1-based line of `text` where a key first uses `modifier` (`field|modifier:`, in any
+/// position after the field name); `None` when no line does (a key in flow style).
+pub(crate) fn line_of(text: &str, modifier: &str) -> Option<usize> {
+    let uses = |line: &str| {
+        let line = line.trim_start();
+        let line = line.strip_prefix("- ").unwrap_or(line).trim_start();
+        let Some((key, _)) = line.split_once(':') else {
+            return false;
+        };
+        key.trim_matches(['\'', '"'])
+            .split('|')
+            .skip(1)
+            .any(|m| m == modifier)
+    };
+    text.lines().position(uses).map(|n| n + 1)
+}
+
 /// A numeric comparison (`gt`, `gte`, `lt`, `lte`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Cmp {
@@ -83,7 +110,7 @@ impl Mods {
                     return invalid(format!("modifier '{name}' needs '|re' before it"))
                 }
                 "" => return invalid("empty modifier (a doubled '|')".to_owned()),
-                other => return Err(Problem::Unsupported(format!("modifier '{other}'"))),
+                other => return Err(Problem::Unsupported(unsupported(other))),
             }
         }
         let plain_only = m.position != Position::Whole || m.windash || m.base64.is_some();

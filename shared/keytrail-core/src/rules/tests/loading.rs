@@ -183,8 +183,8 @@ fn misshapen_keys_are_named_and_custom_attributes_kept() {
 #[test]
 fn unsupported_features_are_named_and_skipped_only_when_lenient() {
     let cases = [
-        (rule_text("u1", "sel:\n  ip|expand: '%ips%'\ncondition: sel"), "modifier 'expand'"),
-        (rule_text("u2", "sel:\n  cmd|utf16le|base64: x\ncondition: sel"), "modifier 'utf16le'"),
+        (rule_text("u1", "sel:\n  ip|expand: '%ips%'\ncondition: sel"), "modifier 'expand' at line 8"),
+        (rule_text("u2", "sel:\n  cmd|utf16le|base64: x\ncondition: sel"), "modifier 'utf16le' at line 8"),
         (rule_text("u3", "sel:\n  a: 1\ncondition: sel | count() by b < 5"), "an aggregation ('| count() by b < 5')"),
         (rule_text("u4", "sel:\n  a: 1\nsel2:\n  b: 1\ncondition: sel near sel2"), "the 'near' operator"),
         ("title: c\nid: u5\ncorrelation:\n    type: value_sum\n".to_owned(), "correlation type 'value_sum'"),

@@ -1,5 +1,6 @@
 //! Engine tests through the public API: matching semantics, loading, and the prefilter.
 
+mod hostile;
 mod loading;
 mod modifier_cases;
 mod prefilter;

@@ -11,18 +11,29 @@
 //! also stop a scan ([`ScanStream::stop`], say because alerts cannot be published), and a scan
 //! stops by itself at its deadline: both reach the reader as an I/O error too, so the scan ends
 //! with a retryable fault, never as a clean end of a shorter object.
+//!
+//! With [`ScanStream::start_hashing`] the pump also tees every chunk to a second blocking thread
+//! that gunzips and hashes it ([`keytrail_core::integrity::hash_content`]): the SHA-256 of the
+//! object's uncompressed content, for log file validation, at the cost of a second gunzip on
+//! another core but no second read. The pump keeps feeding the hash after the scan has read
+//! its last record, so the hash covers the whole object.
 
-use std::io::{self, Read};
+use std::io;
 use std::sync::Arc;
 
 use aws_sdk_s3::primitives::ByteStream;
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
+use keytrail_core::integrity::{hash_content, ContentHash};
 use keytrail_core::rules::RuleSet;
 use keytrail_core::scan::{scan_object, ObjectReport, ScanOptions};
 use keytrail_core::Alert;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+
+mod channel;
+
+use channel::{ChannelReader, Tee};
 
 /// How many body chunks may wait for the scanner.
 pub const CHANNEL_CHUNKS: usize = 16;
@@ -65,6 +76,10 @@ pub struct ScanEnd {
     /// Set when the scan was stopped before the end of the object (then `report.fault` is the
     /// I/O error the stop caused).
     pub stopped: Option<Stop>,
+    /// The hash of the uncompressed content when it was asked for
+    /// ([`ScanStream::start_hashing`]), or why there is none; trust it only when the scan ended
+    /// cleanly.
+    pub content: Option<Result<ContentHash, String>>,
 }
 
 /// A scan in progress: alerts come out of [`ScanStream::next_batch`] while it reads.
@@ -74,6 +89,7 @@ pub struct ScanStream {
     alerts: mpsc::Receiver<Alert>,
     worker: JoinHandle<ObjectReport>,
     pump: JoinHandle<()>,
+    hasher: Option<JoinHandle<Result<ContentHash, String>>>,
     stop: Arc<watch::Sender<Option<Stop>>>,
 }
 
@@ -86,31 +102,61 @@ impl ScanStream {
         options: ScanOptions,
         deadline: Option<Instant>,
     ) -> ScanStream {
+        ScanStream::start_hashing(object, body, rules, options, deadline, None)
+    }
+
+    /// [`ScanStream::start`], also hashing the object's uncompressed content (at most
+    /// `hash_max` bytes of it) when `hash_max` is given; [`ScanEnd::content`] has the hash.
+    pub fn start_hashing(
+        object: String,
+        body: ByteStream,
+        rules: Arc<RuleSet>,
+        options: ScanOptions,
+        deadline: Option<Instant>,
+        hash_max: Option<u64>,
+    ) -> ScanStream {
         let (chunk_tx, chunk_rx) = mpsc::channel::<io::Result<Bytes>>(CHANNEL_CHUNKS);
         let (alert_tx, alerts) = mpsc::channel::<Alert>(CHANNEL_ALERTS);
         let (stop, stop_rx) = watch::channel(None);
         let stop = Arc::new(stop);
         let name = object.clone();
-        let reader = ChannelReader {
-            rx: chunk_rx,
+        let reader = |rx| ChannelReader {
+            rx,
             current: Bytes::new(),
             failed: None,
             stop: stop_rx.clone(),
             stopper: Arc::clone(&stop),
             deadline: deadline.map(Instant::into_std),
         };
+        let (hash_tx, hasher) = match hash_max {
+            Some(max) => {
+                let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(CHANNEL_CHUNKS);
+                let input = reader(rx);
+                let task = tokio::task::spawn_blocking(move || {
+                    hash_content(input, max).map_err(|e| e.to_string())
+                });
+                (Some(tx), Some(task))
+            }
+            None => (None, None),
+        };
+        let reader = reader(chunk_rx);
         let worker = tokio::task::spawn_blocking(move || {
             // A send fails only when the caller dropped the stream: nobody wants the alert.
             scan_object(&name, reader, &rules, &options, &mut |a| {
                 let _ = alert_tx.blocking_send(a);
             })
         });
-        let pump = tokio::spawn(pump(body, chunk_tx, deadline, Arc::clone(&stop), stop_rx));
+        let tx = Tee {
+            scan: Some(chunk_tx),
+            hash: hash_tx,
+        };
+        let pump = tokio::spawn(pump(body, tx, deadline, Arc::clone(&stop), stop_rx));
         ScanStream {
             object,
             alerts,
             worker,
             pump,
+            hasher,
             stop,
         }
     }
@@ -146,8 +192,16 @@ impl ScanStream {
             object: self.object.clone(),
             detail: e.to_string(),
         })?;
+        let content = match self.hasher.take() {
+            Some(task) => Some(task.await.unwrap_or_else(|e| Err(e.to_string()))),
+            None => None,
+        };
         let stopped = self.stop.borrow().clone();
-        Ok(ScanEnd { report, stopped })
+        Ok(ScanEnd {
+            report,
+            stopped,
+            content,
+        })
     }
 }
 
@@ -177,7 +231,7 @@ fn request_stop(stop: &watch::Sender<Option<Stop>>, why: Stop) {
 /// stopped or the deadline passes.
 async fn pump(
     mut body: ByteStream,
-    tx: mpsc::Sender<io::Result<Bytes>>,
+    mut tx: Tee,
     deadline: Option<Instant>,
     stop: Arc<watch::Sender<Option<Stop>>>,
     mut stopped: watch::Receiver<Option<Stop>>,
@@ -191,10 +245,9 @@ async fn pump(
     tokio::pin!(at_deadline);
     let work = async {
         while let Some(chunk) = body.next().await {
-            let item = chunk.map_err(io::Error::other);
-            let failed = item.is_err();
-            // A send error means the scan stopped reading (a fault ended it): stop pumping.
-            if tx.send(item).await.is_err() || failed {
+            let failed = chunk.is_err();
+            // Stops when nobody reads any more (the scan stopped reading: its end or a fault).
+            if !tx.send(chunk).await || failed {
                 break;
             }
         }
@@ -225,61 +278,4 @@ pub async fn scan_body(
         sink(alert);
     }
     Ok(scan.finish().await?.report)
-}
-
-/// A `Read` over chunks arriving on a channel; blocks the (blocking-pool) thread while waiting.
-/// A stop makes every later read fail. The reader watches the deadline itself too: the pump
-/// only sees it while the body is still arriving, and a body that arrived whole (an API-call
-/// event, a small object) can take longer to scan than the time left.
-struct ChannelReader {
-    rx: mpsc::Receiver<io::Result<Bytes>>,
-    current: Bytes,
-    /// The body's error, once one came: every later read fails with it too, so a reset never
-    /// reads as a clean end of a shorter object.
-    failed: Option<String>,
-    stop: watch::Receiver<Option<Stop>>,
-    stopper: Arc<watch::Sender<Option<Stop>>>,
-    deadline: Option<std::time::Instant>,
-}
-
-impl ChannelReader {
-    fn stopped(&self) -> io::Result<()> {
-        if self
-            .deadline
-            .is_some_and(|at| std::time::Instant::now() >= at)
-        {
-            request_stop(&self.stopper, Stop::Deadline);
-        }
-        match &*self.stop.borrow() {
-            None => Ok(()),
-            // Not `Interrupted`: readers retry that kind.
-            Some(stop) => Err(io::Error::other(stop.to_string())),
-        }
-    }
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.stopped()?;
-        if let Some(e) = &self.failed {
-            return Err(io::Error::other(e.clone()));
-        }
-        while self.current.is_empty() {
-            match self.rx.blocking_recv() {
-                None => {
-                    self.stopped()?;
-                    return Ok(0);
-                }
-                Some(Ok(chunk)) => self.current = chunk,
-                Some(Err(e)) => {
-                    self.failed = Some(e.to_string());
-                    return Err(e);
-                }
-            }
-        }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current[..n]);
-        self.current.advance(n);
-        Ok(n)
-    }
 }

@@ -1,0 +1,161 @@
+//! One digest object, verified as it arrives (see [`super`] for the steps).
+//!
+//! State table calls per digest: a `GetItem` of the previous digest's record, one `UpdateItem`
+//! per listed log (recording the listing and answering the log's hash), the `BatchWriteItem`
+//! deletes of its logs' pending entries (25 a request), a `PutItem` (the record) and a
+//! conditional `PutItem` (the head); a `GetItem` of the head only when the previous digest is
+//! missing (then an S3 `GetObject` of each digest the head predicts missing, to tell a deleted
+//! one from a late one); a `GetItem` of the public key on a cold start.
+
+use keytrail_aws::state::chain::{chain_id, DigestRecord, Head};
+use keytrail_aws::state::trail_id;
+use keytrail_core::integrity::{
+    check_link, check_log, missing_between, verify_digest, Digest, DigestName, DigestObject,
+    LinkTarget, LogState, ObjectRef, Problem, Sha256,
+};
+
+use super::{Integrity, IntegrityError, MAX_DIGEST_BYTES};
+
+/// What is known of the previous digest a link names.
+struct Previous {
+    signature: Option<String>,
+    content_hash: Option<Sha256>,
+}
+
+impl Integrity {
+    /// Verifies digest `name` (just delivered, or re-delivered); answers the problems found.
+    /// Nothing when the object no longer exists (deleted since the notification: the next
+    /// digest names it missing).
+    pub async fn check_digest(&self, name: &DigestName) -> Result<Vec<Problem>, IntegrityError> {
+        let at = name.object();
+        let Some((content, metadata)) = self.fetch_content(&at, MAX_DIGEST_BYTES).await? else {
+            tracing::warn!(
+                bucket = at.bucket.as_str(),
+                key = at.key.as_str(),
+                "digest does not exist (deleted since it was announced?): skipped"
+            );
+            return Ok(Vec::new());
+        };
+        let content = match content {
+            Ok(content) => content,
+            Err(reason) => {
+                return Ok(vec![Problem::DigestUnreadable { digest: at, reason }]);
+            }
+        };
+        let object = DigestObject {
+            location: at.clone(),
+            content,
+            signature: metadata.get("signature").cloned(),
+            signature_algorithm: metadata.get("signature-algorithm").cloned(),
+        };
+        let parsed = Digest::parse(&object.content).ok();
+        if let Some(d) = &parsed {
+            let region = &name.scope.region;
+            self.keys
+                .ensure(&self.state, region, &d.fingerprint, d.start, d.end)
+                .await?;
+        }
+        let digest = match verify_digest(&object, &self.keys.known()) {
+            Ok(digest) => digest,
+            Err(problem) => {
+                // Its hour is reported through this problem; its logs are not also "unlisted".
+                if let Some(d) = &parsed {
+                    self.unpend(name, d).await?;
+                }
+                return Ok(vec![problem]);
+            }
+        };
+        let mut problems = self.check_chain(name, &digest).await?;
+        for log in &digest.log_files {
+            let recorded = self.state.list_log(&log.location, &at, log.hash).await?;
+            let found = match recorded {
+                Some(hash) => LogState::Hashed(hash),
+                None => match self.hash_log(&log.location).await? {
+                    Some(hashed) => LogState::Hashed(hashed.sha256),
+                    None => LogState::Missing,
+                },
+            };
+            problems.extend(check_log(&at, log, found).err());
+        }
+        self.unpend(name, &digest).await?;
+        let record = DigestRecord {
+            signature: object.signature.unwrap_or_default(),
+            content_hash: digest.content_hash,
+            start: digest.start,
+            end: digest.end,
+            previous: digest.previous.as_ref().map(|p| p.location.clone()),
+            fingerprint: digest.fingerprint.clone(),
+        };
+        self.state.record_digest(&at, &record).await?;
+        if !name.backfill {
+            self.state
+                .advance_head(&Head::of(name, digest.start))
+                .await?;
+        }
+        Ok(problems)
+    }
+
+    /// The link to the previous digest; when that one is missing, also the digests deleted
+    /// before it that nothing names any more (from the chain's head).
+    async fn check_chain(
+        &self,
+        name: &DigestName,
+        digest: &Digest,
+    ) -> Result<Vec<Problem>, IntegrityError> {
+        let Some(link) = &digest.previous else {
+            return Ok(Vec::new());
+        };
+        let previous = self.previous(&link.location).await?;
+        let target = previous.as_ref().map(|p| LinkTarget {
+            signature: p.signature.as_deref(),
+            content_hash: p.content_hash,
+        });
+        let Err(problem) = check_link(digest, target) else {
+            return Ok(Vec::new());
+        };
+        let mut problems = Vec::new();
+        if matches!(problem, Problem::DigestMissing { .. }) && !name.backfill {
+            let head = self.state.head(&chain_id(name)).await?;
+            if let Some(last) = head.and_then(|h| DigestName::parse(&h.digest)) {
+                // The head may lag behind when notifications arrive out of order: a digest
+                // predicted missing that exists is only late.
+                for missing in missing_between(&last, digest.start) {
+                    if self.fetch(missing.object()).await?.is_none() {
+                        problems.push(missing);
+                    }
+                }
+            }
+        }
+        problems.push(problem);
+        Ok(problems)
+    }
+
+    /// The previous digest at `at`: as recorded when it was verified, else as S3 has it now;
+    /// `None` when it does not exist.
+    async fn previous(&self, at: &ObjectRef) -> Result<Option<Previous>, IntegrityError> {
+        if let Some(record) = self.state.digest_record(at).await? {
+            return Ok(Some(Previous {
+                signature: Some(record.signature),
+                content_hash: Some(record.content_hash),
+            }));
+        }
+        let Some((content, metadata)) = self.fetch_content(at, MAX_DIGEST_BYTES).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Previous {
+            signature: metadata.get("signature").cloned(),
+            content_hash: content.ok().map(|c| Sha256::of(&c)),
+        }))
+    }
+
+    /// Takes the logs `digest` lists off the pending list of `name`'s trail.
+    async fn unpend(&self, name: &DigestName, digest: &Digest) -> Result<(), IntegrityError> {
+        let keys: Vec<String> = digest
+            .log_files
+            .iter()
+            .map(|l| l.location.key.clone())
+            .collect();
+        self.state.unpend(&trail_id(&name.scope), &keys).await?;
+        Ok(())
+    }
+}
