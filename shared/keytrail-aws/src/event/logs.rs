@@ -127,19 +127,21 @@ fn decode(gzip: &[u8]) -> Result<LogData, ShapeError> {
         max_record_bytes: usize::try_from(MAX_BATCH_BYTES).unwrap_or(usize::MAX),
         ..ReadOptions::default()
     };
-    let mut reader = RecordReader::new("awslogs.data", gzip, options);
-    let malformed = |detail: String| ShapeError::malformed(SHAPE, "awslogs.data", detail);
-    let batch = match reader.next_record() {
-        Ok(Some(record)) => serde_json::from_slice::<LogData>(record.json)
-            .map_err(|e| malformed(format!("not a log-events batch: {e}")))?,
-        Ok(None) => return Err(malformed("empty".to_owned())),
-        Err(e) => return Err(malformed(e.detail)),
-    };
-    match reader.next_record() {
-        Ok(None) => Ok(batch),
-        Ok(Some(_)) => Err(malformed("holds more than one batch".to_owned())),
-        Err(e) => Err(malformed(e.detail)),
-    }
+    std::thread::scope(|scope| {
+        let mut reader = RecordReader::pipelined(scope, "awslogs.data", gzip, options);
+        let malformed = |detail: String| ShapeError::malformed(SHAPE, "awslogs.data", detail);
+        let batch = match reader.next_record() {
+            Ok(Some(record)) => serde_json::from_slice::<LogData>(record.json)
+                .map_err(|e| malformed(format!("not a log-events batch: {e}")))?,
+            Ok(None) => return Err(malformed("empty".to_owned())),
+            Err(e) => return Err(malformed(e.detail)),
+        };
+        match reader.next_record() {
+            Ok(None) => Ok(batch),
+            Ok(Some(_)) => Err(malformed("holds more than one batch".to_owned())),
+            Err(e) => Err(malformed(e.detail)),
+        }
+    })
 }
 
 #[cfg(test)]

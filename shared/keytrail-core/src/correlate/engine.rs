@@ -246,7 +246,7 @@ fn text(event: &Value, key: &str) -> Option<String> {
 }
 
 /// `eventTime` (else `@timestamp`) in epoch seconds.
-fn event_time(event: &Value) -> Option<i64> {
+pub(super) fn event_time(event: &Value) -> Option<i64> {
     ["eventTime", "@timestamp"]
         .iter()
         .find_map(|k| event.get(*k).and_then(Value::as_str))
@@ -255,7 +255,7 @@ fn event_time(event: &Value) -> Option<i64> {
 }
 
 /// The first scalar at `path`, as text.
-fn first_text(path: &FieldPath, event: &Value) -> Option<String> {
+pub(super) fn first_text(path: &FieldPath, event: &Value) -> Option<String> {
     let mut found = None;
     path.any(event, &mut |v| {
         found = match v {
@@ -270,7 +270,7 @@ fn first_text(path: &FieldPath, event: &Value) -> Option<String> {
 }
 
 /// Sets `a.b.c` in `root` to `value`, making the objects on the way.
-fn insert_path(root: &mut Map<String, Value>, path: &str, value: &str) {
+pub(super) fn insert_path(root: &mut Map<String, Value>, path: &str, value: &str) {
     match path.split_once('.') {
         None => {
             root.insert(path.to_owned(), Value::from(value));

@@ -42,6 +42,7 @@
 //! Every item's TTL is the window's end plus a margin for late delivery.
 
 mod engine;
+mod keep;
 mod resolve;
 mod spec;
 mod store;
@@ -49,6 +50,7 @@ mod store;
 mod tests;
 
 pub use self::engine::{Correlated, Correlations};
+pub use self::keep::Kept;
 pub use self::resolve::Unresolved;
 pub(crate) use self::spec::{aggregation_of, parse_aggregation, parse_section};
 pub use self::spec::{Condition, Correlation, Kind, LEGACY_TIMESPAN};
