@@ -47,7 +47,7 @@ impl Correlations {
                 slim.insert(key.into(), Value::from(v));
             }
         }
-        for &(j, tag) in rules.iter().flat_map(|i| self.by_rule.get(i)).flatten() {
+        for &(j, tag) in rules.iter().filter_map(|i| self.by_rule.get(i)).flatten() {
             let Some(c) = self.list.get(j) else { continue };
             let group = c.group.get(tag).into_iter().flatten();
             let value = c.value.get(tag).and_then(Option::as_ref);
