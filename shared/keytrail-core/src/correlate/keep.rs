@@ -86,3 +86,88 @@ impl Correlations {
         Ok(fired)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use serde_json::json;
+
+    use crate::correlate::MemoryStore;
+    use crate::rules::{LoadOptions, RuleSet};
+
+    const RULES: &str =
+        "title: decrypt\nid: dec\nlogsource:\n  product: aws\n  service: cloudtrail\n\
+        detection:\n  sel:\n    eventName: Decrypt\n  condition: sel\nlevel: low\n---\n\
+        title: several ips\nid: ips\ncorrelation:\n  type: value_count\n  rules: [dec]\n  \
+        group-by: [userIdentity.arn]\n  timespan: 10m\n  condition:\n    gte: 2\n    \
+        field: sourceIPAddress\nlevel: high\n";
+
+    fn set() -> RuleSet {
+        RuleSet::load(&LoadOptions::from_sources([("c.yml", RULES.to_owned())]))
+            .unwrap()
+            .set
+    }
+
+    fn event(id: &str, minute: u32, ip: &str) -> serde_json::Value {
+        json!({
+            "eventID": id, "eventTime": format!("2026-01-01T00:0{minute}:00Z"),
+            "eventName": "Decrypt", "eventSource": "kms.amazonaws.com",
+            "sourceIPAddress": ip, "userAgent": "big agent string kept out",
+            "userIdentity": {"arn": "arn:aws:iam::1:role/r", "type": "AssumedRole"},
+            "requestParameters": {"encryptionContext": {"k": "v"}},
+        })
+    }
+
+    #[test]
+    fn keeps_only_what_the_engine_reads() {
+        let set = set();
+        let kept = set
+            .correlations()
+            .keep(&[0], &event("e1", 1, "10.0.0.1"))
+            .unwrap();
+        assert_eq!(
+            kept.event,
+            json!({"eventID": "e1", "eventTime": "2026-01-01T00:01:00Z",
+                   "userIdentity": {"arn": "arn:aws:iam::1:role/r"},
+                   "sourceIPAddress": "10.0.0.1"})
+        );
+        assert_eq!(kept.rules, vec![0]);
+        // A rule that feeds nothing, or an event without eventID, keeps nothing.
+        assert!(set
+            .correlations()
+            .keep(&[7], &event("e1", 1, "x"))
+            .is_none());
+        let mut no_id = event("e1", 1, "x");
+        no_id.as_object_mut().unwrap().remove("eventID");
+        assert!(set.correlations().keep(&[0], &no_id).is_none());
+    }
+
+    #[test]
+    fn replay_fires_once_whatever_the_order_kept() {
+        let set = set();
+        let events = [
+            event("e1", 1, "10.0.0.1"),
+            event("e2", 2, "10.0.0.1"),
+            event("e3", 3, "10.0.0.2"),
+        ];
+        let orders = [[0, 1, 2], [2, 1, 0], [1, 2, 0], [2, 0, 1]];
+        let mut ids = Vec::new();
+        for order in orders {
+            let kept = order
+                .iter()
+                .map(|&i| set.correlations().keep(&[0], &events[i]).unwrap())
+                .collect();
+            let fired = set
+                .correlations()
+                .replay(kept, &mut MemoryStore::new())
+                .unwrap();
+            assert_eq!(fired.len(), 1, "{order:?}");
+            assert_eq!(fired[0].count, 2, "{order:?}");
+            assert_eq!(fired[0].event_ids, ["e1", "e2", "e3"], "{order:?}");
+            ids.push(fired[0].alert_id.clone());
+        }
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "one alert id whatever the order");
+    }
+}
