@@ -134,7 +134,7 @@ fn untrusted_names_and_rule_text_are_escaped() {
         rules.join("aggregate.yml"),
         "title: \"Bad \\e[31m title\\nkeytrail: forged \\a\"\nid: \"agg-\\e]0;x\\a\"\n\
          level: low\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  s:\n    \
-         eventName: ListCertificates\n  condition: s | count() > 5\n",
+         eventName: ListCertificates\n  condition: s | max(x) > 5\n",
     )
     .unwrap();
     let missing = dir.path().join("missing\u{1b}[1m.json");

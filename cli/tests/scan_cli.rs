@@ -329,6 +329,11 @@ fn alerts_stream_while_the_object_is_still_being_read() {
     lines.join().unwrap();
     let all: Vec<String> = std::iter::once(first.unwrap()).chain(rx.iter()).collect();
     assert!(status.success(), "{status}");
+    // One alert per export, and once the acm-bulk-export correlation: the exports are one burst.
+    let (bulk, all): (Vec<String>, Vec<String>) = all
+        .into_iter()
+        .partition(|l| serde_json::from_str::<Value>(l).unwrap()["rule_id"] == "acm-bulk-export");
+    assert_eq!(bulk.len(), 1);
     assert_eq!(all.len(), records);
     let ids: std::collections::BTreeSet<String> = all
         .iter()

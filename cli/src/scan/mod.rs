@@ -9,9 +9,11 @@
 //!   prefixes), with what was skipped;
 //! - [`pool`]: the fixed set of worker threads, and the stop flag a closed stdout sets;
 //! - [`printer`]: stdout (JSONL or table, [`output`]) and stderr, around the progress bar;
-//! - [`summary`]: the totals, the closing line and the exit status.
+//! - [`summary`]: the totals, the closing line and the exit status;
+//! - [`correlate`]: correlations across every object, run once all are read.
 
 mod args;
+mod correlate;
 mod output;
 mod plan;
 mod pool;
@@ -30,10 +32,11 @@ use std::time::Instant;
 
 use anyhow::Context;
 use keytrail_core::rules::RuleSet;
-use keytrail_core::scan::{scan_object, ScanOptions};
+use keytrail_core::scan::{scan_object_keeping, ScanOptions};
 use keytrail_core::Alert;
 
 pub use args::{ScanArgs, Toggle};
+use correlate::Keeper;
 use pool::Stoppable;
 use printer::{Printer, Stdout};
 use s3::S3;
@@ -54,15 +57,32 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     for note in &plan.notes {
         printer::say(&bar, note);
     }
+    if plan.s3.is_some() && !rules.correlations().is_empty() {
+        printer::say(
+            &bar,
+            "correlation rules are not evaluated over S3 objects yet: download the objects and \
+             scan the directory to run them",
+        );
+    }
 
     let stop = AtomicBool::new(false);
     let mut printer = Printer::new(args.output_format(), args.fail_on, &bar, &stop);
     printer.totals.unreadable = plan.errors.len() as u64;
+    let keeper = Keeper::default();
     let scan = |target: &Target, stop: &AtomicBool, sink: &mut dyn FnMut(Alert)| {
-        scan_target(target, &rules, &options, plan.s3.as_ref(), stop, sink)
+        let s3 = plan.s3.as_ref();
+        scan_target(target, &rules, &options, s3, stop, sink, &keeper)
+    };
+    let correlated = || {
+        keeper
+            .alerts(&rules, options.min_severity)
+            .unwrap_or_else(|e| {
+                printer::say(&bar, &format!("correlations could not run: {e}"));
+                Vec::new()
+            })
     };
     let (totals, stdout) = pool::run(&plan.targets, args.job_count(), &stop, &scan, |objects| {
-        printer.print(objects, &plan.targets)
+        printer.print(objects, &plan.targets, correlated)
     });
     bar.finish_and_clear();
 
@@ -91,6 +111,7 @@ fn scan_target(
     s3: Option<&S3>,
     stop: &AtomicBool,
     sink: &mut dyn FnMut(Alert),
+    keeper: &Keeper,
 ) -> Finished {
     let name = target.name();
     let unopened = |why: &str| Finished {
@@ -102,31 +123,36 @@ fn scan_target(
             Some(s3) => s3.scan(object, rules, options, stop, sink),
             None => unopened("no S3 connection"),
         },
-        Target::Stdin => scan_read(&name, io::stdin(), rules, options, stop, sink),
+        Target::Stdin => scan_read(&name, io::stdin(), rules, options, (stop, keeper), sink),
         Target::File(path, size) => match File::open(path) {
             Ok(file) => {
                 // A small object needs no 256 KiB buffer (many small files: an allocation each).
                 let capacity =
                     usize::try_from(*size).map_or(READ_BUFFER, |n| n.clamp(8 << 10, READ_BUFFER));
                 let input = BufReader::with_capacity(capacity, file);
-                scan_read(&name, input, rules, options, stop, sink)
+                scan_read(&name, input, rules, options, (stop, keeper), sink)
             }
             Err(e) => unopened(&e.to_string()),
         },
     }
 }
 
-/// Scans a local input, which fails its next read once `stop` is set.
+/// Scans a local input, which fails its next read once `stop` is set; what correlations need
+/// of its records goes to the keeper.
 fn scan_read<R: Read + Send>(
     name: &str,
     input: R,
     rules: &RuleSet,
     options: &ScanOptions,
-    stop: &AtomicBool,
+    (stop, keeper): (&AtomicBool, &Keeper),
     sink: &mut dyn FnMut(Alert),
 ) -> Finished {
     let mut input = Stoppable::new(input, stop);
-    let report = scan_object(name, &mut input, rules, options, sink);
+    let mut kept = Vec::new();
+    let report = scan_object_keeping(name, &mut input, rules, options, sink, &mut |k| {
+        kept.push(k)
+    });
+    keeper.add(name, kept);
     Finished {
         report,
         stopped: input.was_cut(),

@@ -109,8 +109,14 @@ impl<'a> Printer<'a> {
     }
 
     /// Prints every object's alerts and problems, in the order of `targets`, until the workers
-    /// end; returns the totals and what became of stdout.
-    pub fn print(mut self, mut objects: InOrder, targets: &[Target]) -> (Totals, Stdout) {
+    /// end, then the alerts `after` makes (the correlations, once every object is read);
+    /// returns the totals and what became of stdout.
+    pub fn print(
+        mut self,
+        mut objects: InOrder,
+        targets: &[Target],
+        after: impl FnOnce() -> Vec<Alert>,
+    ) -> (Totals, Stdout) {
         while let Some((i, rx)) = objects.next_object() {
             loop {
                 let message = match rx.try_recv() {
@@ -133,6 +139,8 @@ impl<'a> Printer<'a> {
                 }
             }
         }
+        let last = after();
+        self.alerts(&last);
         self.flush();
         (self.totals, self.stdout)
     }

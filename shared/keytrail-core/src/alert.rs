@@ -21,6 +21,7 @@ use crate::redact;
 use crate::rules::Rule;
 use crate::severity::Severity;
 
+mod correlation;
 mod event;
 mod resources;
 

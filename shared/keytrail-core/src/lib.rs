@@ -15,6 +15,8 @@
 //!   parse (unwrapping EventBridge envelopes) for the few records a rule could match.
 //! - [`rules`] compiles Sigma rules once and classifies each record behind one entry point,
 //!   [`rules::RuleSet::classify`], which owns the prefilter cascade.
+//! - [`correlate`] runs Sigma correlation rules (counts, distinct values, sequences within a
+//!   window) on the matches, over state reached through a small trait.
 //! - [`alert`] builds the one alert schema shared by the CLI, SNS and Slack, with secrets redacted.
 //! - [`render`] turns an alert into the email subject, the email text, the SNS message and the
 //!   Slack Block Kit message.
@@ -23,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod alert;
+pub mod correlate;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

@@ -15,6 +15,7 @@ use std::fmt;
 use std::io::Read;
 
 use crate::alert::Alert;
+use crate::correlate::Kept;
 use crate::read::{Compression, Damaged, ReadError, ReadOptions, RecordReader, Shape};
 use crate::rules::{RuleSet, Scratch, Verdict};
 use crate::Severity;
@@ -153,9 +154,23 @@ pub fn scan_object<R: Read + Send>(
     options: &ScanOptions,
     sink: &mut dyn FnMut(Alert),
 ) -> ObjectReport {
+    scan_object_keeping(object, input, rules, options, sink, &mut |_| {})
+}
+
+/// [`scan_object`], handing `keep` what correlations need of each record that matched a rule
+/// feeding one ([`Kept`]), for a caller that runs correlations across objects once all are read
+/// (the CLI). Records that feed no correlation cost nothing more.
+pub fn scan_object_keeping<R: Read + Send>(
+    object: &str,
+    input: R,
+    rules: &RuleSet,
+    options: &ScanOptions,
+    sink: &mut dyn FnMut(Alert),
+    keep: &mut dyn FnMut(Kept),
+) -> ObjectReport {
     std::thread::scope(|scope| {
         let reader = RecordReader::pipelined(scope, object, input, options.read.clone());
-        scan_records(reader, rules, options, sink)
+        scan_records(reader, rules, options, sink, keep)
     })
 }
 
@@ -166,6 +181,7 @@ fn scan_records<R: Read>(
     rules: &RuleSet,
     options: &ScanOptions,
     sink: &mut dyn FnMut(Alert),
+    keep: &mut dyn FnMut(Kept),
 ) -> ObjectReport {
     let object = reader.object().to_owned();
     let mut report = ObjectReport {
@@ -207,6 +223,12 @@ fn scan_records<R: Read>(
                         report.alerts += 1;
                         sink(Alert::new(rule, matches.event(), &object, index));
                     }
+                }
+                if let Some(kept) = rules
+                    .correlations()
+                    .keep(matches.indexes(), matches.event().value())
+                {
+                    keep(kept);
                 }
             }
             Verdict::Bad(e) => report.bad_records.add(index, || e.to_string()),

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use keytrail_core::correlate::MemoryStore;
 use keytrail_core::read::RawRecord;
 use keytrail_core::rules::{LoadOptions, RuleError, RuleSet, Scratch, Verdict};
 use serde_json::{json, Value};
@@ -36,20 +37,10 @@ fn every_rule_loads_but_the_known_unsupported_ones() {
         })
         .collect();
     got.sort();
-    let want = [
-        (
-            "aws_cloudtrail_console_susp_login.yml",
-            "modifier 'expand' at line 20",
-        ),
-        (
-            "aws_cloudtrail_discovery_api_calls.yml",
-            "an aggregation ('| count(eventName) by userIdentity.arn > 6')",
-        ),
-        (
-            "aws_secretsmanager_mass_secret_retrieval.yml",
-            "an aggregation ('| count() by userIdentity.arn > 20')",
-        ),
-    ]
+    let want = [(
+        "aws_cloudtrail_console_susp_login.yml",
+        "modifier 'expand' at line 20",
+    )]
     .map(|(f, m)| (f.to_owned(), m.to_owned()));
     assert_eq!(got, want);
     let files = std::fs::read_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sigmahq"))
@@ -63,7 +54,9 @@ fn every_rule_loads_but_the_known_unsupported_ones() {
         })
         .count();
     assert_eq!(set.rules().len() + want.len(), files);
-    assert_eq!(set.rules().len(), 86);
+    // The two aggregation rules load as a rule of their events and a correlation each.
+    assert_eq!(set.rules().len(), 88);
+    assert_eq!(set.correlations().list().len(), 2);
 }
 
 #[allow(clippy::panic)] // a test helper: a missing rule fails the test
@@ -74,17 +67,21 @@ fn index(set: &RuleSet, id: &str) -> usize {
         .unwrap_or_else(|| panic!("rule {id} not loaded"))
 }
 
+/// `json` as record 0 of an object.
+fn raw(json: &[u8]) -> RawRecord<'_> {
+    RawRecord {
+        index: 0,
+        offset: 0,
+        json,
+        closes: None,
+    }
+}
+
 /// The rules that match `event`, through the rule set's one entry point.
 #[allow(clippy::unwrap_used)] // a test helper: a JSON value always serialises
 fn matching(set: &RuleSet, event: &Value) -> Vec<usize> {
     let json = serde_json::to_vec(event).unwrap();
-    let raw = RawRecord {
-        index: 0,
-        offset: 0,
-        json: &json,
-        closes: None,
-    };
-    match set.classify(&raw, &mut Scratch::default()) {
+    match set.classify(&raw(&json), &mut Scratch::default()) {
         Verdict::Matched(m) => m.indexes().to_vec(),
         _ => Vec::new(),
     }
@@ -235,4 +232,104 @@ fn kms_import_key_material_and_metadata() {
         set.info(i).and_then(|info| info.author.as_deref()),
         Some("toopricey")
     );
+}
+
+/// SigmaHQ's two aggregation rules run as correlations through `classify` then `correlate`:
+/// the secrets one (`count() by userIdentity.arn > 20`, no timeframe: one hour) fires once on
+/// the 21st retrieval by one principal; the discovery one (`count(eventName) ... > 6`,
+/// `timeframe: 5m`) on the 7th distinct call. Their events alone alert on nothing.
+#[test]
+#[allow(clippy::unwrap_used)]
+fn aggregation_rules_run_as_correlations() {
+    let (set, _) = load();
+    let secrets = "45251c1d-3fda-47d4-a990-b7ce4d635fc0";
+    let discovery = "52a27427-d366-4152-b728-f0157aa2ba64";
+    let call = |i: usize, source: &str, name: &str, arn: &str, secs: u32| {
+        json!({"eventVersion": "1.08", "eventID": format!("e{i}"), "eventSource": source,
+               "eventName": name, "eventTime": format!("2024-05-01T10:{:02}:{:02}Z", secs / 60, secs % 60),
+               "userIdentity": {"type": "AssumedRole", "arn": arn}})
+    };
+    let run = |events: &[Value]| {
+        let mut store = MemoryStore::new();
+        let (mut fired, mut alone) = (Vec::new(), 0);
+        for event in events {
+            let json = serde_json::to_vec(event).unwrap();
+            let mut scratch = Scratch::default();
+            if let Verdict::Matched(m) = set.classify(&raw(&json), &mut scratch) {
+                alone += m
+                    .rules()
+                    .filter(|r| {
+                        r.id == secrets || r.id.starts_with(secrets) || r.id.starts_with(discovery)
+                    })
+                    .count();
+                for hit in set.correlate(&m, &mut store).unwrap() {
+                    fired.push(
+                        set.correlations()
+                            .get(hit.correlation)
+                            .unwrap()
+                            .rule
+                            .id
+                            .clone(),
+                    );
+                }
+            }
+        }
+        (fired, alone)
+    };
+    let sm = "secretsmanager.amazonaws.com";
+    let gets = |n: usize, arns: &[&str]| {
+        (0..n)
+            .map(|i| call(i, sm, "GetSecretValue", arns[i % arns.len()], i as u32 * 10))
+            .collect::<Vec<_>>()
+    };
+    let names = [
+        "ListRoles",
+        "ListIdentities",
+        "ListAccountAliases",
+        "GetUser",
+        "GetAccount",
+        "DescribeHosts",
+        "DescribeInstanceTypes",
+    ];
+    let recon = |n: usize| {
+        (0..n)
+            .map(|i| {
+                call(
+                    i,
+                    "iam.amazonaws.com",
+                    names[i.min(names.len() - 1)],
+                    "arn:x",
+                    i as u32 * 20,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let recon7_six_names = {
+        let mut r = recon(6);
+        r.push(call(6, "iam.amazonaws.com", "ListRoles", "arn:x", 130));
+        r
+    };
+    let cases: [(&str, Vec<Value>, Vec<&str>); 5] = [
+        (
+            "21 retrievals by one principal",
+            gets(21, &["arn:a"]),
+            vec![secrets],
+        ),
+        ("20 retrievals", gets(20, &["arn:a"]), vec![]),
+        (
+            "21 retrievals by two principals",
+            gets(21, &["arn:a", "arn:b"]),
+            vec![],
+        ),
+        ("7 distinct discovery calls", recon(7), vec![discovery]),
+        ("7 discovery calls, 6 distinct", recon7_six_names, vec![]),
+    ];
+    for (what, events, want) in cases {
+        let (fired, alone) = run(&events);
+        assert_eq!(fired, want, "{what}");
+        assert_eq!(
+            alone, 0,
+            "{what}: the aggregation's events alerted on their own"
+        );
+    }
 }

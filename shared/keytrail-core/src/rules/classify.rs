@@ -80,10 +80,15 @@ impl<'a> Matches<'a> {
         &self.event
     }
 
-    /// The matching rules, in load order.
+    /// The matching rules that alert on their own, in load order: a rule that only
+    /// correlations with `generate: false` use is left out (it alerts through them,
+    /// [`RuleSet::correlate`]).
     pub fn rules(&self) -> impl Iterator<Item = &'a Rule> + 'a {
         let set = self.set;
-        self.indexes.iter().filter_map(move |&i| set.rules().get(i))
+        self.indexes
+            .iter()
+            .filter(move |&&i| !set.correlations.is_silent(i))
+            .filter_map(move |&i| set.rules().get(i))
     }
 
     /// The matching rules' indexes into [`RuleSet::rules`], ascending.

@@ -7,13 +7,15 @@
 //! path (the reader, then [`RuleSet::classify`]'s cascade), so a fixture also proves the index
 //! routes the record to the rule. A rule without both kinds of fixture fails, and so does a
 //! fixture directory for a rule that does not exist (a renamed rule leaves its fixtures behind
-//! otherwise).
+//! otherwise). A correlation's fixtures are objects whose records, run in eventTime order, must
+//! fire it (hit) or must not (miss); a rule that alerts only through correlations needs none.
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+use super::correlations::correlate_object;
 use super::set::RuleSet;
 use crate::scan::{scan_object, ScanOptions};
 
@@ -58,7 +60,12 @@ pub fn run(dir: &Path, rules: &RuleSet, select: &dyn Fn(&str) -> bool) -> Fixtur
     let selected: Vec<usize> = (0..rules.rules().len())
         .filter(|&i| select(&rules.rules()[i].id))
         .collect();
-    let ids: BTreeSet<&str> = rules.rules().iter().map(|r| r.id.as_str()).collect();
+    let ids: BTreeSet<&str> = rules
+        .rules()
+        .iter()
+        .map(|r| r.id.as_str())
+        .chain(rules.correlations().list().map(|c| c.rule.id.as_str()))
+        .collect();
     match fs::read_dir(dir) {
         Ok(entries) => {
             let mut stale: Vec<String> = entries
@@ -84,8 +91,28 @@ pub fn run(dir: &Path, rules: &RuleSet, select: &dyn Fn(&str) -> bool) -> Fixtur
             return report;
         }
     }
-    for i in selected {
-        let rule = &rules.rules()[i];
+    // A rule that alerts only through correlations has no fixtures of its own.
+    let selected = selected
+        .into_iter()
+        .filter(|&i| !rules.correlations().is_silent(i))
+        .map(Target::Rule);
+    let correlations = (0..rules.correlations().list().len())
+        .filter(|&j| !rules.correlations().is_silent_correlation(j))
+        .filter(|&j| {
+            rules
+                .correlations()
+                .get(j)
+                .is_some_and(|c| select(&c.rule.id))
+        })
+        .map(Target::Correlation);
+    for target in selected.chain(correlations) {
+        let rule = match target {
+            Target::Rule(i) => &rules.rules()[i],
+            Target::Correlation(j) => match rules.correlations().get(j) {
+                Some(c) => &c.rule,
+                None => continue,
+            },
+        };
         for (kind, expect_hit) in [("hit", true), ("miss", false)] {
             let files = json_files(&dir.join(&rule.id).join(kind));
             if files.is_empty() {
@@ -97,7 +124,10 @@ pub fn run(dir: &Path, rules: &RuleSet, select: &dyn Fn(&str) -> bool) -> Fixtur
                 ));
             }
             for file in files {
-                let failure = check(&file, rules, i, expect_hit);
+                let failure = match target {
+                    Target::Rule(i) => check(&file, rules, i, expect_hit),
+                    Target::Correlation(j) => check_correlation(&file, rules, j, expect_hit),
+                };
                 report.results.push(FixtureResult {
                     rule_id: rule.id.clone(),
                     file,
@@ -108,6 +138,13 @@ pub fn run(dir: &Path, rules: &RuleSet, select: &dyn Fn(&str) -> bool) -> Fixtur
         }
     }
     report
+}
+
+/// What a fixture directory tests.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Rule(usize),
+    Correlation(usize),
 }
 
 fn json_files(dir: &Path) -> Vec<PathBuf> {
@@ -157,5 +194,32 @@ fn check(file: &Path, rules: &RuleSet, rule: usize, expect_hit: bool) -> Option<
     } else {
         (!hit_records.is_empty())
             .then(|| format!("expected no hit, records {hit_records:?} matched"))
+    }
+}
+
+/// Runs one correlation fixture: its records, in eventTime order, must fire the correlation
+/// (hit) or must not (miss). `None` when it passed.
+fn check_correlation(
+    file: &Path,
+    rules: &RuleSet,
+    index: usize,
+    expect_hit: bool,
+) -> Option<String> {
+    let input = match File::open(file) {
+        Ok(f) => BufReader::new(f),
+        Err(e) => return Some(format!("cannot open: {e}")),
+    };
+    let (records, fired) = match correlate_object(&file.display().to_string(), input, rules) {
+        Ok(done) => done,
+        Err(e) => return Some(e),
+    };
+    if records == 0 {
+        return Some("holds no record".to_owned());
+    }
+    let fired = fired.iter().filter(|c| c.correlation == index).count();
+    match (expect_hit, fired) {
+        (true, 0) => Some("expected the correlation to fire, it did not".to_owned()),
+        (false, n) if n > 0 => Some(format!("expected no correlation, it fired {n} time(s)")),
+        _ => None,
     }
 }

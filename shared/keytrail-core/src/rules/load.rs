@@ -14,6 +14,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::builtin::builtin_sources;
+use super::correlations::link;
 use super::detection::Compiled;
 use super::doc::{self, Doc, FilterDoc, RuleDoc};
 use super::error::RuleError;
@@ -198,13 +199,24 @@ fn assemble(
             true
         }
     };
-    for (file, text) in &sources {
+    let mut correlations = Vec::new();
+    let parsed = sources.iter().flat_map(|(file, text)| {
+        doc::parse_all(file, text)
+            .into_iter()
+            .map(move |d| (file, d))
+    });
+    for (file, parsed) in parsed {
         let unsupported = |label: String, feature: &String| RuleError::Unsupported {
             file: file.clone(),
             rule: label,
             feature: feature.clone(),
         };
-        match doc::parse(file, text) {
+        match parsed {
+            Ok(Doc::Correlation(c)) => {
+                if unique(&c.rule.id, file, &mut errors) {
+                    correlations.push(*c);
+                }
+            }
             Ok(Doc::Rule(rule)) => {
                 if !unique(&rule.rule.id, file, &mut errors) {
                     continue;
@@ -280,8 +292,18 @@ fn assemble(
             }
         }
     }
+    let correlations = link(
+        correlations,
+        &kept,
+        &info,
+        &skipped_names,
+        &mut errors,
+        &mut skipped,
+    );
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok((RuleSet::build(kept, info, compiled), skipped))
+    let mut set = RuleSet::build(kept, info, compiled);
+    set.correlations = correlations;
+    Ok((set, skipped))
 }

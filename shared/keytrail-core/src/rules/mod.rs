@@ -20,9 +20,12 @@
 //! - Conditions: `and`, `or`, `not`, parentheses, `1 of`/`any of`/`all of` a pattern or `them`
 //!   (`condition.rs`).
 //!
+//! - Correlation rules (`correlation:`, Sigma v2) and legacy `| count(...) by f > N`
+//!   aggregations, run by [`RuleSet::correlate`] over the caller's state ([`crate::correlate`]).
+//!
 //! Unsupported, reported by rule and feature and never skipped silently: other modifiers
-//! (`expand`, `utf16*`, `wide`...), aggregations (`| count() ...`), `near`, rule collections
-//! (`action:`) and correlation rules. [`RuleSet::load`] fails on them when
+//! (`expand`, `utf16*`, `wide`...), other aggregations (`| max() ...`), `near`, rule
+//! collections (`action:`). [`RuleSet::load`] fails on them when
 //! [`LoadOptions::strict`], and otherwise skips them and returns them in [`Loaded::skipped`].
 //!
 //! The prefilter (`index.rs`) keys each rule by the `eventName` (else `eventSource`) values its
@@ -45,6 +48,7 @@ mod bytes;
 mod cidr;
 mod classify;
 mod condition;
+mod correlations;
 mod detection;
 mod doc;
 mod error;
@@ -67,7 +71,9 @@ mod yaml;
 
 pub use self::builtin::builtin_sources;
 pub use self::classify::{Matches, Scratch, Verdict};
+pub(crate) use self::error::Problem;
 pub use self::error::RuleError;
 pub use self::load::{LoadOptions, Loaded};
+pub(crate) use self::path::FieldPath;
 pub use self::rule::{Logsource, Rule, RuleInfo};
 pub use self::set::RuleSet;

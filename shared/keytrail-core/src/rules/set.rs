@@ -8,6 +8,7 @@ use super::detection::Compiled;
 use super::index::Index;
 use super::needles::{Needles, RoutedNeedles};
 use super::rule::{Rule, RuleInfo};
+use crate::correlate::Correlations;
 use crate::record::{Projection, MAX_SCREEN_KEYS};
 
 /// Compiled rules behind a prefilter index.
@@ -23,6 +24,8 @@ pub struct RuleSet {
     pub(super) needles: Option<Needles>,
     /// The routed rules' needles: texts one of which every match has somewhere in its record.
     pub(super) routed_needles: RoutedNeedles,
+    /// The correlation rules, over these rules (set by the loader after `build`).
+    pub(super) correlations: Correlations,
 }
 
 impl RuleSet {
@@ -43,6 +46,7 @@ impl RuleSet {
             screen,
             needles,
             routed_needles,
+            correlations: Correlations::default(),
         }
     }
 

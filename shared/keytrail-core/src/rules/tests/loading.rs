@@ -185,9 +185,9 @@ fn unsupported_features_are_named_and_skipped_only_when_lenient() {
     let cases = [
         (rule_text("u1", "sel:\n  ip|expand: '%ips%'\ncondition: sel"), "modifier 'expand' at line 8"),
         (rule_text("u2", "sel:\n  cmd|utf16le|base64: x\ncondition: sel"), "modifier 'utf16le' at line 8"),
-        (rule_text("u3", "sel:\n  a: 1\ncondition: sel | count() by b > 5"), "an aggregation ('| count() by b > 5')"),
+        (rule_text("u3", "sel:\n  a: 1\ncondition: sel | count() by b < 5"), "an aggregation ('| count() by b < 5')"),
         (rule_text("u4", "sel:\n  a: 1\nsel2:\n  b: 1\ncondition: sel near sel2"), "the 'near' operator"),
-        ("title: c\nid: u5\ncorrelation:\n    type: event_count\n".to_owned(), "a correlation rule ('correlation:')"),
+        ("title: c\nid: u5\ncorrelation:\n    type: value_sum\n".to_owned(), "correlation type 'value_sum'"),
         ("title: g\nid: u6\naction: global\n---\ndetection:\n    s:\n        a: 1\n    condition: s\n".to_owned(), "a rule collection ('action:')"),
     ];
     let good = (

@@ -1,0 +1,250 @@
+//! Unit tests: timespans, conditions, legacy aggregations, the memory store, and the loader's
+//! messages for malformed correlations.
+
+use super::spec::{parse_aggregation, timespan};
+use super::*;
+use crate::rules::{LoadOptions, Problem, RuleSet};
+
+#[test]
+fn timespans() {
+    let cases = [
+        ("30s", Some(30)),
+        ("10m", Some(600)),
+        ("1h", Some(3600)),
+        ("2d", Some(172_800)),
+        ("0m", None),
+        ("1w", None),
+        ("h", None),
+        ("", None),
+        ("-1h", None),
+    ];
+    for (text, want) in cases {
+        assert_eq!(timespan(text).ok(), want, "{text:?}");
+    }
+}
+
+#[test]
+fn conditions_are_conjunctions_of_bounds() {
+    let range = Condition {
+        gt: Some(100),
+        lte: Some(200),
+        ..Condition::default()
+    };
+    let cases = [(100, false), (101, true), (200, true), (201, false)];
+    for (n, want) in cases {
+        assert_eq!(range.holds(n), want, "{n}");
+    }
+    let eq = Condition {
+        eq: Some(3),
+        ..Condition::default()
+    };
+    assert_eq!([2, 3, 4].map(|n| eq.holds(n)), [false, true, false]);
+}
+
+#[test]
+fn legacy_aggregations() {
+    type Want = Option<(Kind, Vec<&'static str>, Condition)>;
+    let cases: [(&str, Want); 7] = [
+        (
+            "count() by userIdentity.arn > 20",
+            Some((
+                Kind::EventCount,
+                vec!["userIdentity.arn"],
+                Condition {
+                    gt: Some(20),
+                    ..Condition::default()
+                },
+            )),
+        ),
+        (
+            " count(eventName) by userIdentity.arn > 6",
+            Some((
+                Kind::ValueCount {
+                    field: "eventName".into(),
+                },
+                vec!["userIdentity.arn"],
+                Condition {
+                    gt: Some(6),
+                    ..Condition::default()
+                },
+            )),
+        ),
+        (
+            "count() >= 5",
+            Some((
+                Kind::EventCount,
+                vec![],
+                Condition {
+                    gte: Some(5),
+                    ..Condition::default()
+                },
+            )),
+        ),
+        (
+            "count() by a == 2",
+            Some((
+                Kind::EventCount,
+                vec!["a"],
+                Condition {
+                    eq: Some(2),
+                    ..Condition::default()
+                },
+            )),
+        ),
+        ("count() by a < 2", None),
+        ("max(x) by a > 2", None),
+        ("count() by a > many", None),
+    ];
+    for (text, want) in cases {
+        match (parse_aggregation(text, "base", Some("5m")), want) {
+            (Ok(s), Some((kind, group, condition))) => {
+                assert_eq!(
+                    (s.kind, s.group_by, s.condition, s.timespan),
+                    (
+                        kind,
+                        group.iter().map(|g| g.to_string()).collect(),
+                        condition,
+                        300
+                    ),
+                    "{text}"
+                );
+                assert_eq!(
+                    (s.rules, s.generate),
+                    (vec!["base".to_owned()], Some(false))
+                );
+            }
+            (Err(Problem::Unsupported(f)), None) => assert!(f.contains("an aggregation"), "{f}"),
+            (got, want) => panic!("{text}: {got:?} vs {want:?}"),
+        }
+    }
+    assert_eq!(
+        parse_aggregation("count() > 1", "b", None)
+            .unwrap()
+            .timespan,
+        3600,
+        "the default timespan"
+    );
+}
+
+#[test]
+fn memory_store_counts_an_event_id_once_and_fires_once() {
+    let key = WindowKey {
+        rule: "r".into(),
+        group: vec!["p".into()],
+        start: 0,
+    };
+    let other = WindowKey {
+        start: 3600,
+        ..key.clone()
+    };
+    let c = |id: &str| Contribution {
+        event_id: id.into(),
+        event_time: 1,
+        value: None,
+        tag: 0,
+    };
+    let mut store = MemoryStore::new();
+    assert_eq!(
+        store.add(&key, c("a")).unwrap(),
+        Added::New { fired: false }
+    );
+    assert_eq!(store.add(&key, c("a")).unwrap(), Added::Duplicate);
+    assert_eq!(
+        store.add(&other, c("a")).unwrap(),
+        Added::New { fired: false }
+    );
+    assert_eq!(store.read(&key).unwrap().contributions.len(), 1);
+    assert!(store.mark_fired(&key).unwrap());
+    assert!(!store.mark_fired(&key).unwrap());
+    assert_eq!(store.add(&key, c("b")).unwrap(), Added::New { fired: true });
+    assert!(store.read(&other).is_ok_and(|w| !w.fired));
+    assert_eq!(store.len(), 2);
+}
+
+const BASE: &str = "title: b\nid: b\nlogsource:\n    product: aws\n    service: cloudtrail\ndetection:\n    s:\n        eventName: X\n    condition: s\n";
+
+fn load_errors(correlation: &str) -> Vec<String> {
+    let text = format!("title: c\nid: c\ncorrelation:\n{correlation}");
+    match RuleSet::load(&LoadOptions::from_sources([
+        ("b.yml", BASE.to_owned()),
+        ("c.yml", text),
+    ])) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn malformed_correlations_are_named_errors() {
+    let ok = "    type: event_count\n    rules: [b]\n    group-by: [userIdentity.arn]\n    timespan: 1h\n    condition:\n        gte: 3\n";
+    assert_eq!(load_errors(ok), Vec::<String>::new());
+    let cases = [
+        (
+            ok.replace("event_count", "bogus"),
+            "correlation type 'bogus', which keytrail does not support",
+        ),
+        (
+            ok.replace("rules: [b]", "rules: [nope]"),
+            "correlation.rules names \"nope\", which is not a loaded rule",
+        ),
+        (
+            ok.replace("1h", "1 hour"),
+            "timespan \"1 hour\" must be a number and s, m, h or d",
+        ),
+        (
+            ok.replace("gte: 3", "most: 3"),
+            "correlation.condition.most is not a condition",
+        ),
+        (ok.replace("gte: 3", "lt: 3"), "only an upper bound"),
+        (
+            ok.replace("event_count", "value_count"),
+            "a value_count correlation needs condition.field",
+        ),
+        (
+            ok.replace("    condition:\n        gte: 3\n", ""),
+            "correlation.condition is required",
+        ),
+        (
+            ok.replace("rules: [b]", "rules: [c]"),
+            "lead back to itself",
+        ),
+    ];
+    for (text, want) in cases {
+        let errors = load_errors(&text);
+        assert!(
+            errors.len() == 1 && errors[0].starts_with("c.yml: ") && errors[0].contains(want),
+            "{want}: {errors:?}"
+        );
+    }
+}
+
+#[test]
+fn a_correlation_naming_a_skipped_rule_is_skipped_with_it_when_lenient() {
+    let skipped_rule = BASE
+        .replace("id: b\n", "id: s\n")
+        .replace("eventName: X", "ip|expand: '%x%'");
+    let corr = "title: c\nid: c\ncorrelation:\n    type: event_count\n    rules: [s]\n    timespan: 1h\n    condition:\n        gte: 2\n";
+    let chained =
+        "title: d\nid: d\ncorrelation:\n    type: temporal\n    rules: [c, b]\n    timespan: 1h\n";
+    let options = LoadOptions {
+        strict: false,
+        ..LoadOptions::from_sources([
+            ("b.yml", BASE),
+            ("s.yml", &skipped_rule),
+            ("c.yml", corr),
+            ("d.yml", chained),
+        ])
+    };
+    let loaded = RuleSet::load(&options).unwrap();
+    let skipped: Vec<String> = loaded.skipped.iter().map(ToString::to_string).collect();
+    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    assert!(
+        skipped[1].starts_with("c.yml: rule c (c) uses rule s, which was skipped"),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped[2].starts_with("d.yml: rule d (d) uses rule c, which was skipped"),
+        "{skipped:?}"
+    );
+    assert!(loaded.set.correlations().is_empty());
+}
