@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::spec::{Correlation, Kind};
 use super::store::{Added, Contribution, Store, StoreError, Window, WindowKey};
 use crate::integrity::Timestamp;
-use crate::rules::FieldPath;
+use crate::rules::path::FieldPath;
 
 /// A correlation ready to run: for each of its rules (a tag), the paths of its group-by fields
 /// and of its counted field, aliases applied.
