@@ -71,9 +71,7 @@ mod yaml;
 
 pub use self::builtin::builtin_sources;
 pub use self::classify::{Matches, Scratch, Verdict};
-pub(crate) use self::error::Problem;
 pub use self::error::RuleError;
 pub use self::load::{LoadOptions, Loaded};
-pub(crate) use self::path::FieldPath;
 pub use self::rule::{Logsource, Rule, RuleInfo};
 pub use self::set::RuleSet;
