@@ -8,6 +8,8 @@
 //! - **look once**: every decompressed byte is looked at once by a SIMD count of one byte value
 //!   (`memchr`'s count: AVX2 on x86_64, NEON on aarch64), so nothing is optimised away;
 //!   `--look sum` is the scalar byte-summing fold the first floor used, kept to compare;
+//!   `--look sha256` hashes every byte instead (`integrity::LogHasher`, ring), the floor of a
+//!   scan that also hashes the content for log file validation;
 //! - **threads**: `--threads 1` reads `--out-kib` at a time and counts on the same thread;
 //!   `--threads 2` decompresses on a second thread into `--out-kib` chunks handed over through a
 //!   bounded channel (the scan's own pipeline, with nothing on the reading side but the count).
@@ -25,6 +27,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use keytrail_core::integrity::LogHasher;
 
 use super::{micros, report};
 
@@ -35,6 +38,8 @@ pub enum Look {
     Count,
     /// A scalar fold summing every byte (the first floor's).
     Sum,
+    /// SHA-256 of every byte, as log file validation hashes it (what hashing costs on its own).
+    Sha256,
 }
 
 /// `keytrail bench floor`'s arguments.
@@ -77,11 +82,13 @@ pub fn floor(args: &FloorArgs) -> anyhow::Result<()> {
     let start = Instant::now();
     let decoder = gunzip(&args.file, args.in_kib.max(1) << 10)?;
     let out = args.out_kib.max(1) << 10;
+    let mut hasher = LogHasher::new();
     let (bytes, seen) = if args.threads == 2 {
-        two_threads(decoder, out, args.look)?
+        two_threads(decoder, out, args.look, &mut hasher)?
     } else {
-        one_thread(decoder, out, args.look)?
+        one_thread(decoder, out, args.look, &mut hasher)?
     };
+    let seen = seen.wrapping_add(u64::from(hasher.finish().bytes()[0]));
     report(&[
         ("bytes", bytes),
         ("checksum", seen % 1000),
@@ -90,8 +97,12 @@ pub fn floor(args: &FloorArgs) -> anyhow::Result<()> {
 }
 
 /// What looking at `bytes` once gives, added to `seen`.
-fn look(look: Look, bytes: &[u8], seen: u64) -> u64 {
+fn look(look: Look, bytes: &[u8], seen: u64, hasher: &mut LogHasher) -> u64 {
     match look {
+        Look::Sha256 => {
+            hasher.update(bytes);
+            seen
+        }
         Look::Count => seen.wrapping_add(memchr::memchr_iter(b'"', bytes).count() as u64),
         Look::Sum => bytes
             .iter()
@@ -100,7 +111,12 @@ fn look(look: Look, bytes: &[u8], seen: u64) -> u64 {
 }
 
 /// Decompresses and looks on this thread: (bytes, what was seen).
-fn one_thread(mut decoder: Gunzip, out: usize, how: Look) -> anyhow::Result<(u64, u64)> {
+fn one_thread(
+    mut decoder: Gunzip,
+    out: usize,
+    how: Look,
+    hasher: &mut LogHasher,
+) -> anyhow::Result<(u64, u64)> {
     let mut buf = vec![0u8; out];
     let (mut bytes, mut seen) = (0u64, 0u64);
     loop {
@@ -109,13 +125,18 @@ fn one_thread(mut decoder: Gunzip, out: usize, how: Look) -> anyhow::Result<(u64
             return Ok((bytes, seen));
         }
         bytes += n as u64;
-        seen = look(how, buf.get(..n).unwrap_or_default(), seen);
+        seen = look(how, buf.get(..n).unwrap_or_default(), seen, hasher);
     }
 }
 
 /// Decompresses on a second thread into full chunks, looks at each here, and hands the chunk
 /// back for reuse.
-fn two_threads(mut decoder: Gunzip, out: usize, how: Look) -> anyhow::Result<(u64, u64)> {
+fn two_threads(
+    mut decoder: Gunzip,
+    out: usize,
+    how: Look,
+    hasher: &mut LogHasher,
+) -> anyhow::Result<(u64, u64)> {
     let (tx, rx) = mpsc::sync_channel::<std::io::Result<(Vec<u8>, usize)>>(IN_FLIGHT);
     let (back, recycled) = mpsc::sync_channel::<Vec<u8>>(IN_FLIGHT + 2);
     thread::scope(|scope| {
@@ -150,7 +171,7 @@ fn two_threads(mut decoder: Gunzip, out: usize, how: Look) -> anyhow::Result<(u6
                 break;
             }
             bytes += len as u64;
-            seen = look(how, chunk.get(..len).unwrap_or_default(), seen);
+            seen = look(how, chunk.get(..len).unwrap_or_default(), seen, hasher);
             let _ = back.try_send(chunk);
         }
         Ok((bytes, seen))

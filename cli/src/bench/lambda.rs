@@ -32,6 +32,9 @@ pub struct LambdaArgs {
     /// validation.
     #[arg(long)]
     pub hash: bool,
+    /// The reader's chunk size (KiB; the default is the reader's own).
+    #[arg(long)]
+    pub chunk_kib: Option<usize>,
     #[command(flatten)]
     pub rules: RuleArgs,
 }
@@ -43,6 +46,10 @@ pub fn lambda(args: &LambdaArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let mut options = ScanOptions::default();
+    if let Some(kib) = args.chunk_kib {
+        options.read.buffer_bytes = kib.max(1) << 10;
+    }
     let start = Instant::now();
     let (end, alerts) = rt.block_on(async {
         let body = ByteStream::read_from()
@@ -55,7 +62,7 @@ pub fn lambda(args: &LambdaArgs) -> anyhow::Result<()> {
             args.file.display().to_string(),
             body,
             rules,
-            ScanOptions::default(),
+            options,
             None,
             args.hash.then_some(u64::MAX),
         );
