@@ -313,7 +313,8 @@ def floor_table():
             notes.append(f"{label} ({size / 1e6:.0f} MB of JSON, {size / records:,.0f} bytes a "
                          f"record), {cpus}: the floor is \"{fastest}\"; scan/floor "
                          f"{ratios['keytrail scan']:.2f}x (target <= {1.6 if pin else 1.3}); "
-                         f"one thread/two threads {ratios[one] / ratios[two]:.2f}x; first "
+                         f"plain loop/floor {ratios[one]:.2f}x; two "
+                         f"threads/floor {ratios[two]:.2f}x; first "
                          f"floor/floor {ratios[first]:.2f}x; Lambda + SHA-256/"
                          f"floor {ratios[HASHED]:.2f}x"
                          + ("" if pin else " (target <= 1.5)"))
