@@ -125,9 +125,14 @@ invoke-remote: checks-venv ## Invoke the deployed function with EVENT (default: 
 	SAM_CLI_TELEMETRY=0 $(SAM) remote invoke --stack-name $(STACK) TrailProcessor --event-file $(EVENT)
 
 .PHONY: bench
-bench: ## Release benchmarks: scan vs gunzip floor vs whole-object DOM, memory, rules, cold start
+bench: ## Release benchmarks: scan vs the floor (paired, both mixes, 2 CPUs and 1), whole-object DOM, memory, rules, cold start
 	$(CARGO) build -q --release -p keytrail-cli -p trail-processor
 	python3 bench/run.py
+
+.PHONY: bench-floor
+bench-floor: ## Only the paired table of `make bench`: scan, Lambda path and hashing against the floor
+	$(CARGO) build -q --release -p keytrail-cli
+	python3 bench/run.py floor
 
 .PHONY: samples
 samples: ## Rebuild events/trail/*.json.gz from ../shared/corpus

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`make bench`: time keytrail scan against the floor and the whole-object reference.
 
-`python3 bench/run.py alert-cost` runs the cost-per-alert row alone.
+`python3 bench/run.py alert-cost` runs the cost-per-alert row alone; `python3 bench/run.py floor`
+the paired floor table alone (bench/paired.py).
 
 Generates trail objects with `keytrail bench gen` (kept in target/bench/, except the 1.5 GB one,
 made in /tmp and deleted), then runs each program under /usr/bin/time -v for wall time and peak
@@ -25,6 +26,8 @@ import tempfile
 import time
 import uuid
 
+import paired as pairs
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 KEYTRAIL = os.path.join(TARGET, "release", "keytrail")
@@ -34,6 +37,9 @@ OUT = os.path.join(TARGET, "bench")
 PLANTED = 10  # of each of 3 kinds
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))  # best of N for the timed runs
 PAIRED = int(os.environ.get("BENCH_PAIRED", "5"))  # floor and scan, in turn, best of N each
+PAIRS = int(os.environ.get("BENCH_PAIRS", "10"))  # rounds of the paired floor table
+SMALL_MEAN = 1100  # bytes per record of the second traffic mix
+HASHED = "the Lambda's scan + SHA-256"
 
 
 def timed(cmd, env=None, cpu=False):
@@ -74,11 +80,11 @@ def best(cmd, repeat=REPEAT):
     return out, min(r[1] for r in runs), max(r[2] for r in runs)
 
 
-def generate(path, records):
+def generate(path, records, mean=None):
     if not os.path.exists(path):
         subprocess.run(
             [KEYTRAIL, "bench", "gen", "--records", str(records), "--planted", str(PLANTED),
-             "--out", path],
+             "--out", path, *(["--mean-record-bytes", str(mean)] if mean else [])],
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -272,6 +278,69 @@ def alert_cost():
     return f"{per_alert:.1f} us per alert" if per_alert > 5 else None
 
 
+def floor_table():
+    """The paired table (bench/paired.py): both traffic mixes at 300,000 records, on every CPU
+    and pinned to one, the scan, the Lambda's path and the Lambda's path with SHA-256 hashing
+    against the fastest floor. Prints it and returns the failures and target misses."""
+    records = 300_000
+    mixes = [("1.55 KB mix", os.path.join(OUT, f"trail-{records}.json.gz"), None),
+             (f"{SMALL_MEAN / 1000:.2f} KB mix",
+              os.path.join(OUT, f"trail-{records}-{SMALL_MEAN}.json.gz"), SMALL_MEAN)]
+    lines, failures, misses = [pairs.HEADER, pairs.RULE], [], []
+    notes = []
+    (one, two), first = list(pairs.FLOORS), list(pairs.OTHERS)[0]
+    for label, path, mean in mixes:
+        generate(path, records, mean)
+        scans = {
+            "keytrail scan": scan_cmd(path),
+            "the Lambda's scan": [KEYTRAIL, "bench", "lambda", path],
+            HASHED: [KEYTRAIL, "bench", "lambda", "--hash", path],
+        }
+        for pin in (False, True):
+            settle(most=30)
+            rows, fastest, ratios, runs = pairs.compare(KEYTRAIL, label, path, records, PAIRS,
+                                                        pin, scans)
+            lines.extend(rows)
+            size = json.loads(runs[fastest][0][2])["bytes"]
+            alerts = {len(rule_ids(out)) for _, _, out in runs["keytrail scan"]}
+            lambda_out = [json.loads(out) for name in list(scans)[1:] for _, _, out in runs[name]]
+            if alerts != {3 * PLANTED} or any(o["alerts"] != 3 * PLANTED for o in lambda_out):
+                failures.append(f"{label}: alerts {sorted(alerts)}, {3 * PLANTED} planted")
+            hashed = {o["hashed"] for o in lambda_out if o["hashed"]}
+            if hashed != {size}:
+                failures.append(f"{label}: hashed {sorted(hashed)} bytes of {size}")
+            cpus = "1 CPU" if pin else "2 CPUs"
+            notes.append(f"{label} ({size / 1e6:.0f} MB of JSON, {size / records:,.0f} bytes a "
+                         f"record), {cpus}: the floor is \"{fastest}\"; scan/floor "
+                         f"{ratios['keytrail scan']:.2f}x (target <= {1.6 if pin else 1.3}); "
+                         f"plain loop/floor {ratios[one]:.2f}x; two "
+                         f"threads/floor {ratios[two]:.2f}x; first "
+                         f"floor/floor {ratios[first]:.2f}x; Lambda + SHA-256/"
+                         f"floor {ratios[HASHED]:.2f}x"
+                         + ("" if pin else " (target <= 1.5)"))
+            if ratios["keytrail scan"] > (1.6 if pin else 1.3):
+                misses.append(f"{label} {cpus}: scan/floor {ratios['keytrail scan']:.2f}x")
+            if not pin and ratios[HASHED] > 1.5:
+                misses.append(f"{label} {cpus}: Lambda + SHA-256/floor "
+                              f"{ratios[HASHED]:.2f}x")
+    text = "\n".join([
+        f"machine: {os.cpu_count()} CPUs, {cpu_model()}; {time.strftime('%Y-%m-%d')}; {PAIRS} "
+        "rounds, each program once a round, order rotating; each ratio within a round, "
+        "min / median / max over the rounds; load is the 1-minute load average before -> after",
+        *lines, "", *notes,
+        "targets missed: " + ("; ".join(misses) if misses else "none"),
+        *[f"failed: {f}" for f in failures]])
+    # Printed past the Tee: this table has a block of its own in docs/performance.md.
+    print(text, file=sys.__stdout__)
+    write_doc(text, markers=("<!-- bench-floor:begin -->", "<!-- bench-floor:end -->"))
+    return failures
+
+
+def cpu_model():
+    return next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                 if l.startswith("model name")), "?")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     if sys.argv[1:] == ["alert-cost"]:
@@ -393,6 +462,8 @@ def main():
           + ", ".join(f"{r:.1f}" for r, _ in cold))
     if max(t for _, t in cold) >= 50:
         failures.append("cold start over 50 ms")
+    print()
+    failures += floor_table()
     if failures:
         sys.exit("bench: " + "; ".join(failures))
     print(f"planted events detected: {3 * PLANTED} alerts per object, as planted")
@@ -426,9 +497,10 @@ def as_markdown(text):
     return "\n".join(out)
 
 
-def write_doc(text, path=os.path.join(ROOT, "docs", "performance.md")):
-    """Replaces the block between the bench markers of `path` with `text` as markdown."""
-    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+def write_doc(text, path=os.path.join(ROOT, "docs", "performance.md"),
+              markers=("<!-- bench:begin -->", "<!-- bench:end -->")):
+    """Replaces the block between `markers` of `path` with `text` as markdown."""
+    begin, end = markers
     with open(path) as f:
         doc = f.read()
     if begin not in doc or end not in doc:
@@ -440,7 +512,13 @@ def write_doc(text, path=os.path.join(ROOT, "docs", "performance.md")):
     print(f"bench: wrote the table into {os.path.relpath(path, ROOT)}", file=sys.stderr)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and sys.argv[1:] == ["floor"]:
+    # `python3 bench/run.py floor`: the paired floor table alone, into its own block.
+    os.makedirs(OUT, exist_ok=True)
+    floor_failures = floor_table()
+    if floor_failures:
+        sys.exit("bench: " + "; ".join(floor_failures))
+elif __name__ == "__main__":
     tee = Tee(sys.stdout)
     sys.stdout = tee
     try:

@@ -8,8 +8,13 @@
 //! 1.55 KB, the size of an S3 data event with its tlsDetails. Planted among
 //! them, evenly spaced: `planted` each of ExportCertificate, ACME NewAccount and a KMS Decrypt of
 //! an ACM private key by an IAM user, each raising exactly one alert of the built-in pack.
+//!
+//! With a mean record size asked for (`--mean-record-bytes`), smaller records are mixed in
+//! until the mean written so far is at the target ([`mix`]).
 
 use std::io::{self, Write};
+
+mod mix;
 
 /// A small deterministic generator (splitmix64): same seed, same object.
 pub struct Rng(u64);
@@ -50,9 +55,18 @@ impl Rng {
 /// How many alerts an object with `planted` of each kind must raise.
 pub const KINDS: u64 = 3;
 
-/// Writes `records` records (including `3 * planted` planted ones) as one log file to `out`.
-pub fn write_trail(out: &mut dyn Write, records: u64, planted: u64, seed: u64) -> io::Result<()> {
+/// Writes `records` records (including `3 * planted` planted ones) as one log file to `out`;
+/// with `mean`, records average about that many bytes (see [`mix`]). Returns the bytes of JSON
+/// written.
+pub fn write_trail(
+    out: &mut dyn Write,
+    records: u64,
+    planted: u64,
+    seed: u64,
+    mean: Option<u64>,
+) -> io::Result<u64> {
     let mut rng = Rng::new(seed);
+    let mut written = 0u64;
     let plants = (planted * KINDS).min(records);
     let every = records.checked_div(plants).unwrap_or(u64::MAX);
     out.write_all(b"{\"Records\":[")?;
@@ -69,6 +83,8 @@ pub fn write_trail(out: &mut dyn Write, records: u64, planted: u64, seed: u64) -
                 1 => acme_new_account(&ctx),
                 _ => user_decrypts_acm_key(&ctx),
             }
+        } else if mean.is_some_and(|m| written > m * i) {
+            mix::small(&mut rng, &ctx)
         } else {
             match rng.below(1000) {
                 0..=619 => s3_data(&mut rng, &ctx),
@@ -79,9 +95,10 @@ pub fn write_trail(out: &mut dyn Write, records: u64, planted: u64, seed: u64) -
             }
         };
         out.write_all(record.as_bytes())?;
+        written += record.len() as u64 + u64::from(i > 0);
     }
     out.write_all(b"]}")?;
-    Ok(())
+    Ok(written + 14)
 }
 
 /// What every record shares: time, ids, the caller.
@@ -274,28 +291,32 @@ mod tests {
 
     use super::*;
 
+    /// Both mixes parse, average the size asked for, and raise one alert per planted event.
     #[test]
     fn generated_trail_parses_and_raises_one_alert_per_planted_event() {
-        let mut json = Vec::new();
-        write_trail(&mut json, 2_000, 4, 7).unwrap();
-        let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
-        let records = value["Records"].as_array().unwrap();
-        assert_eq!(records.len(), 2_000);
-        let mean = json.len() / records.len();
-        assert!((700..2_000).contains(&mean), "mean record size {mean}");
         let rules = RuleSet::load(&LoadOptions::default()).unwrap().set;
-        let mut alerts = Vec::new();
-        let report = scan_object(
-            "gen",
-            &json[..],
-            &rules,
-            &ScanOptions::default(),
-            &mut |a| alerts.push(a.rule_id.clone()),
-        );
-        assert!(report.is_clean(), "{:?}", report.problems());
-        alerts.sort();
-        alerts.dedup_by(|a, b| a == b);
-        assert_eq!(report.alerts, 4 * KINDS, "{alerts:?}");
-        assert_eq!(alerts.len() as u64, KINDS, "{alerts:?}");
+        for (mean, sizes) in [(None, 1_450..1_650), (Some(1_100), 1_080..1_120)] {
+            let mut json = Vec::new();
+            let written = write_trail(&mut json, 4_000, 4, 7, mean).unwrap();
+            assert_eq!(written, json.len() as u64);
+            let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+            let records = value["Records"].as_array().unwrap();
+            assert_eq!(records.len(), 4_000);
+            let size = json.len() / records.len();
+            assert!(sizes.contains(&size), "{mean:?}: mean record size {size}");
+            let mut alerts = Vec::new();
+            let report = scan_object(
+                "gen",
+                &json[..],
+                &rules,
+                &ScanOptions::default(),
+                &mut |a| alerts.push(a.rule_id.clone()),
+            );
+            assert!(report.is_clean(), "{:?}", report.problems());
+            alerts.sort();
+            alerts.dedup_by(|a, b| a == b);
+            assert_eq!(report.alerts, 4 * KINDS, "{mean:?}: {alerts:?}");
+            assert_eq!(alerts.len() as u64, KINDS, "{alerts:?}");
+        }
     }
 }

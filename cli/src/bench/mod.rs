@@ -2,13 +2,17 @@
 //!
 //! - `gen` writes a synthetic trail object ([`gen`]);
 //! - `floor` only decompresses an object with the same gzip library as the reader (flate2 on
-//!   zlib-rs) and touches every byte: no scan can be faster on one stream;
+//!   zlib-rs) and looks at every byte once, tuned to be the fastest such loop ([`floor`]);
+//! - `lambda` scans an object the way the trail-processor Lambda does, optionally hashing its
+//!   content for log file validation ([`lambda`]);
 //! - `whole` is the whole-object approach of the Python Lambdas: read all, gunzip all, parse into
 //!   a `serde_json` DOM, loop over the records and evaluate every rule on each.
 //!
 //! Each prints one JSON line on stdout (bytes, records, alerts, seconds) for the harness.
 
+mod floor;
 mod gen;
+mod lambda;
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -21,7 +25,9 @@ use keytrail_core::record::Event;
 use serde_json::Value;
 
 use crate::rule_args::{self, RuleArgs};
+use floor::FloorArgs;
 use gen::{write_trail, KINDS};
+use lambda::LambdaArgs;
 
 /// `keytrail bench …`.
 #[derive(Debug, Subcommand)]
@@ -37,15 +43,18 @@ pub enum BenchCommand {
         /// Seed of the generator (same seed, same object).
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Mix in smaller records until they average about this many bytes (default: the busy
+        /// account's mix alone, about 1,550).
+        #[arg(long)]
+        mean_record_bytes: Option<u64>,
         /// Where to write the object (.json.gz).
         #[arg(long)]
         out: PathBuf,
     },
-    /// Decompress an object and read every byte: the floor.
-    Floor {
-        /// The object.
-        file: PathBuf,
-    },
+    /// Decompress an object and look at every byte once: the floor.
+    Floor(FloorArgs),
+    /// Scan an object as the Lambda does (optionally hashing it for log file validation).
+    Lambda(LambdaArgs),
     /// The whole-object reference: gunzip all, parse a DOM, evaluate the rules on every record.
     Whole {
         /// The object.
@@ -62,18 +71,26 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<()> {
             records,
             planted,
             seed,
+            mean_record_bytes,
             out,
-        } => generate(*records, *planted, *seed, out),
-        BenchCommand::Floor { file } => floor(file),
+        } => generate(*records, *planted, *seed, *mean_record_bytes, out),
+        BenchCommand::Floor(args) => floor::floor(args),
+        BenchCommand::Lambda(args) => lambda::lambda(args),
         BenchCommand::Whole { file, rules } => whole(file, rules),
     }
 }
 
-fn generate(records: u64, planted: u64, seed: u64, out: &Path) -> anyhow::Result<()> {
+fn generate(
+    records: u64,
+    planted: u64,
+    seed: u64,
+    mean: Option<u64>,
+    out: &Path,
+) -> anyhow::Result<()> {
     let file = File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
     let gz = flate2::write::GzEncoder::new(BufWriter::new(file), flate2::Compression::default());
     let mut writer = BufWriter::with_capacity(256 << 10, gz);
-    write_trail(&mut writer, records, planted, seed)?;
+    let bytes = write_trail(&mut writer, records, planted, seed, mean)?;
     writer
         .into_inner()
         .map_err(|e| e.into_error())?
@@ -82,43 +99,12 @@ fn generate(records: u64, planted: u64, seed: u64, out: &Path) -> anyhow::Result
     report(&[
         ("records", records),
         ("planted", (planted * KINDS).min(records)),
+        ("bytes", bytes),
     ])
-}
-
-/// The raw multi-member decoder, without the reader's size cap: the bench only opens objects
-/// it generated itself.
-#[allow(clippy::disallowed_types)]
-fn gunzip(file: File) -> flate2::read::MultiGzDecoder<std::io::BufReader<File>> {
-    flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(128 << 10, file))
 }
 
 fn open(path: &Path) -> anyhow::Result<File> {
     File::open(path).with_context(|| format!("cannot open {}", path.display()))
-}
-
-fn floor(path: &Path) -> anyhow::Result<()> {
-    let start = Instant::now();
-    let mut decoder = gunzip(open(path)?);
-    let mut buf = vec![0u8; 128 << 10];
-    let (mut bytes, mut sum) = (0u64, 0u64);
-    loop {
-        let n = decoder.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        bytes += n as u64;
-        // Read every byte, so nothing is optimised away.
-        sum = buf
-            .get(..n)
-            .unwrap_or_default()
-            .iter()
-            .fold(sum, |s, &b| s.wrapping_add(u64::from(b)));
-    }
-    report(&[
-        ("bytes", bytes),
-        ("checksum", sum % 1000),
-        ("micros", micros(start)),
-    ])
 }
 
 fn whole(path: &Path, rules: &RuleArgs) -> anyhow::Result<()> {
