@@ -6,12 +6,17 @@
 3. uploads the sample trail objects (events/trail/*.json.gz) under CloudTrail's key layout;
 4. runs the trail-processor Lambda under `cargo lambda watch` and invokes it with sample events
    from events/ through `cargo lambda invoke`;
-5. prints every alert that arrives on the queue through SNS; then stops everything.
+5. prints every alert that arrives on the queue through SNS;
+6. trail integrity: uploads a day of a signed CloudTrail trail (the testkit's generator), edits
+   one log object, delivers every object to a second trail-processor with the state table on,
+   and prints the integrity alert that arrives (log file modified) next to the others;
+   then stops everything.
 
 With --check it also asserts what must arrive and exits non-zero otherwise (the e2e test).
 Run it through the Makefile, which first creates the project venv (infra/local/venv.sh).
 """
 import argparse
+import gzip
 import json
 import os
 import pathlib
@@ -32,6 +37,8 @@ VENV = ROOT / ".venv" / "bin"
 BUCKET = "keytrail-demo-trail"
 ACCOUNT = "123456789012"
 DAY = "2026/06/10"
+# The integrity step's state table (the Lambda's STATE_TABLE).
+STATE_TABLE = "keytrail-demo-state"
 
 # Events invoked, and the alerts (event names) each must produce on the topic.
 INVOCATIONS = [
@@ -111,6 +118,149 @@ def show(alerts):
         print(f"      from {alert['source']['object']}  attributes {attrs}")
 
 
+# --- Trail integrity (issue 20) ---------------------------------------------------------------
+# The signed trail comes from keytrail-testkit's generator (`examples/demo_trail.rs`: the day the
+# integration tests use, signed with the committed TEST-ONLY key), which also serves that key as
+# CloudTrail's ListPublicKeys on a loopback port (moto has no such API). A second trail-processor
+# runs with the state table on: alert idempotency comes with it, and in the first one it would
+# drop the EventBridge step's alert as the duplicate of the S3 step's.
+
+
+def start_signed_trail(endpoint, logs, procs):
+    """Uploads the generated signed day into moto; answers what the generator printed."""
+    subprocess.run(["cargo", "build", "-q", "-p", "keytrail-testkit", "--example", "demo_trail"],
+                   cwd=ROOT, check=True)
+    proc = subprocess.Popen(["cargo", "run", "-q", "-p", "keytrail-testkit", "--example",
+                             "demo_trail", "--", endpoint], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=open(logs / "demo-trail.log", "w"), text=True,
+                            start_new_session=True)
+    procs.append(proc)
+    line = proc.stdout.readline()
+    if not line:
+        raise SystemExit(f"demo_trail exited ({proc.poll()}) without output: see "
+                         f"{logs / 'demo-trail.log'}")
+    return json.loads(line)
+
+
+def edit_one_log(s3, bucket, key):
+    """Changes one byte of a log object's content, as an attacker hiding an event would."""
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    content = gzip.decompress(body)
+    edited = content.replace(b"aws-cli/2.15.0", b"aws-cli/2.16.0", 1)
+    if edited == content:
+        raise SystemExit(f"s3://{bucket}/{key}: no `aws-cli/2.15.0` to edit in the generated log")
+    s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(edited),
+                  ContentType="application/json", ContentEncoding="gzip")
+
+
+def create_state_table(endpoint):
+    """The state table as the template creates it: pk/sk strings, TTL on `expires_at`."""
+    ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    ddb.create_table(TableName=STATE_TABLE, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"}
+                                           for n in ("pk", "sk")],
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                {"AttributeName": "sk", "KeyType": "RANGE"}])
+    ddb.update_time_to_live(TableName=STATE_TABLE, TimeToLiveSpecification={
+        "Enabled": True, "AttributeName": "expires_at"})
+
+
+def start_watch(env, port, log, procs):
+    """trail-processor under `cargo lambda watch` on 127.0.0.1:port with `env`."""
+    cmd = [str(VENV / "cargo-lambda"), "lambda", "watch", "--ignore-changes", "--invoke-address",
+           "127.0.0.1", "--invoke-port", str(port), "--bin", "trail-processor"]
+    for k, v in env.items():
+        cmd += ["--env-var", f"{k}={v}"]
+    proc = subprocess.Popen(cmd, cwd=ROOT / "functions" / "trail-processor",
+                            stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, "PATH": f"{VENV}:{os.environ['PATH']}"})
+    procs.append(proc)
+    # Generous: under load `cargo lambda watch` waits for the build directory first.
+    wait_http(f"http://127.0.0.1:{port}/", 600, proc, "cargo lambda watch")
+
+
+def invoke_http(port, payload):
+    """One invocation through the watch's invoke endpoint (what `cargo lambda invoke` calls)."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/2015-03-31/functions/trail-processor/invocations",
+        data=json.dumps(payload).encode(), method="POST",
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=300) as response:
+        return json.loads(response.read() or b"{}")
+
+
+def s3_notification(bucket, keys):
+    """The S3 event notification of `keys` (CloudTrail's keys need no URL encoding)."""
+    return {"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-06-11T00:20:00.000Z", "eventName": "ObjectCreated:Put",
+        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+               "object": {"key": key, "size": 1}}} for key in keys]}
+
+
+def show_integrity(alerts):
+    for subject, alert, attrs in alerts:
+        print(f"  {subject}")
+        print(f"      rule {alert['rule_id']}  severity {alert['severity']}"
+              f"  account {alert.get('account')}  region {alert.get('region')}")
+        print(f"      object {alert['source']['object']}")
+        print(f"      {alert['description'][:300]}")
+
+
+def integrity_demo(endpoint, sqs, queue_url, topic, logs, procs, failures):
+    """A signed day uploaded, one log edited, everything delivered: the tamper alert arrives."""
+    print("\n== trail integrity: a day of a signed trail (keytrail-testkit's generator)")
+    trail = start_signed_trail(endpoint, logs, procs)
+    bucket = trail["bucket"]
+    print(f"   uploaded {len(trail['digests'])} signed digests and {len(trail['logs'])} log files"
+          f" to s3://{bucket}/ (4 digest chains, hourly, signed with the generator's TEST-ONLY key)")
+    print(f"   ListPublicKeys: keytrail-testkit's stand-in on {trail['cloudtrail_endpoint']}"
+          f" (moto has no ListPublicKeys), serving key {', '.join(trail['fingerprints'])}")
+    # A log file listed by the 09:17:28 digest of main-trail's us-east-1 chain.
+    edited = next(k for k in trail["logs"]
+                  if "/CloudTrail/us-east-1/" in k and "_20260610T0835Z_" in k
+                  and not k.startswith("org/"))
+    edit_one_log(boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                              aws_access_key_id="test", aws_secret_access_key="test",
+                              config=Config(s3={"addressing_style": "path"})), bucket, edited)
+    print(f"   edited one byte of s3://{bucket}/{edited}")
+    create_state_table(endpoint)
+    port = free_port()
+    env = {"ALERT_TOPIC_ARN": topic, "AWS_ENDPOINT_URL": endpoint,
+           "AWS_ENDPOINT_URL_CLOUDTRAIL": trail["cloudtrail_endpoint"], "AWS_REGION": "us-east-1",
+           "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "RUST_LOG": "info",
+           "STATE_TABLE": STATE_TABLE}
+    print(f"== a second trail-processor with STATE_TABLE={STATE_TABLE} (log file validation on),"
+          f" cargo lambda watch on 127.0.0.1:{port} (log {logs / 'watch-integrity.log'})")
+    start_watch(env, port, logs / "watch-integrity.log", procs)
+    started = time.time()
+    # As CloudTrail delivers: the log files, then the digests (10 a notification, as an SQS
+    # batch carries them; in key order, so each chain in time order).
+    batches = [trail["logs"][i:i + 50] for i in range(0, len(trail["logs"]), 50)]
+    batches += [trail["digests"][i:i + 10] for i in range(0, len(trail["digests"]), 10)]
+    for keys in batches:
+        response = invoke_http(port, s3_notification(bucket, keys))
+        if response.get("batchItemFailures") or "errorType" in response:
+            failures.append(f"integrity: delivering {keys[0]}...: {json.dumps(response)[:500]}")
+    check = invoke_http(port, {
+        "version": "0", "id": "00000000-0000-4000-8000-000000000020",
+        "detail-type": "Scheduled Event", "source": "aws.events", "account": ACCOUNT,
+        "time": trail["as_of"], "region": "us-east-1", "resources": [], "detail": {}})
+    print(f"   delivered {len(batches)} S3 notifications in {time.time() - started:.1f} s;"
+          f" scheduled check as of {trail['as_of']}: {json.dumps(check)}")
+    alerts = receive(sqs, queue_url, 1, 30)
+    alerts += receive(sqs, queue_url, None, 3)
+    print(f"   {len(alerts)} alert(s) arrived through SNS:")
+    show_integrity(alerts)
+    got = sorted((a["rule_id"], a["severity"], a["source"]["object"]) for _, a, _ in alerts)
+    want = [("keytrail-integrity-log-file-modified", "critical", f"s3://{bucket}/{edited}")]
+    if got != want:
+        failures.append(f"integrity: expected alerts {want}, got {got}")
+    if check.get("problems") != 0:
+        failures.append(f"integrity: the scheduled check found problems: {check}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="assert the expected alerts (e2e test)")
@@ -144,7 +294,7 @@ def main():
                                  stdout=open(logs / "watch.log", "w"), stderr=subprocess.STDOUT,
                                  start_new_session=True, env={**os.environ, "PATH": f"{VENV}:{os.environ['PATH']}"})
         procs.append(watch)
-        wait_http(f"http://127.0.0.1:{invoke_port}/", 120, watch, "cargo lambda watch")
+        wait_http(f"http://127.0.0.1:{invoke_port}/", 600, watch, "cargo lambda watch")
 
         for data_file, expected in INVOCATIONS:
             print(f"\n== cargo lambda invoke trail-processor --data-file {data_file}")
@@ -166,6 +316,8 @@ def main():
                     failures.append(f"{data_file}: expected alerts for {sorted(expected)}, got {names}")
             elif json.loads(response or "{}").get("batchItemFailures"):
                 failures.append(f"{data_file}: batchItemFailures in {response}")
+
+        integrity_demo(endpoint, sqs, queue_url, topic, logs, procs, failures)
     finally:
         for p in reversed(procs):
             try:

@@ -10,137 +10,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
+mod world;
 
 use std::collections::BTreeSet;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use keytrail_core::integrity::{Problem, Timestamp, HOUR};
+use keytrail_core::integrity::{Problem, HOUR};
 use keytrail_testkit::trail::{Trail, TrailSpec};
-use keytrail_testkit::{CloudTrailKeys, Moto, Stack};
-use serde_json::{json, Value};
-use support::*;
 use trail_processor::handler::handle;
-use trail_processor::integrity::alert::alert;
-
-const TABLE: &str = "keytrail-state";
-
-/// moto with the alert stack and the state table, the trail uploaded, the key stand-in, the app.
-struct World {
-    moto: Moto,
-    stack: Stack,
-    keys: CloudTrailKeys,
-    app: TestApp,
-    trail: Trail,
-}
-
-async fn world(trail: Trail) -> World {
-    let moto = Moto::start().await;
-    let stack = Stack::create(&moto).await;
-    create_idempotency_table(&moto, TABLE).await;
-    trail.upload(&moto.s3()).await;
-    let keys = CloudTrailKeys::start(trail.key_entries()).await;
-    let app = app_with_keys(
-        &moto.sdk_config(),
-        &keys.sdk_config().await,
-        &stack.topic_arn,
-        &[("STATE_TABLE", TABLE)],
-    );
-    World {
-        moto,
-        stack,
-        keys,
-        app,
-        trail,
-    }
-}
-
-/// An S3 notification of `keys` in `bucket`.
-fn notification(bucket: &str, keys: &[&String]) -> Value {
-    let records: Vec<Value> = keys
-        .iter()
-        .map(|key| {
-            json!({
-                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-                "eventTime": "2026-06-10T20:35:07.512Z", "eventName": "ObjectCreated:Put",
-                "userIdentity": {"principalId": "AWS:AROAEXAMPLEDELIVERY:regionalDeliverySession"},
-                "requestParameters": {"sourceIPAddress": "192.0.2.10"},
-                "responseElements": {"x-amz-request-id": "EXAMPLE", "x-amz-id-2": "EXAMPLE="},
-                "s3": {"s3SchemaVersion": "1.0", "configurationId": "keytrail",
-                       "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
-                       "object": {"key": key, "size": 1, "sequencer": "0A1B2C3D4E5F678901"}}
-            })
-        })
-        .collect();
-    json!({ "Records": records })
-}
-
-/// The scheduled event EventBridge sends at `time`.
-fn scheduled(time: Timestamp) -> Value {
-    json!({
-        "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-        "detail-type": "Scheduled Event", "source": "aws.events", "account": "111122223333",
-        "time": time.to_string(), "region": "us-east-1",
-        "resources": ["arn:aws:events:us-east-1:111122223333:rule/keytrail-integrity"],
-        "detail": {}
-    })
-}
-
-impl World {
-    /// Delivers every object as CloudTrail would: the logs, then the digests in order.
-    async fn deliver(&self) {
-        let (digests, logs): (Vec<&String>, Vec<&String>) = self
-            .trail
-            .objects
-            .keys()
-            .partition(|k| k.contains("/CloudTrail-Digest/"));
-        let bucket = &self.trail.bucket;
-        for chunk in logs.chunks(50) {
-            handle(&self.app, notification(bucket, chunk))
-                .await
-                .unwrap();
-        }
-        for digest in digests {
-            handle(&self.app, notification(bucket, &[digest]))
-                .await
-                .unwrap();
-        }
-    }
-
-    /// The scheduled check at `time`.
-    async fn sweep(&self, time: Timestamp) -> Value {
-        handle(&self.app, scheduled(time)).await.unwrap()
-    }
-
-    /// The integrity alerts that arrived, as (rule id, problem JSON text), sorted.
-    async fn integrity_alerts(&self, expected: usize) -> BTreeSet<(String, String)> {
-        alerts(&self.stack, expected)
-            .await
-            .into_iter()
-            .filter(|(_, a)| {
-                a["rule_id"]
-                    .as_str()
-                    .is_some_and(|r| r.starts_with("keytrail-integrity-"))
-            })
-            .map(|(_, a)| {
-                (
-                    a["rule_id"].as_str().unwrap().to_owned(),
-                    a["event"].to_string(),
-                )
-            })
-            .collect()
-    }
-}
-
-/// What the alerts for `problems` carry.
-fn expected_alerts(problems: &[Problem]) -> BTreeSet<(String, String)> {
-    problems
-        .iter()
-        .map(|p| {
-            let a = alert(p);
-            (a.rule_id, serde_json::to_value(p).unwrap().to_string())
-        })
-        .collect()
-}
+use world::*;
 
 /// Tampers a fresh day with `tamper`, delivers it (and runs the scheduled check as of the
 /// day's check time when `sweep`), and asserts exactly the planted problems arrive as alerts.

@@ -57,5 +57,5 @@ pub mod trail;
 pub use cloudtrail_keys::{CloudTrailKeys, KeyRequest};
 pub use fault::{Exchange, Fault, FaultProxy, Match, Rule, RuleId};
 pub use logs::LogBuffer;
-pub use moto::Moto;
+pub use moto::{sdk_config_at, Moto};
 pub use stack::{ReceivedMessage, Stack};

@@ -263,6 +263,12 @@ fn ensure_venv(root: &Path) {
     // The lock is released when `lock` is dropped.
 }
 
+/// SDK configuration for an endpoint already running at `endpoint` (a `moto_server` someone else
+/// started, as `make demo` does): what [`Moto::sdk_config`] is for its own server.
+pub async fn sdk_config_at(endpoint: &str) -> SdkConfig {
+    load_sdk_config(endpoint).await
+}
+
 pub(crate) async fn load_sdk_config(endpoint: &str) -> SdkConfig {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))

@@ -8,9 +8,18 @@
 //!   time in its name: CloudTrail lists each log in the digest of the hour it delivered it (or in
 //!   a backfill digest hours later), so such a log was not delivered by CloudTrail.
 //!
+//!   A log of an unverifiable hour (a missing or invalid digest's, recorded when found; the
+//!   digest's own alert says so) is not reported, as `keytrail verify` does not.
+//!
+//!   A pending log is first looked up (`GetItem`): a log read while its digest was being verified
+//!   can join the pending list just after the digest took it off (the log's hash write, the
+//!   digest's listing and unpending, then the log's pending write); such a log is listed, and
+//!   leaves the list instead.
+//!
 //! The check's time is the scheduled event's `time` (when EventBridge fired it), so a delayed
 //! invocation judges the moment it was meant for. State table calls: one `Query` of the chain
-//! heads, one `Query` per trail id of pending logs.
+//! heads, one `Query` per trail id of pending logs, and for a trail id with pending logs past the
+//! grace a `Query` of its unverifiable hours and a `GetItem` per such log.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,6 +34,11 @@ use crate::error::HandlerError;
 use crate::metrics::Metrics;
 use crate::publish::publish;
 use crate::App;
+
+/// How long after the time in its name a log file may reach the bucket (CloudTrail delivers
+/// within about 5 minutes on average): a log this close before an unverifiable hour may belong
+/// to it. The same margin as `keytrail verify`'s.
+const DELIVERY_LAG: i64 = 15 * 60;
 
 /// The time of an EventBridge scheduled event (`"detail-type": "Scheduled Event"`,
 /// `"source": "aws.events"`), `None` for any other payload.
@@ -57,11 +71,32 @@ impl Integrity {
             *start = (*start).max(head.start);
         }
         for (trail, newest_start) in newest {
+            let mut stale = Vec::new();
+            let mut unverifiable = None;
             for pending in self.state.pending(trail).await? {
-                if pending.time.plus(self.config.unlisted_grace) < newest_start {
+                if pending.time.plus(self.config.unlisted_grace) >= newest_start {
+                    continue;
+                }
+                if unverifiable.is_none() {
+                    unverifiable = Some(self.state.unverifiable(trail).await?);
+                }
+                let t = pending.time;
+                let hours = unverifiable.as_deref().unwrap_or_default();
+                if hours
+                    .iter()
+                    .any(|h| h.start <= t.plus(DELIVERY_LAG) && t <= h.end)
+                {
+                    continue;
+                }
+                // A log read while its digest was being verified can join the pending list
+                // after the digest took it off: a listed log is not injected.
+                if self.state.log_listing(&pending.log).await?.is_some() {
+                    stale.push(pending.log.key);
+                } else {
                     problems.push(Problem::LogFileUnlisted { log: pending.log });
                 }
             }
+            self.state.unpend(trail, &stale).await?;
         }
         Problem::sort(&mut problems);
         Ok(problems)

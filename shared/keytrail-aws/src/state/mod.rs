@@ -17,6 +17,7 @@
 //! | log not yet listed | `pending#<trail id>` | `<log key>` | `time` (the time in the log's name), `seen_at` | 400 days (deleted when a digest lists the log) | [`logs`] |
 //! | digest verified | `digest#<bucket>/<key>` | `sig` | `signature` (hex), `content_hash`, `start`, `end`, `previous` (`bucket/key`), `fingerprint` | 400 days | [`chain`] |
 //! | chain head | `trails` | `<trail id>#<trail name>#<home region>` | `trail`, `digest` (`bucket/key` of the newest verified digest), `start`, `end`, `seen_at` | 400 days | [`chain`] |
+//! | unverifiable hour | `unverifiable#<trail id>` | `<end>#<start>` | `start`, `end` (the window of a missing or invalid digest), `seen_at` | 400 days | [`unverifiable`] |
 //! | public key | `pubkey#<region>` | `<fingerprint>` | `der` (binary), `valid_from`, `valid_until` | 30 days | [`keys`] |
 //!
 //! Reserved for the stateful-detection issue (`correlate`): `corr#<rule_id>#<group hash>` with
@@ -50,6 +51,7 @@ pub mod chain;
 pub mod keys;
 pub mod ledger;
 pub mod logs;
+pub mod unverifiable;
 
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
