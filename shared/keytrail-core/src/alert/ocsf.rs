@@ -12,7 +12,8 @@
 //! metadata         version, product {name keytrail, vendor_name, version}, profiles [cloud],
 //!                  uid = alert id, original_event_uid = eventID, original_time = eventTime
 //! finding_info     uid = alert id, title, desc, types (ATT&CK tactics), analytic {uid = rule
-//!                  id, name, type Rule}, attacks (ATT&CK tags), first/last_seen_time, src_url
+//!                  id, name, type Rule}, attacks (ATT&CK tags), first/last_seen_time, src_url,
+//!                  related_events (a correlation's eventIDs)
 //! evidences[0]     the CloudTrail call as OCSF API Activity fields: api {operation, service,
 //!                  request.uid, response.error}, actor.user {uid, type, account}, src_endpoint,
 //!                  http_request.user_agent
@@ -22,7 +23,9 @@
 //!                  tags, references and false positives
 //! ```
 //!
-//! Attributes the alert has no value for are left out, never `null`. The mapping is checked
+//! Attributes the alert has no value for are left out, never `null`. Nothing of the alert is
+//! lost: [`alert_from_finding`] reads the same alert back (for the Slack notifier, which reads
+//! keytrail's schema, on a topic with `ALERT_FORMAT=ocsf`). The mapping is checked
 //! against the vendored OCSF 1.8.0 definitions by `tests/ocsf/` (required attributes, names the
 //! class and objects know, types, enums and their captions).
 
@@ -35,6 +38,9 @@ use crate::integrity::Timestamp;
 use crate::Severity;
 
 mod attack;
+mod back;
+
+pub use back::alert_from_finding;
 
 /// The OCSF schema version findings are written in (`metadata.version`).
 pub const OCSF_VERSION: &str = "1.8.0";
@@ -58,7 +64,9 @@ const INTEGRITY_TYPE: &str = "CloudTrail Log Integrity";
 pub fn finding(alert: &Alert, now_ms: i64) -> Value {
     let event = alert.event.to_value();
     let time = alert.event_time.as_deref().and_then(epoch_ms);
-    let correlation = event.get("correlation").filter(|_| alert.source.record.is_none());
+    let correlation = event
+        .get("correlation")
+        .filter(|_| alert.source.record.is_none());
     let window_start = correlation
         .and_then(|c| c.pointer("/window/start"))
         .and_then(Value::as_str)
@@ -83,10 +91,18 @@ pub fn finding(alert: &Alert, now_ms: i64) -> Value {
         info.insert("attacks".into(), Value::Array(attacks));
     }
     if let Some(time) = time {
-        info.insert("first_seen_time".into(), json!(window_start.unwrap_or(time)));
+        info.insert(
+            "first_seen_time".into(),
+            json!(window_start.unwrap_or(time)),
+        );
         info.insert("last_seen_time".into(), json!(time));
     }
     put(&mut info, "src_url", alert.console_url.as_deref());
+    if let (None, Some(ids)) = (alert.source.record, alert.event_id.as_deref()) {
+        // A correlation's events (the alert's event_id joins their eventIDs with commas).
+        let related: Vec<Value> = ids.split(',').map(|uid| json!({ "uid": uid })).collect();
+        info.insert("related_events".into(), Value::Array(related));
+    }
 
     let mut finding = Map::new();
     for (key, value) in [
@@ -134,7 +150,11 @@ fn metadata(alert: &Alert) -> Value {
     metadata.insert("profiles".into(), json!(["cloud"]));
     metadata.insert("uid".into(), json!(alert.alert_id));
     if alert.source.record.is_some() {
-        put(&mut metadata, "original_event_uid", alert.event_id.as_deref());
+        put(
+            &mut metadata,
+            "original_event_uid",
+            alert.event_id.as_deref(),
+        );
     }
     put(&mut metadata, "original_time", alert.event_time.as_deref());
     Value::Object(metadata)

@@ -25,8 +25,8 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
-use std::rc::Rc;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use regex::Regex;
 use serde_json::{Map, Value};
@@ -57,8 +57,7 @@ struct Def {
 }
 
 fn read(path: &Path) -> Value {
-    let text =
-        fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -81,7 +80,10 @@ impl Schema {
     pub fn load(dir: &Path) -> Schema {
         let dictionary = read(&dir.join("dictionary.json"));
         let attributes = dictionary["attributes"].as_object().unwrap().clone();
-        let types = dictionary["types"]["attributes"].as_object().unwrap().clone();
+        let types = dictionary["types"]["attributes"]
+            .as_object()
+            .unwrap()
+            .clone();
         Schema {
             dir: dir.to_owned(),
             dictionary: attributes,
@@ -110,7 +112,10 @@ impl Schema {
     }
 
     fn is_object(&self, name: &str) -> bool {
-        self.dir.join("objects").join(format!("{name}.json")).exists()
+        self.dir
+            .join("objects")
+            .join(format!("{name}.json"))
+            .exists()
     }
 
     /// Object `name`, resolved once.
@@ -119,7 +124,9 @@ impl Schema {
             return Rc::clone(def);
         }
         let def = Rc::new(self.resolve(&self.dir.join(format!("objects/{name}.json")), false));
-        self.objects.borrow_mut().insert(name.to_owned(), Rc::clone(&def));
+        self.objects
+            .borrow_mut()
+            .insert(name.to_owned(), Rc::clone(&def));
         def
     }
 
@@ -140,7 +147,12 @@ impl Schema {
             None => Def::default(),
         };
         let own = file["attributes"].as_object().cloned().unwrap_or_default();
-        for include in own.get("$include").and_then(Value::as_array).into_iter().flatten() {
+        for include in own
+            .get("$include")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let profile = read(&self.dir.join(include.as_str().unwrap()));
             let name = profile["name"].as_str().unwrap().to_owned();
             for (attr, patch) in profile["attributes"].as_object().unwrap() {
@@ -164,7 +176,12 @@ impl Schema {
         if let Some(c) = file.get("constraints").and_then(Value::as_object) {
             def.constraints = c.clone();
         }
-        for p in file.get("profiles").and_then(Value::as_array).into_iter().flatten() {
+        for p in file
+            .get("profiles")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             def.supports.insert(p.as_str().unwrap().to_owned());
         }
         if let Some(category) = file.get("category").and_then(Value::as_str) {
@@ -206,7 +223,9 @@ impl Schema {
             .filter_map(|p| p.as_str().map(str::to_owned))
             .collect();
         for p in declared.difference(&def.supports) {
-            problems.push(format!("metadata.profiles: {p} is not a profile of {class}"));
+            problems.push(format!(
+                "metadata.profiles: {p} is not a profile of {class}"
+            ));
         }
         let checker = Checker {
             schema: self,
@@ -263,7 +282,13 @@ impl Checker<'_> {
         let Some(map) = value.as_object() else {
             return self.problem(path, format!("{value} is not an object"));
         };
-        let at = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+        let at = |key: &str| {
+            if path.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{path}.{key}")
+            }
+        };
         for (key, v) in map {
             let Some(attr) = def.attributes.get(key) else {
                 self.problem(&at(key), "unknown attribute");
@@ -279,17 +304,28 @@ impl Checker<'_> {
             }
             self.value(attr, v, &at(key));
             // The caption sibling of an enum id (`severity` of `severity_id`).
-            if let (Some(sibling), Some(id)) = (attr.get("sibling").and_then(Value::as_str), v.as_i64()) {
-                let caption = attr.get("enum").and_then(|e| e.get(id.to_string())).and_then(|c| c.get("caption"));
+            if let (Some(sibling), Some(id)) =
+                (attr.get("sibling").and_then(Value::as_str), v.as_i64())
+            {
+                let caption = attr
+                    .get("enum")
+                    .and_then(|e| e.get(id.to_string()))
+                    .and_then(|c| c.get("caption"));
                 if let (Some(have), Some(want), false) = (map.get(sibling), caption, id == 99) {
                     if have != want {
-                        self.problem(&at(sibling), format!("{have}, not the caption {want} of {key} {id}"));
+                        self.problem(
+                            &at(sibling),
+                            format!("{have}, not the caption {want} of {key} {id}"),
+                        );
                     }
                 }
             }
         }
         for (key, attr) in &def.attributes {
-            let in_profile = def.profiles.get(key).is_none_or(|p| self.profiles.contains(p));
+            let in_profile = def
+                .profiles
+                .get(key)
+                .is_none_or(|p| self.profiles.contains(p));
             if attr["requirement"] == "required" && in_profile && !map.contains_key(key) {
                 self.problem(&at(key), "required, missing");
             }

@@ -3,7 +3,8 @@
 //!
 //! Every finding the mapping makes (every built-in rule's hit fixtures, the render fuzz corpus
 //! under a match-anything rule, the integrity alert, a correlation alert, a hostile alert) is
-//! checked by [`checker::Schema::check`]; the checker itself is shown to fail on planted
+//! checked by [`checker::Schema::check`] and read back, by `alert_from_finding`, as the very
+//! alert it was made from (nothing lost); the checker itself is shown to fail on planted
 //! mistakes. One finding per rule family is pinned as an insta snapshot. Update with
 //! `INSTA_UPDATE=always cargo test -p keytrail-core --test ocsf`, then read the changed `.snap`
 //! files before committing them.
@@ -17,7 +18,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use keytrail_core::alert::ocsf::{finding, OCSF_VERSION};
+use keytrail_core::alert::ocsf::{alert_from_finding, finding, OCSF_VERSION};
 use keytrail_core::correlate::Correlated;
 use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_core::scan::{scan_object, ScanOptions};
@@ -33,8 +34,13 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The vendored schema, or the OCSF source tree `OCSF_SCHEMA_DIR` names (to see what another
+/// version says of keytrail's findings; the version test then fails, as it should).
 fn schema() -> Schema {
-    Schema::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ocsf/schema"))
+    match std::env::var_os("OCSF_SCHEMA_DIR") {
+        Some(dir) => Schema::load(Path::new(&dir)),
+        None => Schema::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ocsf/schema")),
+    }
 }
 
 fn scan(object: &str, bytes: &[u8], rules: &RuleSet) -> Vec<Alert> {
@@ -65,7 +71,9 @@ fn fixture_alerts(rules: &RuleSet) -> BTreeMap<String, Vec<(String, Vec<Alert>)>
                 .into_iter()
                 .filter(|a| a.rule_id == rule.id)
                 .collect();
-            out.entry(rule.id.clone()).or_default().push((object, alerts));
+            out.entry(rule.id.clone())
+                .or_default()
+                .push((object, alerts));
         }
     }
     out
@@ -81,7 +89,10 @@ fn correlation_alerts(rules: &RuleSet) -> Vec<Alert> {
                 alert_id: format!("corr-{}", c.rule.id),
                 correlation: 0,
                 group: vec![
-                    ("userIdentity.arn".to_owned(), "arn:aws:iam::123456789012:user/Alice".to_owned()),
+                    (
+                        "userIdentity.arn".to_owned(),
+                        "arn:aws:iam::123456789012:user/Alice".to_owned(),
+                    ),
                     ("recipientAccountId".to_owned(), "123456789012".to_owned()),
                     ("sourceIPAddress".to_owned(), "198.51.100.7".to_owned()),
                 ],
@@ -95,10 +106,16 @@ fn correlation_alerts(rules: &RuleSet) -> Vec<Alert> {
         .collect()
 }
 
+/// `alert`'s finding, checked against the schema and read back as the same alert.
 fn assert_valid(schema: &Schema, alert: &Alert, context: &str) -> Value {
     let f = finding(alert, NOW);
     let problems = schema.check("detection_finding", &f);
     assert!(problems.is_empty(), "{context}: {problems:#?}\n{f:#}");
+    assert_eq!(
+        alert_from_finding(&f).as_ref(),
+        Some(alert),
+        "{context}: the finding does not read back as its alert"
+    );
     f
 }
 
@@ -125,7 +142,10 @@ fn every_builtin_rule_fixture_maps_to_a_valid_finding() {
     assert!(extra.len() >= 4, "{} correlations", extra.len());
     for alert in &extra {
         let f = assert_valid(&schema, alert, &alert.rule_id);
-        assert_eq!(f["finding_info"]["first_seen_time"], json!(1_767_222_000_000_i64));
+        assert_eq!(
+            f["finding_info"]["first_seen_time"],
+            json!(1_767_222_000_000_i64)
+        );
         checked += 1;
     }
     let integrity = Alert::integrity("s3://trail/k.json.gz", "gzip stream truncated at byte 42");
@@ -164,7 +184,11 @@ fn the_render_fuzz_corpus_maps_to_valid_findings() {
             }
         }
     }
-    assert!(files.len() >= 5 && checked >= files.len(), "{checked} findings of {} files", files.len());
+    assert!(
+        files.len() >= 5 && checked >= files.len(),
+        "{checked} findings of {} files",
+        files.len()
+    );
 }
 
 #[test]
@@ -177,19 +201,80 @@ fn the_checker_catches_planted_mistakes() {
     assert!(schema.check("detection_finding", &good).is_empty());
     type Plant = fn(&mut Value);
     let plants: [(&str, Plant, &str); 14] = [
-        ("a field the class does not have", |f| f["rule_id"] = json!("x"), "rule_id: unknown attribute"),
-        ("a field the object does not have", |f| f["finding_info"]["rule"] = json!("x"), "finding_info.rule: unknown attribute"),
-        ("a required field missing", |f| { f["finding_info"].as_object_mut().unwrap().remove("uid"); }, "finding_info.uid: required, missing"),
-        ("a required nested field missing", |f| { f["finding_info"]["analytic"].as_object_mut().unwrap().remove("type_id"); }, "finding_info.analytic.type_id: required, missing"),
-        ("a time as text", |f| f["time"] = json!("2019-06-28T18:51:22Z"), "time: \"2019-06-28T18:51:22Z\" is not a timestamp_t"),
-        ("a severity out of its enum", |f| f["severity_id"] = json!(7), "severity_id: 7 is not one of its enum values"),
-        ("a caption that is not the id's", |f| f["severity"] = json!("Severe"), "severity: \"Severe\", not the caption"),
-        ("a type_uid that does not add up", |f| f["type_uid"] = json!(200_402), "type_uid: 200402, not 200401"),
-        ("an array where one object goes", |f| f["cloud"] = json!([{"provider": "AWS"}]), "cloud: [{\"provider\":\"AWS\"}] is not an object"),
-        ("one object where an array goes", |f| f["evidences"] = f["evidences"][0].clone(), "evidences: is not an array"),
-        ("a host name as an IP address", |f| f["evidences"][0]["src_endpoint"]["ip"] = json!("acm.amazonaws.com"), "does not match ip_t's pattern"),
-        ("a profile attribute without its profile", |f| { f["metadata"].as_object_mut().unwrap().remove("profiles"); }, "cloud: belongs to profile cloud, not declared"),
-        ("a deprecated attribute", |f| f["finding_info"]["attacks"][0]["tactics"] = json!([]), "tactics: deprecated"),
+        (
+            "a field the class does not have",
+            |f| f["rule_id"] = json!("x"),
+            "rule_id: unknown attribute",
+        ),
+        (
+            "a field the object does not have",
+            |f| f["finding_info"]["rule"] = json!("x"),
+            "finding_info.rule: unknown attribute",
+        ),
+        (
+            "a required field missing",
+            |f| {
+                f["finding_info"].as_object_mut().unwrap().remove("uid");
+            },
+            "finding_info.uid: required, missing",
+        ),
+        (
+            "a required nested field missing",
+            |f| {
+                f["finding_info"]["analytic"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("type_id");
+            },
+            "finding_info.analytic.type_id: required, missing",
+        ),
+        (
+            "a time as text",
+            |f| f["time"] = json!("2019-06-28T18:51:22Z"),
+            "time: \"2019-06-28T18:51:22Z\" is not a timestamp_t",
+        ),
+        (
+            "a severity out of its enum",
+            |f| f["severity_id"] = json!(7),
+            "severity_id: 7 is not one of its enum values",
+        ),
+        (
+            "a caption that is not the id's",
+            |f| f["severity"] = json!("Severe"),
+            "severity: \"Severe\", not the caption",
+        ),
+        (
+            "a type_uid that does not add up",
+            |f| f["type_uid"] = json!(200_402),
+            "type_uid: 200402, not 200401",
+        ),
+        (
+            "an array where one object goes",
+            |f| f["cloud"] = json!([{"provider": "AWS"}]),
+            "cloud: [{\"provider\":\"AWS\"}] is not an object",
+        ),
+        (
+            "one object where an array goes",
+            |f| f["evidences"] = f["evidences"][0].clone(),
+            "evidences: is not an array",
+        ),
+        (
+            "a host name as an IP address",
+            |f| f["evidences"][0]["src_endpoint"]["ip"] = json!("acm.amazonaws.com"),
+            "does not match ip_t's pattern",
+        ),
+        (
+            "a profile attribute without its profile",
+            |f| {
+                f["metadata"].as_object_mut().unwrap().remove("profiles");
+            },
+            "cloud: belongs to profile cloud, not declared",
+        ),
+        (
+            "a deprecated attribute",
+            |f| f["finding_info"]["attacks"][0]["tactics"] = json!([]),
+            "tactics: deprecated",
+        ),
         ("a null", |f| f["message"] = Value::Null, "message: null"),
     ];
     for (what, plant, want) in plants {

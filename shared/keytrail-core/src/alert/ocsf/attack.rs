@@ -108,7 +108,12 @@ pub(super) fn attacks(tags: &[String]) -> Vec<Value> {
 
 /// The `attack` of technique `id`: a sub-technique (`T1552.004`) with its parent technique.
 fn technique(id: &str) -> Value {
-    let url = |id: &str| format!("https://attack.mitre.org/techniques/{}/", id.replace('.', "/"));
+    let url = |id: &str| {
+        format!(
+            "https://attack.mitre.org/techniques/{}/",
+            id.replace('.', "/")
+        )
+    };
     match id.split_once('.') {
         Some((parent, _)) => json!({
             "technique": {"uid": parent, "src_url": url(parent)},
@@ -129,9 +134,7 @@ mod tests {
     #[test]
     fn tags_become_attacks() {
         let technique = |id: &str| technique(id);
-        let tactic = |id: &str, name: &str| {
-            json!({"uid": id, "name": name, "src_url": format!("https://attack.mitre.org/tactics/{id}/")})
-        };
+        let tactic = |id: &str, name: &str| json!({"uid": id, "name": name, "src_url": format!("https://attack.mitre.org/tactics/{id}/")});
         let with = |mut attack: Value, t: Value| {
             attack["tactic"] = t;
             attack
@@ -140,13 +143,20 @@ mod tests {
         let impact = tactic("TA0040", "Impact");
         for (input, want) in [
             (tags(&[]), vec![]),
-            (tags(&["cve.2021-44228", "attack.g0016", "attack.t12"]), vec![]),
+            (
+                tags(&["cve.2021-44228", "attack.g0016", "attack.t12"]),
+                vec![],
+            ),
             (
                 tags(&["attack.credential-access", "attack.t1552.004"]),
                 vec![with(technique("T1552.004"), credential.clone())],
             ),
             (
-                tags(&["attack.credential_access", "attack.T1552.004", "attack.t1552.004"]),
+                tags(&[
+                    "attack.credential_access",
+                    "attack.T1552.004",
+                    "attack.t1552.004",
+                ]),
                 vec![with(technique("T1552.004"), credential.clone())],
             ),
             (
@@ -172,7 +182,11 @@ mod tests {
             })
         );
         assert_eq!(
-            tactic_names(&tags(&["attack.impact", "attack.t1485", "attack.defense_evasion"])),
+            tactic_names(&tags(&[
+                "attack.impact",
+                "attack.t1485",
+                "attack.defense_evasion"
+            ])),
             ["Impact", "Defense Evasion"]
         );
     }

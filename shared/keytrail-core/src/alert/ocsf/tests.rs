@@ -36,20 +36,35 @@ fn an_event_alert_maps_to_a_finding_with_api_evidence() {
         ("/metadata/version", json!("1.8.0")),
         ("/metadata/product/name", json!("keytrail")),
         ("/metadata/original_event_uid", json!("e-1")),
-        ("/finding_info/uid", json!("0123456789abcdef0123456789abcdef")),
-        ("/finding_info/analytic/uid", json!("acm-export-certificate")),
+        (
+            "/finding_info/uid",
+            json!("0123456789abcdef0123456789abcdef"),
+        ),
+        (
+            "/finding_info/analytic/uid",
+            json!("acm-export-certificate"),
+        ),
         ("/finding_info/types", json!(["Credential Access"])),
-        ("/finding_info/attacks/0/sub_technique/uid", json!("T1552.004")),
+        (
+            "/finding_info/attacks/0/sub_technique/uid",
+            json!("T1552.004"),
+        ),
         ("/finding_info/attacks/0/tactic/uid", json!("TA0006")),
         ("/evidences/0/api/operation", json!("ExportCertificate")),
         ("/evidences/0/api/service/name", json!("acm.amazonaws.com")),
-        ("/evidences/0/actor/user/uid", json!("arn:aws:iam::123456789012:user/Alice")),
+        (
+            "/evidences/0/actor/user/uid",
+            json!("arn:aws:iam::123456789012:user/Alice"),
+        ),
         ("/evidences/0/actor/user/account/uid", json!("123456789012")),
         ("/evidences/0/src_endpoint/ip", json!("192.0.2.1")),
         ("/evidences/0/http_request/user_agent", json!("aws-cli/2")),
         ("/cloud/provider", json!("AWS")),
         ("/cloud/region", json!("us-east-1")),
-        ("/resources/0/uid", json!("arn:aws:acm:us-east-1:123456789012:certificate/abc")),
+        (
+            "/resources/0/uid",
+            json!("arn:aws:acm:us-east-1:123456789012:certificate/abc"),
+        ),
         ("/unmapped/event/eventID", json!("e-1")),
         ("/unmapped/source/record", json!(3)),
     ] {
@@ -71,8 +86,14 @@ fn fields_the_alert_lacks_are_left_out() {
         f.pointer("/evidences/0/src_endpoint"),
         Some(&json!({"domain": "elasticloadbalancing.amazonaws.com"}))
     );
-    assert_eq!(f.pointer("/evidences/0/api/request/uid"), Some(&json!("r-9")));
-    assert_eq!(f.pointer("/evidences/0/api/response/error"), Some(&json!("AccessDenied")));
+    assert_eq!(
+        f.pointer("/evidences/0/api/request/uid"),
+        Some(&json!("r-9"))
+    );
+    assert_eq!(
+        f.pointer("/evidences/0/api/response/error"),
+        Some(&json!("AccessDenied"))
+    );
 
     let integrity = Alert::integrity("s3://b/k.json.gz", "gzip stream truncated at byte 42");
     let f = finding(&integrity, NOW);
