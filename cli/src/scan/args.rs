@@ -36,8 +36,10 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DATE")]
     pub until: Option<Day>,
 
-    /// Output: a table for people, jsonl (one alert per line, the alert schema) for machines.
-    /// auto picks table when stdout is a terminal and jsonl otherwise.
+    /// Output: a table for people, jsonl (one alert per line, the alert schema) for machines,
+    /// ocsf (one OCSF 1.8.0 Detection Finding per line, class_uid 2004, for Amazon Security
+    /// Lake and other OCSF data lakes; see docs/ocsf.md). auto picks table when stdout is a
+    /// terminal and jsonl otherwise.
     #[arg(long, value_enum, default_value_t = Format::Auto)]
     pub format: Format,
 
@@ -122,6 +124,8 @@ pub enum Format {
     Table,
     /// One alert per line as JSON.
     Jsonl,
+    /// One OCSF Detection Finding (class 2004) per line as JSON.
+    Ocsf,
 }
 
 /// An on/off switch with an automatic default.

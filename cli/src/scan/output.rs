@@ -1,21 +1,46 @@
-//! Alerts on stdout: JSONL for machines, a table for people. Both are safe on a terminal: the
-//! table escapes every field ([`term::safe_cut`]), and JSONL escapes, as JSON `\u` escapes,
+//! Alerts on stdout: JSONL for machines (keytrail's alert schema, or OCSF Detection Findings
+//! made by [`keytrail_core::alert::ocsf`]), a table for people. All are safe on a terminal: the
+//! table escapes every field ([`term::safe_cut`]), and both JSONL forms escape, as JSON `\u` escapes,
 //! the characters JSON itself leaves raw but a terminal acts on (DEL, C1 controls such as CSI,
 //! bidirectional overrides); JSON's own escaping covers the rest. Parsed back, a line is the
 //! same alert.
 
 use std::io::{self, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
 
+use keytrail_core::alert::ocsf;
 use keytrail_core::Alert;
 
 use crate::term::{self, safe_cut};
 
 /// Writes one alert as one JSON line.
 pub fn write_jsonl(out: &mut Vec<u8>, alert: &Alert) -> io::Result<()> {
+    write_json_line(out, |out| serde_json::to_writer(out, alert))
+}
+
+/// Writes one alert as one OCSF Detection Finding on one JSON line; `now_ms` is the finding's
+/// time when the alert has no event time.
+pub fn write_ocsf(out: &mut Vec<u8>, alert: &Alert, now_ms: i64) -> io::Result<()> {
+    let finding = ocsf::finding(alert, now_ms);
+    write_json_line(out, |out| serde_json::to_writer(out, &finding))
+}
+
+/// Writes what `json` writes as one line, raw controls escaped.
+fn write_json_line(
+    out: &mut Vec<u8>,
+    json: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>,
+) -> io::Result<()> {
     let start = out.len();
-    serde_json::to_writer(&mut *out, alert)?;
+    json(out)?;
     escape_raw_controls(out, start);
     out.write_all(b"\n")
+}
+
+/// Milliseconds since the epoch, now (0 on a clock before 1970).
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Rewrites, in the JSON text from `start` on, each character [`term::needs_escape`] names and

@@ -1,5 +1,5 @@
 //! The in-order printer: takes each object's alerts as they come, in input order, writes them
-//! (JSONL or table rows) to stdout, says each object's problems on stderr after its alerts, and
+//! (JSONL, OCSF JSONL or table rows) to stdout, says each object's problems on stderr after its alerts, and
 //! keeps the totals.
 //!
 //! Stdout is buffered here and written whenever the printer has nothing to print (or 64 KiB
@@ -74,6 +74,8 @@ pub enum Stdout {
 /// The printer of one scan.
 pub struct Printer<'a> {
     format: Format,
+    /// When the scan started, ms since the epoch: the OCSF `time` of an alert without one.
+    started_ms: i64,
     fail_on: Option<Severity>,
     bar: &'a ProgressBar,
     stop: &'a AtomicBool,
@@ -94,6 +96,7 @@ impl<'a> Printer<'a> {
     ) -> Printer<'a> {
         let mut printer = Printer {
             format,
+            started_ms: output::now_ms(),
             fail_on,
             bar,
             stop,
@@ -154,6 +157,7 @@ impl<'a> Printer<'a> {
             }
             let written = match self.format {
                 Format::Table => output::write_table_row(&mut self.buf, alert),
+                Format::Ocsf => output::write_ocsf(&mut self.buf, alert, self.started_ms),
                 _ => output::write_jsonl(&mut self.buf, alert),
             };
             if let Err(e) = written {

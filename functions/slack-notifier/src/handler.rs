@@ -2,7 +2,8 @@
 //!
 //! The payload is read with `aws_lambda_events`' [`SnsEvent`], which requires every field SNS
 //! sends a Lambda (a payload missing one is not from SNS and fails as a whole). Each record's
-//! `Message` is the alert JSON (the `default` of keytrail's SNS message). Its
+//! `Message` is the alert JSON (the `default` of keytrail's SNS message), or the OCSF finding
+//! the trail-processor publishes with `ALERT_FORMAT=ocsf`, read back as the same alert. Its
 //! severity comes from the `severity` message attribute (what filter policies see), else from
 //! the alert. Alerts below the minimum are skipped; high and critical ones go to the critical
 //! webhook when there is one. Every record is tried; if any failed, the invocation fails with the
@@ -10,6 +11,7 @@
 //! once, never lost).
 
 use aws_lambda_events::sns::{SnsEvent, SnsMessage};
+use keytrail_core::alert::ocsf;
 use keytrail_core::render::slack_message;
 use keytrail_core::{Alert, Severity};
 use lambda_runtime::Diagnostic;
@@ -109,7 +111,7 @@ pub async fn handle(app: &App, payload: Value) -> Result<Value, HandlerError> {
 
 /// Posts one record's alert; on failure, the message and whether a retry may pass.
 async fn post_one(app: &App, sns: &SnsMessage) -> Result<Outcome, (String, bool)> {
-    let alert: Alert = serde_json::from_str(&sns.message).map_err(|e| {
+    let alert = parse_alert(&sns.message).map_err(|e| {
         (
             format!(
                 "SNS message {} is not a keytrail alert ({e}): is the function subscribed to the right topic?",
@@ -139,4 +141,17 @@ async fn post_one(app: &App, sns: &SnsMessage) -> Result<Outcome, (String, bool)
         .await
         .map_err(|e| (format!("alert {}: {e}", alert.alert_id), e.is_retryable()))?;
     Ok(Outcome::Posted { critical, attempts })
+}
+
+/// The alert of an SNS message: keytrail's schema, or the OCSF finding the trail-processor
+/// publishes with `ALERT_FORMAT=ocsf` (read back as the same alert, so Slack sees no difference).
+fn parse_alert(message: &str) -> Result<Alert, String> {
+    let error = match serde_json::from_str::<Alert>(message) {
+        Ok(alert) => return Ok(alert),
+        Err(e) => e.to_string(),
+    };
+    serde_json::from_str::<Value>(message)
+        .ok()
+        .and_then(|finding| ocsf::alert_from_finding(&finding))
+        .ok_or(error)
 }

@@ -8,6 +8,7 @@ mod support;
 
 use std::time::Duration;
 
+use keytrail_core::render::{sns_message_as, AlertFormat};
 use keytrail_core::{Alert, Severity};
 use keytrail_testkit::Moto;
 use lambda_runtime::Diagnostic;
@@ -292,4 +293,27 @@ async fn one_failed_record_fails_the_invocation_after_the_others_are_posted() {
     let err = handle(&app, json!({"Records": "nope"})).await.unwrap_err();
     assert!(matches!(err, HandlerError::Shape(_)), "{err}");
     assert_eq!(Diagnostic::from(err).error_type, "NonRetryable");
+}
+
+/// With `ALERT_FORMAT=ocsf` the topic carries OCSF findings: the notifier reads each back as
+/// its alert and posts exactly what it posts for keytrail's own schema.
+#[tokio::test]
+async fn an_ocsf_finding_posts_the_same_slack_message() {
+    let slack = FakeSlack::start(vec![]).await;
+    let app = app(&slack, policy());
+    let alerts = [alert(Severity::High)];
+    let mut event = sns_event(&alerts);
+    let message = sns_message_as(&alerts[0], AlertFormat::Ocsf, 0).message;
+    let doc: serde_json::Value = serde_json::from_str(&message).unwrap();
+    assert!(doc["default"]
+        .as_str()
+        .unwrap()
+        .contains("\"class_uid\":2004"));
+    event["Records"][0]["Sns"]["Message"] = doc["default"].clone();
+    let out = handle(&app, event).await.unwrap();
+    assert_eq!(out, json!({"records": 1, "posted": 1, "skipped": 0}));
+    assert_eq!(
+        slack.received()[0].body,
+        keytrail_core::render::slack_message(&alerts[0])
+    );
 }

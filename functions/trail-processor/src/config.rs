@@ -11,6 +11,7 @@ use keytrail_aws::client::Roots;
 pub use keytrail_aws::env::ConfigError;
 use keytrail_aws::env::{self, Env};
 use keytrail_aws::event::{KeyFilter, KEY_FILTER_SYNTAX};
+use keytrail_core::render::AlertFormat;
 use keytrail_core::size::parse_size;
 use keytrail_core::Severity;
 
@@ -27,6 +28,9 @@ pub struct Config {
     pub rules_s3: Option<(String, String)>,
     /// `MIN_SEVERITY` (default `informational`): alerts below it are not published.
     pub min_severity: Severity,
+    /// `ALERT_FORMAT` (default `keytrail`): the SNS message's JSON, keytrail's alert schema or
+    /// an OCSF Detection Finding (`ocsf`); subject, email and attributes are the same either way.
+    pub alert_format: AlertFormat,
     /// `KEY_FILTER`: which keys are trail logs (default: `.json.gz` and `.json`, never digests).
     pub key_filter: KeyFilter,
     /// `MAX_DECOMPRESSED_BYTES` (default 4GiB): the decompression-bomb guard per object.
@@ -100,6 +104,16 @@ impl Config {
         let min_severity = env
             .optional("MIN_SEVERITY", env::severity)
             .unwrap_or(Severity::Informational);
+        let alert_format = env
+            .optional("ALERT_FORMAT", |v| {
+                v.parse::<AlertFormat>().map_err(|_| {
+                    format!(
+                        "is not an alert format: use one of {} (keytrail is the default)",
+                        AlertFormat::NAMES.join(", ")
+                    )
+                })
+            })
+            .unwrap_or_default();
         let key_filter = env
             .optional("KEY_FILTER", |v| {
                 KeyFilter::parse(v)
@@ -140,6 +154,7 @@ impl Config {
             rules_dirs,
             rules_s3,
             min_severity,
+            alert_format,
             key_filter,
             max_decompressed_bytes,
             object_concurrency,
@@ -209,6 +224,29 @@ mod tests {
         assert_eq!(c.idempotency, None);
         assert_eq!(c.integrity, None);
         assert_eq!(c.tls_roots, Roots::Aws);
+    }
+
+    #[test]
+    fn alert_format_is_keytrail_unless_ocsf_is_asked_for() {
+        for (value, want) in [
+            (None, Ok(AlertFormat::Keytrail)),
+            (Some("keytrail"), Ok(AlertFormat::Keytrail)),
+            (Some("OCSF"), Ok(AlertFormat::Ocsf)),
+            (
+                Some("asff"),
+                Err("ALERT_FORMAT=\"asff\" is not an alert format: use one of keytrail, ocsf"),
+            ),
+        ] {
+            let mut vars = vec![("ALERT_TOPIC_ARN", TOPIC)];
+            vars.extend(value.map(|v| ("ALERT_FORMAT", v)));
+            match (env(&vars), want) {
+                (Ok(c), Ok(format)) => assert_eq!(c.alert_format, format, "{value:?}"),
+                (Err(e), Err(needle)) => {
+                    assert!(e.to_string().contains(needle), "{e}");
+                }
+                (got, want) => panic!("{value:?}: got {got:?}, want {want:?}"),
+            }
+        }
     }
 
     #[test]

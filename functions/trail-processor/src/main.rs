@@ -18,7 +18,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let rules = load_rules(&config, &source)
         .await
         .map_err(|e| e.to_string())?;
-    let sink = SnsSink::new(client::sns_client(&sdk), config.alert_topic_arn.clone());
+    let sink = SnsSink::new(client::sns_client(&sdk), config.alert_topic_arn.clone())
+        .with_format(config.alert_format);
     let ledger = trail_processor::ledger(&config, client::dynamodb_client(&sdk));
     let integrity = trail_processor::integrity(
         &config,

@@ -8,11 +8,11 @@
 //! Lambda / SQS and ends in the dead-letter queue rather than being lost.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_sns::error::DisplayErrorContext;
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
-use keytrail_core::render;
+use keytrail_core::render::{self, AlertFormat};
 use keytrail_core::Alert;
 
 /// The most entries in one PublishBatch.
@@ -52,6 +52,7 @@ pub struct SnsSink {
     topic_arn: String,
     attempts: u32,
     first_backoff: Duration,
+    format: AlertFormat,
 }
 
 impl SnsSink {
@@ -62,7 +63,15 @@ impl SnsSink {
             topic_arn,
             attempts: 5,
             first_backoff: Duration::from_millis(100),
+            format: AlertFormat::Keytrail,
         }
+    }
+
+    /// Changes what the message's JSON is (`ALERT_FORMAT`): keytrail's alert (the default) or
+    /// an OCSF Detection Finding. Subject, email text and attributes stay the same.
+    pub fn with_format(mut self, format: AlertFormat) -> Self {
+        self.format = format;
+        self
     }
 
     /// Changes the retry policy (tests use short backoffs).
@@ -144,7 +153,8 @@ impl AlertSink for SnsSink {
             retryable,
             unpublished,
         };
-        let batches = batches(alerts).map_err(|e| error((0..alerts.len()).collect(), e, false))?;
+        let batches = batches_as(alerts, self.format)
+            .map_err(|e| error((0..alerts.len()).collect(), e, false))?;
         let (mut unpublished, mut detail, mut retryable) = (Vec::new(), String::new(), true);
         for batch in batches {
             if let Err((ids, why, again)) = self.publish_batch(batch).await {
@@ -164,10 +174,22 @@ impl AlertSink for SnsSink {
 
 /// Splits alerts into PublishBatch entries: at most 10 per batch and 256 KiB per batch.
 pub fn batches(alerts: &[Alert]) -> Result<Vec<Vec<PublishBatchRequestEntry>>, String> {
+    batches_as(alerts, AlertFormat::Keytrail)
+}
+
+/// [`batches`] with the messages' JSON in `format`.
+pub fn batches_as(
+    alerts: &[Alert],
+    format: AlertFormat,
+) -> Result<Vec<Vec<PublishBatchRequestEntry>>, String> {
+    // An OCSF finding's time when its alert has none (an unreadable object): now.
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     let mut out: Vec<Vec<PublishBatchRequestEntry>> = Vec::new();
     let mut bytes = 0;
     for (i, alert) in alerts.iter().enumerate() {
-        let (entry, size) = entry(i, alert)?;
+        let (entry, size) = entry(i, alert, format, now_ms)?;
         match out.last_mut() {
             Some(batch) if batch.len() < MAX_BATCH_ENTRIES && bytes + size <= MAX_BATCH_BYTES => {
                 batch.push(entry);
@@ -188,8 +210,13 @@ fn entry_index(id: &str) -> Option<usize> {
 }
 
 /// One alert as a PublishBatch entry, and the bytes it counts against the batch limit.
-fn entry(index: usize, alert: &Alert) -> Result<(PublishBatchRequestEntry, usize), String> {
-    let msg = render::sns_message(alert);
+fn entry(
+    index: usize,
+    alert: &Alert,
+    format: AlertFormat,
+    now_ms: i64,
+) -> Result<(PublishBatchRequestEntry, usize), String> {
+    let msg = render::sns_message_as(alert, format, now_ms);
     let mut size = msg.message.len() + msg.subject.len();
     let mut builder = PublishBatchRequestEntry::builder()
         .id(format!("a{index}"))

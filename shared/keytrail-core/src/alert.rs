@@ -23,6 +23,7 @@ use crate::severity::Severity;
 
 mod correlation;
 mod event;
+pub mod ocsf;
 mod resources;
 
 pub use event::EventJson;

@@ -14,9 +14,15 @@ use super::text;
 use crate::alert::EventJson;
 use crate::{redact, Alert};
 
-/// The document for `alert` and `email`, in at most `budget` bytes.
-pub(super) fn fit(alert: &Alert, email: String, budget: usize) -> String {
-    let doc = document(&alert_json(alert), &email);
+/// The document for `alert` and `email`, in at most `budget` bytes; `write` writes the alert
+/// (or a copy the ladder cut) as the machine-readable JSON (keytrail's schema or OCSF).
+pub(super) fn fit(
+    alert: &Alert,
+    email: String,
+    budget: usize,
+    write: &dyn Fn(&Alert) -> String,
+) -> String {
+    let doc = document(&write(alert), &email);
     if doc.len() <= budget {
         return doc;
     }
@@ -28,7 +34,7 @@ pub(super) fn fit(alert: &Alert, email: String, budget: usize) -> String {
     const LEVELS: [(usize, usize); 3] = [(4096, 256), (512, 32), (128, 8)];
     for (max_chars, max_items) in LEVELS {
         let mut fitted = capped(alert, max_chars, max_items);
-        let rest = document(&alert_json(&fitted), &email).len();
+        let rest = document(&write(&fitted), &email).len();
         // The event appears twice, each time escaped once more (at most doubling it): a third
         // of the room usually fits, a quarter nearly always does.
         for divisor in [3, 4] {
@@ -39,13 +45,13 @@ pub(super) fn fit(alert: &Alert, email: String, budget: usize) -> String {
             let mut shrunk = event.clone();
             redact::shrink(&mut shrunk, event_budget);
             fitted.event = EventJson::from_value(&shrunk);
-            let doc = document(&alert_json(&fitted), &email);
+            let doc = document(&write(&fitted), &email);
             if doc.len() <= budget {
                 return doc;
             }
         }
         fitted.event = note.clone();
-        let doc = document(&alert_json(&fitted), &email);
+        let doc = document(&write(&fitted), &email);
         if doc.len() <= budget {
             return doc;
         }
@@ -56,7 +62,7 @@ pub(super) fn fit(alert: &Alert, email: String, budget: usize) -> String {
     let (max_chars, max_items) = LEVELS[LEVELS.len() - 1];
     let mut fitted = capped(alert, max_chars, max_items);
     fitted.event = note;
-    let json = alert_json(&fitted);
+    let json = write(&fitted);
     let mut keep = email.len();
     loop {
         let email = cut_email(&email, keep);
@@ -73,7 +79,8 @@ fn document(alert_json: &str, email: &str) -> String {
     json!({"default": alert_json, "email": email, "email-json": alert_json}).to_string()
 }
 
-fn alert_json(alert: &Alert) -> String {
+/// `alert` in keytrail's own schema.
+pub(super) fn alert_json(alert: &Alert) -> String {
     serde_json::to_string(alert).unwrap_or_else(|e| {
         // Unreachable for this type (string keys only), but never publish nothing.
         json!({
@@ -144,7 +151,10 @@ fn cut_email(email: &str, max_bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::sns::{message_attributes, sns_message, MAX_MESSAGE_BYTES, MESSAGE_BUDGET};
+    use crate::render::sns::{
+        message_attributes, sns_message, sns_message_as, AlertFormat, MAX_MESSAGE_BYTES,
+        MESSAGE_BUDGET,
+    };
     use crate::render::{email_text, tests::export_alert};
     use serde_json::Value;
 
@@ -228,6 +238,23 @@ mod tests {
             let (default, email) = check(&alert);
             assert_eq!(default.rule_id, alert.rule_id, "{name}");
             assert!(!email.is_empty(), "{name}");
+            // The same ladder fits the OCSF finding; the email is the same as beside an alert.
+            let ocsf = sns_message_as(&alert, AlertFormat::Ocsf, 0);
+            assert!(
+                ocsf.message.len() <= MESSAGE_BUDGET,
+                "{name}: {} bytes",
+                ocsf.message.len()
+            );
+            let doc: Value = serde_json::from_str(&ocsf.message).unwrap();
+            assert_eq!(doc["default"], doc["email-json"], "{name}");
+            assert_eq!(doc["email"], email.as_str(), "{name}");
+            let finding: Value = serde_json::from_str(doc["default"].as_str().unwrap()).unwrap();
+            assert_eq!(finding["class_uid"], 2004, "{name}");
+            assert_eq!(
+                finding["finding_info"]["uid"],
+                alert.alert_id.as_str(),
+                "{name}"
+            );
         }
     }
 

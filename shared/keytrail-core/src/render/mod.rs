@@ -25,7 +25,10 @@ pub mod text;
 
 pub use email::email_text;
 pub use slack::slack_message;
-pub use sns::{message_attributes, sns_message, SnsMessage, MAX_MESSAGE_BYTES, UNKNOWN};
+pub use sns::{
+    message_attributes, sns_message, sns_message_as, AlertFormat, ParseAlertFormatError,
+    SnsMessage, MAX_MESSAGE_BYTES, UNKNOWN,
+};
 pub use subject::{subject, MAX_SUBJECT_CHARS};
 
 use crate::Alert;

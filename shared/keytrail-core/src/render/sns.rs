@@ -5,8 +5,12 @@
 //! (the alert as JSON again), fitted under the limit by `fit.rs`. The attributes carry the
 //! fields subscription filter policies need, cleaned and never empty.
 
-use super::fit::fit;
+use std::fmt;
+use std::str::FromStr;
+
+use super::fit::{alert_json, fit};
 use super::{email_text, subject, text};
+use crate::alert::ocsf;
 use crate::Alert;
 
 /// SNS's limit on a published message, in bytes of UTF-8.
@@ -36,9 +40,69 @@ pub struct SnsMessage {
 /// subject and attributes, whatever the alert: an oversized alert has its event shrunk (as a
 /// last resort replaced by a note) and its fields and email text cut, each with a marker.
 pub fn sns_message(alert: &Alert) -> SnsMessage {
+    sns_message_as(alert, AlertFormat::Keytrail, 0)
+}
+
+/// [`sns_message`] with the JSON for machines (`default` and `email-json`) in `format`; the
+/// subject, the email text and the attributes are the same whatever the format. `now_ms` is an
+/// OCSF finding's time when the alert has none ([`ocsf::finding`]).
+pub fn sns_message_as(alert: &Alert, format: AlertFormat, now_ms: i64) -> SnsMessage {
+    let email = email_text(alert);
+    let message = match format {
+        AlertFormat::Keytrail => fit(alert, email, MESSAGE_BUDGET, &alert_json),
+        AlertFormat::Ocsf => fit(alert, email, MESSAGE_BUDGET, &|a: &Alert| {
+            ocsf::finding(a, now_ms).to_string()
+        }),
+    };
     SnsMessage {
         subject: subject(alert),
-        message: fit(alert, email_text(alert), MESSAGE_BUDGET),
+        message,
+    }
+}
+
+/// What the JSON of an SNS message is (`ALERT_FORMAT`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AlertFormat {
+    /// keytrail's own alert schema (DESIGN.md, "One alert schema"); what the Slack notifier reads.
+    #[default]
+    Keytrail,
+    /// An OCSF Detection Finding ([`ocsf`]).
+    Ocsf,
+}
+
+impl AlertFormat {
+    /// Every format's name, for messages: `keytrail`, `ocsf`.
+    pub const NAMES: [&'static str; 2] = ["keytrail", "ocsf"];
+
+    /// The format's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertFormat::Keytrail => "keytrail",
+            AlertFormat::Ocsf => "ocsf",
+        }
+    }
+}
+
+impl fmt::Display for AlertFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not an [`AlertFormat`].
+#[derive(Debug, thiserror::Error)]
+#[error("unknown alert format {0:?}: use keytrail (the default) or ocsf")]
+pub struct ParseAlertFormatError(pub String);
+
+impl FromStr for AlertFormat {
+    type Err = ParseAlertFormatError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "keytrail" => Ok(AlertFormat::Keytrail),
+            "ocsf" => Ok(AlertFormat::Ocsf),
+            _ => Err(ParseAlertFormatError(s.to_owned())),
+        }
     }
 }
 
