@@ -54,4 +54,6 @@ pub use self::keep::Kept;
 pub use self::resolve::Unresolved;
 pub(crate) use self::spec::{aggregation_of, parse_aggregation, parse_section};
 pub use self::spec::{Condition, Correlation, Kind, LEGACY_TIMESPAN};
-pub use self::store::{Added, Contribution, MemoryStore, Store, StoreError, Window, WindowKey};
+pub use self::store::{
+    Added, AsyncStore, Contribution, MemoryStore, Store, StoreError, Window, WindowKey,
+};
