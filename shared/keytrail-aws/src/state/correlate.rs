@@ -65,6 +65,7 @@
 //!   its whole window at every event. The built-in correlations match rare events.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -78,6 +79,9 @@ use super::{get_n, get_s, n, now, s, StateError, StateTable, PK, SK, TTL_ATTRIBU
 /// How long after its window's end (or after it was written, if later) a correlation item
 /// lives: how late an event may come and still count with the others of its window.
 pub const LATE_MARGIN_SECONDS: u64 = 86_400;
+
+/// Requests of every [`CorrelationState`] of the process: writes, reads.
+static PROCESS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 
 /// The correlation windows of one object's run, over the state table.
 #[derive(Debug)]
@@ -98,6 +102,26 @@ pub struct Requests {
     pub writes: u64,
     /// Queries (pages).
     pub reads: u64,
+}
+
+impl Requests {
+    /// The requests every [`CorrelationState`] of this process has made (for load figures).
+    pub fn in_process() -> Requests {
+        Requests {
+            writes: PROCESS[0].load(Ordering::Relaxed),
+            reads: PROCESS[1].load(Ordering::Relaxed),
+        }
+    }
+
+    fn write(&mut self) {
+        self.writes += 1;
+        PROCESS[0].fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn read(&mut self) {
+        self.reads += 1;
+        PROCESS[1].fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl CorrelationState {
@@ -126,7 +150,7 @@ impl CorrelationState {
     pub async fn commit(&mut self) -> Result<(), StateError> {
         for key in std::mem::take(&mut self.fired) {
             let pk = pk(&key);
-            self.requests.writes += 1;
+            self.requests.write();
             self.table
                 .client()
                 .update_item()
@@ -165,7 +189,7 @@ impl CorrelationState {
         c: &Contribution,
     ) -> Result<bool, StateError> {
         let pk = pk(key);
-        self.requests.writes += 1;
+        self.requests.write();
         let mut put = self
             .table
             .client()
@@ -194,7 +218,7 @@ impl CorrelationState {
 
     async fn count(&mut self, key: &WindowKey, value: Option<&str>) -> Result<bool, StateError> {
         let pk = pk(key);
-        self.requests.writes += 1;
+        self.requests.write();
         let mut update = self
             .table
             .client()
@@ -237,7 +261,7 @@ impl CorrelationState {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            self.requests.reads += 1;
+            self.requests.read();
             let page = page.map_err(|e| self.table.error("read correlation window", &pk, &e))?;
             for item in page.items() {
                 let sk = get_s(item, SK).unwrap_or_default();
