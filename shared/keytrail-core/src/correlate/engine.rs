@@ -11,7 +11,7 @@ use super::store::{
     now, Added, AsyncStore, Contribution, Ready, Store, StoreError, Window, WindowKey,
 };
 use crate::integrity::Timestamp;
-use crate::rules::FieldPath;
+use crate::rules::path::FieldPath;
 
 /// A correlation ready to run: for each of its rules (a tag), the paths of its group-by fields
 /// and of its counted field, aliases applied.

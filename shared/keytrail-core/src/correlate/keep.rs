@@ -10,9 +10,8 @@
 
 use serde_json::{Map, Value};
 
-use super::engine::{event_time, first_text, insert_path, Correlations};
+use super::engine::{event_time, first_text, insert_path, Correlated, Correlations};
 use super::store::{now, AsyncStore, Ready, Store, StoreError};
-use super::Correlated;
 
 /// A matched record, cut down to what the correlations it feeds need.
 #[derive(Debug, Clone, PartialEq)]

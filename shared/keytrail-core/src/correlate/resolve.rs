@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use super::engine::{Compiled, Correlations};
 use super::spec::{Correlation, Kind};
-use crate::rules::{FieldPath, Rule, RuleInfo};
+use crate::rules::path::FieldPath;
+use crate::rules::rule::{Rule, RuleInfo};
 
 /// What a correlation's `rules` entry resolved to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

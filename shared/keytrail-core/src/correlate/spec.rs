@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use serde_norway::{Mapping, Value as Yaml};
 
-use crate::rules::{Problem, Rule};
+use crate::rules::error::Problem;
+use crate::rules::rule::Rule;
 
 /// How a correlation joins the events of the rules it names.
 #[derive(Debug, Clone, PartialEq, Eq)]

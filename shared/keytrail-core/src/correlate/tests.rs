@@ -3,7 +3,8 @@
 
 use super::spec::{parse_aggregation, timespan};
 use super::*;
-use crate::rules::{LoadOptions, Problem, RuleSet};
+use crate::rules::error::Problem;
+use crate::rules::{LoadOptions, RuleSet};
 
 #[test]
 fn timespans() {
