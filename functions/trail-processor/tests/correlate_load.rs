@@ -1,5 +1,5 @@
 //! Load case of correlations in the Lambda: `KEYTRAIL_CORRELATE_LOAD_OBJECTS` trail objects
-//! (default 300; the figures in the commit that added this were taken at 2000), each of 50
+//! (default 300), each of 50
 //! records that match nothing and one `ExportCertificate` by one of 100 principals in one hour,
 //! delivered one per invocation, 8 invocations at a time, through the handler on moto: once with
 //! `CORRELATIONS=off`, once on, each on a fresh moto. It prints the wall time of both and the
