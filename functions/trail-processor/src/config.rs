@@ -43,6 +43,9 @@ pub struct Config {
     /// `STATE_TABLE` (deprecated alias `IDEMPOTENCY_TABLE`): the DynamoDB state table, which
     /// keeps an alert from being published twice (and holds the integrity state); none when unset.
     pub idempotency: Option<Idempotency>,
+    /// `CORRELATIONS` (`on`, the default, or `off`): whether correlation rules run, in the state
+    /// table (they need `STATE_TABLE`); `off` saves their DynamoDB requests.
+    pub correlations: bool,
     /// Log-file integrity validation: on when there is a state table, unless `INTEGRITY=off`.
     pub integrity: Option<IntegrityConfig>,
     /// `TLS_ROOTS` (default `aws`): the certificate authorities the AWS clients trust, Amazon's
@@ -137,6 +140,13 @@ impl Config {
             Duration::from_millis(env.number("DEADLINE_RESERVE_MS", 5000, 0..=600_000));
         let lease = Duration::from_secs(env.number("IDEMPOTENCY_LEASE_SECONDS", 960, 1..=86_400));
         let ttl = Duration::from_secs(86_400 * env.number("IDEMPOTENCY_TTL_DAYS", 15, 1..=365));
+        let correlations = env
+            .optional("CORRELATIONS", |v| match v {
+                "on" => Ok(true),
+                "off" => Ok(false),
+                _ => Err("is neither `on` (the default) nor `off`".to_owned()),
+            })
+            .unwrap_or(true);
         let table = state_table(&mut env);
         let integrity = IntegrityConfig::from_env(&mut env, table.is_some());
         let idempotency = table.map(|table| Idempotency { table, lease, ttl });
@@ -160,6 +170,7 @@ impl Config {
             object_concurrency,
             deadline_reserve,
             idempotency,
+            correlations,
             integrity,
             tls_roots,
         })

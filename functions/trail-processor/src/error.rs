@@ -38,6 +38,15 @@ pub enum ObjectError {
         /// What DynamoDB said.
         source: LedgerError,
     },
+    /// Correlation state could not be read or written (the state table); the retry counts
+    /// nothing twice.
+    #[error("object {object}: {source}")]
+    Correlation {
+        /// The object.
+        object: String,
+        /// What failed.
+        source: keytrail_core::correlate::StoreError,
+    },
     /// The integrity check could not be done (state table, S3 or CloudTrail failed).
     #[error("object {object}: {source}")]
     Integrity {
@@ -97,6 +106,7 @@ impl ObjectError {
             | ObjectError::Task(_)
             | ObjectError::Lost { .. }
             | ObjectError::Ledger { .. }
+            | ObjectError::Correlation { .. }
             | ObjectError::Integrity { .. }
             | ObjectError::Held { .. }
             | ObjectError::Deadline { .. } => true,

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod correlate;
 pub mod error;
 pub mod handler;
 pub mod integrity;
@@ -95,7 +96,8 @@ impl<S, K> App<S, K> {
 
 /// Loads the rules the configuration asks for: the built-in pack, `RULES_DIRS`, and every
 /// `*.yml`/`*.yaml` under `RULES_S3_URI`. Any rule that does not load fails the cold start, with
-/// every problem named. Correlation rules load but are not evaluated here (logged once).
+/// every problem named. Correlation rules that cannot run (no state table, `CORRELATIONS=off`)
+/// are named once.
 pub async fn load_rules(config: &Config, s3: &S3Source) -> anyhow::Result<RuleSet> {
     let mut extra = Vec::new();
     if let Some((bucket, prefix)) = &config.rules_s3 {
@@ -118,25 +120,10 @@ pub async fn load_rules(config: &Config, s3: &S3Source) -> anyhow::Result<RuleSe
             lines.join("; ")
         )
     })?;
-    warn_unevaluated(&loaded.set);
+    correlate::warn_unevaluated(
+        &loaded.set,
+        config.idempotency.is_some(),
+        config.correlations,
+    );
     Ok(loaded.set)
-}
-
-/// Says, once at cold start, which correlation rules were loaded but are not evaluated: the
-/// Lambda does not run correlations yet (`keytrail scan` does), and a rule that alerts only
-/// through them (`generate: false`) does not alert here either.
-fn warn_unevaluated(set: &RuleSet) {
-    let ids: Vec<&str> = set
-        .correlations()
-        .list()
-        .map(|c| c.rule.id.as_str())
-        .collect();
-    if !ids.is_empty() {
-        tracing::warn!(
-            correlations = ids.join(", "),
-            count = ids.len(),
-            "correlation rules loaded but not evaluated: the Lambda does not run correlations \
-             yet (keytrail scan does)"
-        );
-    }
 }

@@ -17,6 +17,9 @@
 //!   forever.
 //! - An alert that cannot be published fails the object (retryable), so Lambda, SQS or S3 Batch
 //!   try again and the dead-letter queue catches what never gets through.
+//! - Once the object is read (cleanly, or up to a fault that will not pass), the records that
+//!   fed a correlation run through the correlations in the state table ([`crate::correlate`]);
+//!   a state-table failure fails the object, retryably.
 
 use std::sync::Arc;
 
@@ -218,6 +221,7 @@ async fn publish_while_reading<S: ObjectSource, K: AlertSink>(
         report,
         stopped,
         content,
+        kept,
     } = scan.finish().await?;
     metrics.objects += 1;
     metrics.records += report.records;
@@ -235,6 +239,7 @@ async fn publish_while_reading<S: ObjectSource, K: AlertSink>(
         metrics.read_errors += 1;
         return Err(ObjectError::Interrupted(fault.to_string()));
     }
+    published += crate::correlate::correlate(app, name, kept, only, metrics).await?;
     let problems = report.problems();
     if let (Some(check), Some(log), Some(Ok(hash)), None) =
         (&app.integrity, log, content, &report.fault)

@@ -17,6 +17,10 @@
 //! from `alert_id`. The background records are generic API calls and the pack's miss fixtures,
 //! kept only when no rule matches them.
 //!
+//! The pack's correlations run too (in the state table, when there is one): the planted records
+//! complete some of them across objects, and each correlation alert must arrive once. Set
+//! `KEYTRAIL_LOAD_CORRELATIONS=off` to compare the figures without them.
+//!
 //! Alone in its own test binary, so no other test shares the process being measured.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -66,6 +70,9 @@ const IDEMPOTENCY_TABLE: Option<&str> = Some("keytrail-load-idempotency");
 /// The app under load, with the idempotency table (created in moto) when there is one.
 async fn load_app(moto: &Moto, topic: &str) -> TestApp {
     let mut env = vec![("OBJECT_CONCURRENCY", "4")];
+    if std::env::var("KEYTRAIL_LOAD_CORRELATIONS").is_ok_and(|v| v == "off") {
+        env.push(("CORRELATIONS", "off"));
+    }
     if let Some(table) = IDEMPOTENCY_TABLE {
         create_idempotency_table(moto, table).await;
         env.push(("IDEMPOTENCY_TABLE", table));
@@ -771,7 +778,22 @@ async fn sqs_path_under_load_delivers_every_alert_once_in_bounded_memory() {
     let mut seen: HashMap<String, Vec<String>> = HashMap::new();
     let mut integrity: HashMap<String, Vec<(String, String)>> = HashMap::new();
     let mut unexpected = Vec::new();
+    // Correlation alerts: which ones fire depends on how the planted records fall into windows
+    // and groups; each must arrive once (with the table).
+    let correlation_ids: BTreeSet<&str> = rules
+        .correlations()
+        .list()
+        .map(|c| c.rule.id.as_str())
+        .collect();
+    let mut correlated: HashMap<String, Vec<String>> = HashMap::new();
     for a in &received {
+        if correlation_ids.contains(a.rule_id.as_str()) {
+            correlated
+                .entry(a.alert_id.clone())
+                .or_default()
+                .push(a.sns_id.clone());
+            continue;
+        }
         if a.rule_id == INTEGRITY_RULE_ID {
             integrity
                 .entry(a.object.clone())
@@ -852,7 +874,7 @@ async fn sqs_path_under_load_delivers_every_alert_once_in_bounded_memory() {
     let secs = drained_in.as_secs_f64();
     println!(
         "load: {objects} objects ({} bad, {} MB gzip, uploaded in {:.1} s), {messages} messages, \
-         {records} records, {} alerts ({} planted + {} integrity) in {secs:.1} s over {WORKERS} \
+         {records} records, {} alerts ({} planted + {} integrity + {} correlation) in {secs:.1} s over {WORKERS} \
          workers: {:.0} objects/s, {:.0} alerts/s, {:.0} records/s; {} invocations, {} failed \
          items, {} object(s) announced twice or redelivered, idempotency {}, DLQ {}; peak RSS {peak_end} MiB (start {rss_start}, after 10% {peak_10})",
         bad.len(),
@@ -861,6 +883,7 @@ async fn sqs_path_under_load_delivers_every_alert_once_in_bounded_memory() {
         received.len(),
         seen.values().map(Vec::len).sum::<usize>(),
         integrity.values().map(Vec::len).sum::<usize>(),
+        correlated.len(),
         objects as f64 / secs,
         received.len() as f64 / secs,
         records as f64 / secs,
@@ -880,6 +903,14 @@ async fn sqs_path_under_load_delivers_every_alert_once_in_bounded_memory() {
     assert!(
         repeated.is_empty(),
         "alerts that arrived more than once (alert id, SNS message ids): {repeated:?}"
+    );
+    let correlated_twice: Vec<_> = correlated
+        .iter()
+        .filter(|(_, sns)| idempotent && sns.len() > 1)
+        .collect();
+    assert!(
+        correlated_twice.is_empty(),
+        "correlation alerts that arrived more than once: {correlated_twice:?}"
     );
     assert!(
         unexpected.is_empty(),

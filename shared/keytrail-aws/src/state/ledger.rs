@@ -81,6 +81,11 @@ impl Ledger {
         self.table.name()
     }
 
+    /// The state table the claims are in (correlation windows live there too).
+    pub fn state(&self) -> &StateTable {
+        &self.table
+    }
+
     /// Claims `alert_id` for publishing, on behalf of `object`.
     pub async fn claim(&self, alert_id: &str, object: &str) -> Result<Claim, LedgerError> {
         let pk = pk(alert_id);

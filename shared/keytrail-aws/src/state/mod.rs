@@ -19,10 +19,11 @@
 //! | chain head | `trails` | `<trail id>#<trail name>#<home region>` | `trail`, `digest` (`bucket/key` of the newest verified digest), `start`, `end`, `seen_at` | 400 days | [`chain`] |
 //! | unverifiable hour | `unverifiable#<trail id>` | `<end>#<start>` | `start`, `end` (the window of a missing or invalid digest), `seen_at` | 400 days | [`unverifiable`] |
 //! | public key | `pubkey#<region>` | `<fingerprint>` | `der` (binary), `valid_from`, `valid_until` | 30 days | [`keys`] |
+//! | correlation window | `corr#<rule_id>#<group hash>` | `win#<window start>` | `count` (ADD), `values` (string set ADD), `fired` | window end (or write, if later) + 1 day | [`correlate`] |
+//! | correlation contribution | `corr#<rule_id>#<group hash>` | `win#<window start>#ev#<eventID>` | `event_time`, `tag`, `value` | as its window | [`correlate`] |
 //!
-//! Reserved for the stateful-detection issue (`correlate`): `corr#<rule_id>#<group hash>` with
-//! `ev#<eventID>` (one contribution) and `win#<window start>` (the window's counters), and
-//! `supp#<rule_id>#<group hash>` / `win#<window start>` (suppression windows).
+//! Reserved for storm control: `supp#<rule_id>#<group hash>` / `win#<window start>`
+//! (suppression windows).
 //!
 //! A **trail id** is where one account's objects of one region live: the bucket, then the key up
 //! to the account, then the region, `<bucket>/<prefix/>AWSLogs/[o-ORG/]<account>/<region>` (the
@@ -45,9 +46,11 @@
 //! and `BatchWriteItem` deletes of the pending entries (1 write unit each), one `GetItem` for the
 //! previous digest. Per alert: a `PutItem` (claim) and an `UpdateItem` (mark). Public keys: a
 //! `GetItem` per cold start and fingerprint. The scheduled sweep: one `Query` of `trails` and one
-//! per trail id with pending logs.
+//! per trail id with pending logs. Correlations: only records that match a rule feeding one, 2
+//! writes and 1 read per such record and correlation until its window fires ([`correlate`]).
 
 pub mod chain;
+pub mod correlate;
 pub mod keys;
 pub mod ledger;
 pub mod logs;

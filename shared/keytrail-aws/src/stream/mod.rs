@@ -17,15 +17,20 @@
 //! object's uncompressed content, for log file validation, at the cost of a second gunzip on
 //! another core but no second read. The pump keeps feeding the hash after the scan has read
 //! its last record, so the hash covers the whole object.
+//!
+//! The records that matched a rule feeding a correlation come out at the end, in
+//! [`ScanEnd::kept`] (a few hundred bytes each: eventID, eventTime, group-by and counted values),
+//! for the caller to run the correlations on; records that feed none are not kept.
 
 use std::io;
 use std::sync::Arc;
 
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
+use keytrail_core::correlate::Kept;
 use keytrail_core::integrity::{hash_content, ContentHash};
 use keytrail_core::rules::RuleSet;
-use keytrail_core::scan::{scan_object, ObjectReport, ScanOptions};
+use keytrail_core::scan::{scan_object_keeping, ObjectReport, ScanOptions};
 use keytrail_core::Alert;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -80,6 +85,8 @@ pub struct ScanEnd {
     /// ([`ScanStream::start_hashing`]), or why there is none; trust it only when the scan ended
     /// cleanly.
     pub content: Option<Result<ContentHash, String>>,
+    /// What correlations need of the records that matched a rule feeding one, in record order.
+    pub kept: Vec<Kept>,
 }
 
 /// A scan in progress: alerts come out of [`ScanStream::next_batch`] while it reads.
@@ -87,7 +94,7 @@ pub struct ScanEnd {
 pub struct ScanStream {
     object: String,
     alerts: mpsc::Receiver<Alert>,
-    worker: JoinHandle<ObjectReport>,
+    worker: JoinHandle<(ObjectReport, Vec<Kept>)>,
     pump: JoinHandle<()>,
     hasher: Option<JoinHandle<Result<ContentHash, String>>>,
     stop: Arc<watch::Sender<Option<Stop>>>,
@@ -141,10 +148,16 @@ impl ScanStream {
         };
         let reader = reader(chunk_rx);
         let worker = tokio::task::spawn_blocking(move || {
+            let mut kept = Vec::new();
             // A send fails only when the caller dropped the stream: nobody wants the alert.
-            scan_object(&name, reader, &rules, &options, &mut |a| {
+            let mut send = |a| {
                 let _ = alert_tx.blocking_send(a);
-            })
+            };
+            let report =
+                scan_object_keeping(&name, reader, &rules, &options, &mut send, &mut |k| {
+                    kept.push(k);
+                });
+            (report, kept)
         });
         let tx = Tee {
             scan: Some(chunk_tx),
@@ -188,7 +201,7 @@ impl ScanStream {
     pub async fn finish(mut self) -> Result<ScanEnd, ScanTaskError> {
         self.alerts.close();
         while self.alerts.recv().await.is_some() {}
-        let report = (&mut self.worker).await.map_err(|e| ScanTaskError {
+        let (report, kept) = (&mut self.worker).await.map_err(|e| ScanTaskError {
             object: self.object.clone(),
             detail: e.to_string(),
         })?;
@@ -201,6 +214,7 @@ impl ScanStream {
             report,
             stopped,
             content,
+            kept,
         })
     }
 }

@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::spec::{Correlation, Kind};
-use super::store::{Added, Contribution, Store, StoreError, Window, WindowKey};
+use super::store::{
+    now, Added, AsyncStore, Contribution, Ready, Store, StoreError, Window, WindowKey,
+};
 use crate::integrity::Timestamp;
 use crate::rules::path::FieldPath;
 
@@ -95,6 +97,16 @@ impl Correlations {
         event: &Value,
         store: &mut S,
     ) -> Result<Vec<Correlated>, StoreError> {
+        now(self.observe_async(matched, event, &mut Ready(store)))
+    }
+
+    /// [`Correlations::observe`] over an [`AsyncStore`] (the Lambda's state table).
+    pub async fn observe_async<S: AsyncStore + ?Sized>(
+        &self,
+        matched: &[usize],
+        event: &Value,
+        store: &mut S,
+    ) -> Result<Vec<Correlated>, StoreError> {
         let mut fired = Vec::new();
         let mut pending: Vec<(&[(usize, usize)], Value)> = matched
             .iter()
@@ -110,7 +122,7 @@ impl Correlations {
                 &synthetic
             };
             for &(j, tag) in feeds {
-                let Some(hit) = self.count(j, tag, this, store)? else {
+                let Some(hit) = self.count(j, tag, this, store).await? else {
                     continue;
                 };
                 if let Some(next) = self.by_correlation.get(&j) {
@@ -126,8 +138,11 @@ impl Correlations {
 
     /// Adds `event` to its window of correlation `j` as rule `tag`, and fires the window when
     /// the condition holds and it has not fired yet. Events without eventID, eventTime or a
-    /// group-by field are not counted.
-    fn count<S: Store + ?Sized>(
+    /// group-by field are not counted. An event the window holds already (a retried object) is
+    /// checked again while the window has not fired: its first delivery may have fired the
+    /// window and then failed to publish, and a store that marks a window fired only once its
+    /// alert is out (the Lambda's) relies on the retry firing it again.
+    async fn count<S: AsyncStore + ?Sized>(
         &self,
         j: usize,
         tag: usize,
@@ -164,17 +179,20 @@ impl Correlations {
                 .and_then(|p| first_text(p, event)),
             tag,
         };
-        if store.add(&key, contribution)? != (Added::New { fired: false }) {
+        if store.add(&key, contribution).await? == (Added::New { fired: true }) {
             return Ok(None);
         }
-        let window = store.read(&key)?;
+        let window = store.read(&key).await?;
+        if window.fired {
+            return Ok(None);
+        }
         let (count, joined) = measure(&c.def.kind, &window);
         let holds = if c.def.condition == Default::default() {
             count >= c.def.rules.len() as u64
         } else {
             c.def.condition.holds(count)
         };
-        if !holds || !store.mark_fired(&key)? {
+        if !holds || !store.mark_fired(&key).await? {
             return Ok(None);
         }
         let last_time = joined.iter().map(|c| c.event_time).max().unwrap_or(time);

@@ -11,7 +11,7 @@
 use serde_json::{Map, Value};
 
 use super::engine::{event_time, first_text, insert_path, Correlated, Correlations};
-use super::store::{Store, StoreError};
+use super::store::{now, AsyncStore, Ready, Store, StoreError};
 
 /// A matched record, cut down to what the correlations it feeds need.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +68,16 @@ impl Correlations {
     /// fired.
     pub fn replay<S: Store + ?Sized>(
         &self,
+        kept: Vec<Kept>,
+        store: &mut S,
+    ) -> Result<Vec<Correlated>, StoreError> {
+        now(self.replay_async(kept, &mut Ready(store)))
+    }
+
+    /// [`Correlations::replay`] over an [`AsyncStore`] (the Lambda's state table, for the records
+    /// of one object).
+    pub async fn replay_async<S: AsyncStore + ?Sized>(
+        &self,
         mut kept: Vec<Kept>,
         store: &mut S,
     ) -> Result<Vec<Correlated>, StoreError> {
@@ -80,7 +90,7 @@ impl Correlations {
         kept.sort_by_cached_key(|k| (k.time, id(k)));
         let mut fired = Vec::new();
         for k in kept {
-            fired.extend(self.observe(&k.rules, &k.event, store)?);
+            fired.extend(self.observe_async(&k.rules, &k.event, store).await?);
         }
         Ok(fired)
     }

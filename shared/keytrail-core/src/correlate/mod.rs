@@ -26,20 +26,17 @@
 //! `lte`) need the window's end and are refused as unsupported; `eq` fires when the count
 //! reaches it. Events without `eventID`, `eventTime` or a group-by field are not counted.
 //!
-//! **State** is reached only through [`Store`] (`store.rs`): add a contribution to a window
-//! (refused for an eventID already there), read a window, mark it fired (true only for the
-//! caller that marked it). [`MemoryStore`] is the CLI's. Over the state table
-//! (STATE-DESIGN.md), with `pk = corr#<rule_id>#<group hash>`:
-//! - `add` is a conditional put of `sk = ev#<eventID>` (`attribute_not_exists(sk)`, failing
-//!   means a duplicate) holding event_time, value and tag, then an update of
-//!   `sk = win#<window start>` adding 1 to `count` and the value to `values`, returning
-//!   `fired`: two writes per matched event, none for records no correlated rule matches;
-//! - `read` is a query of the pk's `ev#` items filtered to the window's eventTime range
-//!   (only done while the window has not fired);
-//! - `mark_fired` is a conditional update of `win#<start>` setting `fired`
-//!   (`attribute_not_exists(fired)`), so concurrent invocations fire a window once.
-//!
-//! Every item's TTL is the window's end plus a margin for late delivery.
+//! **State** is reached only through [`Store`] or [`AsyncStore`] (`store.rs`): add a
+//! contribution to a window (refused for an eventID already there), read a window, mark it fired
+//! (true only for the caller that marked it). The engine is written once, against
+//! [`AsyncStore`], with no runtime: [`Correlations::observe`] and [`Correlations::replay`] run it
+//! over a synchronous [`Store`] ([`MemoryStore`], the CLI's) through futures that are ready at
+//! once; [`Correlations::observe_async`] and [`Correlations::replay_async`] over the Lambda's
+//! state table (keytrail-aws `state::correlate`, which documents the items, the cost per matched
+//! event and the limits of out-of-order arrival). An event the window already holds is checked
+//! again while the window has not fired, so that a store which marks a window fired only once
+//! its alert is out (the Lambda's) fires it again on the retry of an object whose alert could
+//! not be published.
 
 mod engine;
 mod keep;
@@ -54,4 +51,6 @@ pub use self::keep::Kept;
 pub use self::resolve::Unresolved;
 pub(crate) use self::spec::{aggregation_of, parse_aggregation, parse_section};
 pub use self::spec::{Condition, Correlation, Kind, LEGACY_TIMESPAN};
-pub use self::store::{Added, Contribution, MemoryStore, Store, StoreError, Window, WindowKey};
+pub use self::store::{
+    Added, AsyncStore, Contribution, MemoryStore, Store, StoreError, Window, WindowKey,
+};

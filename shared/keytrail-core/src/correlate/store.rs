@@ -1,11 +1,20 @@
 //! What the engine remembers, behind [`Store`]: one window per correlation x group x window
 //! start, holding the contributions (keyed by eventID) and whether the window has fired.
 //!
-//! The trait is synchronous and small (add, read, mark fired) so that the pure core can drive
-//! it. [`MemoryStore`] is the CLI's; the Lambda's maps each call onto the state table's
-//! `corr#<rule_id>#<group hash>` items (see the module doc of [`crate::correlate`]).
+//! Two traits with the same three operations (add, read, mark fired): [`Store`], synchronous,
+//! which [`MemoryStore`] (the CLI's) implements, and [`AsyncStore`], whose operations are
+//! futures, which the Lambda's state table implements in keytrail-aws (each call a DynamoDB
+//! request on `corr#<rule_id>#<group hash>` items; see the module doc of [`crate::correlate`]).
+//! The engine is written once, against [`AsyncStore`]; a [`Store`] runs it through [`Ready`],
+//! whose futures are ready at once, driven by [`now`] with no executor, so the core stays free of
+//! any runtime.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use sha2::{Digest, Sha256};
 
 /// Which window: a correlation, a group (its group-by values, in `group-by` order) and the
 /// window's start (epoch seconds, a multiple of the correlation's timespan).
@@ -17,6 +26,24 @@ pub struct WindowKey {
     pub group: Vec<String>,
     /// Start of the window, epoch seconds.
     pub start: i64,
+}
+
+impl WindowKey {
+    /// A digest of the group-by values (32 hex digits): a key for the group, whatever the length
+    /// or the characters of its values (the state table's `corr#<rule_id>#<group hash>`).
+    pub fn group_hash(&self) -> String {
+        let mut hasher = Sha256::new();
+        for value in &self.group {
+            hasher.update(value.len().to_le_bytes());
+            hasher.update(value.as_bytes());
+        }
+        hasher
+            .finalize()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
 }
 
 /// One event's part in a window.
@@ -76,6 +103,67 @@ pub trait Store {
     /// Marks the window `key` fired; true only for the call that marked it (false when it had
     /// fired already), so that a window fires once even when several callers race.
     fn mark_fired(&mut self, key: &WindowKey) -> Result<bool, StoreError>;
+}
+
+/// Correlation state reached through futures (a database): the operations of [`Store`], with
+/// the same contracts. Implemented over DynamoDB in keytrail-aws (`state::correlate`).
+pub trait AsyncStore {
+    /// [`Store::add`].
+    fn add(
+        &mut self,
+        key: &WindowKey,
+        contribution: Contribution,
+    ) -> impl Future<Output = Result<Added, StoreError>> + Send;
+
+    /// [`Store::read`].
+    fn read(&mut self, key: &WindowKey) -> impl Future<Output = Result<Window, StoreError>> + Send;
+
+    /// [`Store::mark_fired`].
+    fn mark_fired(
+        &mut self,
+        key: &WindowKey,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// A [`Store`] as an [`AsyncStore`] whose futures are ready at once.
+pub(super) struct Ready<'a, S: ?Sized>(pub(super) &'a mut S);
+
+impl<S: Store + ?Sized> AsyncStore for Ready<'_, S> {
+    fn add(
+        &mut self,
+        key: &WindowKey,
+        contribution: Contribution,
+    ) -> impl Future<Output = Result<Added, StoreError>> + Send {
+        std::future::ready(self.0.add(key, contribution))
+    }
+
+    fn read(&mut self, key: &WindowKey) -> impl Future<Output = Result<Window, StoreError>> + Send {
+        std::future::ready(self.0.read(key))
+    }
+
+    fn mark_fired(
+        &mut self,
+        key: &WindowKey,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        std::future::ready(self.0.mark_fired(key))
+    }
+}
+
+/// The output of `future`, which awaits only [`Ready`] futures and so completes on its first
+/// poll; a future that would wait is a bug, answered as a [`StoreError`] rather than a hang.
+pub(super) fn now<T>(future: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(out) => out,
+        Poll::Pending => Err(StoreError {
+            rule: "(any)".to_owned(),
+            detail: "a synchronous store's operation did not complete at once (a bug: report it)"
+                .to_owned(),
+        }),
+    }
 }
 
 /// Windows in memory, for one process (the CLI's scan, tests).

@@ -249,3 +249,88 @@ fn a_correlation_naming_a_skipped_rule_is_skipped_with_it_when_lenient() {
     );
     assert!(loaded.set.correlations().is_empty());
 }
+
+/// A store that remembers a window fired only for one run (as the Lambda's, which marks it in
+/// the table only once its alert is out): `run` is cleared between deliveries.
+#[derive(Default)]
+struct Forgetful {
+    store: MemoryStore,
+    run: std::collections::HashSet<WindowKey>,
+}
+
+impl Store for Forgetful {
+    fn add(&mut self, key: &WindowKey, c: Contribution) -> Result<Added, StoreError> {
+        Ok(match self.store.add(key, c)? {
+            Added::New { .. } => Added::New {
+                fired: self.run.contains(key),
+            },
+            Added::Duplicate => Added::Duplicate,
+        })
+    }
+    fn read(&mut self, key: &WindowKey) -> Result<Window, StoreError> {
+        let mut window = self.store.read(key)?;
+        window.fired = self.run.contains(key);
+        Ok(window)
+    }
+    fn mark_fired(&mut self, key: &WindowKey) -> Result<bool, StoreError> {
+        Ok(self.run.insert(key.clone()))
+    }
+}
+
+#[test]
+fn a_delivery_again_fires_a_window_only_while_it_is_not_marked_fired() {
+    const SET: &str = "title: e\nid: e\nlogsource:\n  product: aws\n  service: cloudtrail\n\
+        detection:\n  s:\n    eventName: X\n  condition: s\nlevel: low\n---\n\
+        title: two\nid: two\ncorrelation:\n  type: event_count\n  rules: [e]\n  \
+        group-by: [userIdentity.arn]\n  timespan: 1h\n  condition:\n    gte: 2\nlevel: high\n";
+    let set = RuleSet::load(&LoadOptions::from_sources([("c.yml", SET.to_owned())]))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .set;
+    let c = set.correlations();
+    let kept = || {
+        ["a", "b"]
+            .iter()
+            .filter_map(|id| {
+                let event = serde_json::json!({"eventID": id, "eventName": "X",
+                    "eventTime": "2026-01-01T00:10:00Z", "userIdentity": {"arn": "p"}});
+                c.keep(&[0], &event)
+            })
+            .collect::<Vec<_>>()
+    };
+    let fired = |r: Result<Vec<Correlated>, StoreError>| r.map(|f| f.len());
+    let mut memory = MemoryStore::new();
+    assert_eq!(fired(c.replay(kept(), &mut memory)), Ok(1));
+    assert_eq!(
+        fired(c.replay(kept(), &mut memory)),
+        Ok(0),
+        "marked: no repeat"
+    );
+    let mut lambda = Forgetful::default();
+    assert_eq!(fired(c.replay(kept(), &mut lambda)), Ok(1));
+    lambda.run.clear();
+    assert_eq!(
+        fired(c.replay(kept(), &mut lambda)),
+        Ok(1),
+        "not marked (its alert never went out): the retry fires it again, once"
+    );
+}
+
+#[test]
+fn group_hashes_tell_groups_apart() {
+    let key = |group: &[&str]| WindowKey {
+        rule: "r".into(),
+        group: group.iter().map(|s| (*s).to_owned()).collect(),
+        start: 0,
+    };
+    let hashes = [
+        key(&["ab", "c"]).group_hash(),
+        key(&["a", "bc"]).group_hash(),
+        key(&["abc"]).group_hash(),
+        key(&[]).group_hash(),
+    ];
+    for (i, h) in hashes.iter().enumerate() {
+        assert_eq!(h.len(), 32, "{h}");
+        assert!(hashes[i + 1..].iter().all(|o| o != h), "{hashes:?}");
+    }
+    assert_eq!(key(&["ab", "c"]).group_hash(), hashes[0], "stable");
+}
