@@ -16,7 +16,7 @@ use keytrail_aws::s3::S3Source;
 use keytrail_aws::sns::{AlertSink, PublishError, SnsSink};
 use keytrail_core::Alert;
 use keytrail_testkit::{Moto, Stack};
-use serde_json::{json, Value};
+use serde_json::json;
 use support::*;
 use trail_processor::handler::{handle, HandlerError};
 use trail_processor::App;
