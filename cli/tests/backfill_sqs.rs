@@ -129,6 +129,7 @@ fn processor(moto: &Moto, topic: &str) -> Arc<App<S3Source, SnsSink>> {
         rules: Arc::new(RuleSet::load(&LoadOptions::default()).unwrap().set),
         source: S3Source::new(client::s3_client(&sdk)),
         sink: SnsSink::new(client::sns_client(&sdk), topic.to_owned()),
+        extra_sinks: Vec::new(),
         ledger,
         function_name: "trail-processor-backfill-test".to_owned(),
         // Backfill sends log objects only; their hashes are the integrity tests' business.

@@ -244,3 +244,83 @@ fn matcher_follows_eventbridge_semantics() {
     let other = json!({"detail-type": "Object Created", "detail": {"eventSource": "a"}});
     assert!(!matches(&p, &other));
 }
+
+/// The statement with `sid` in the trail processor's policy, and the condition of the `!If` it
+/// sits in (`None` when unconditional).
+fn processor_statement(t: &Yaml, sid: &str) -> (Option<String>, Yaml) {
+    let statements = &t["Resources"]["TrailProcessorRole"]["Properties"]["Policies"][0]
+        ["PolicyDocument"]["Statement"];
+    for s in statements.as_sequence().expect("a statement list") {
+        match s {
+            Yaml::Tagged(tagged) if tagged.tag.to_string() == "!If" => {
+                let args = tagged.value.as_sequence().unwrap();
+                if args[1]["Sid"].as_str() == Some(sid) {
+                    return (args[0].as_str().map(str::to_owned), args[1].clone());
+                }
+            }
+            other if other["Sid"].as_str() == Some(sid) => return (None, other.clone()),
+            _ => {}
+        }
+    }
+    panic!("no statement {sid} in TrailProcessorRole")
+}
+
+/// The text of a `!Sub` or `!Ref` value, with its tag (`!Sub arn:...`).
+fn tagged_text(y: &Yaml) -> String {
+    match y {
+        Yaml::Tagged(t) => format!(
+            "{} {}",
+            t.tag,
+            serde_norway::to_string(&t.value).unwrap().trim()
+        ),
+        other => serde_norway::to_string(other).unwrap().trim().to_owned(),
+    }
+}
+
+/// The optional sinks (issue 23): off by default, wired to the function's environment, and each
+/// allowed exactly one action on exactly its own resource, only when it is on.
+#[test]
+fn optional_sinks_are_off_by_default_and_least_privilege() {
+    let t = template();
+    assert_eq!(
+        t["Parameters"]["SecurityHub"]["Default"].as_str(),
+        Some("false")
+    );
+    assert_eq!(t["Parameters"]["EventBus"]["Default"].as_str(), Some(""));
+    let env = &t["Resources"]["TrailProcessor"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(tagged_text(&env["SECURITY_HUB"]), "!Ref SecurityHub");
+    assert_eq!(tagged_text(&env["EVENT_BUS"]), "!Ref EventBus");
+    assert!(
+        tagged_text(&env["SECURITY_HUB_PRODUCT_ARN"])
+            .contains(":product/${AWS::AccountId}/default"),
+        "{:?}",
+        env["SECURITY_HUB_PRODUCT_ARN"]
+    );
+
+    let (condition, import) = processor_statement(&t, "ImportFindings");
+    assert_eq!(condition.as_deref(), Some("UseSecurityHub"));
+    assert_eq!(
+        import["Action"].as_str(),
+        Some("securityhub:BatchImportFindings")
+    );
+    let resource = tagged_text(&import["Resource"]);
+    assert_eq!(
+        resource,
+        "!Sub arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default"
+    );
+
+    let (condition, put) = processor_statement(&t, "PutAlertEvents");
+    assert_eq!(condition.as_deref(), Some("HasEventBus"));
+    assert_eq!(put["Action"].as_str(), Some("events:PutEvents"));
+    let resource = tagged_text(&put["Resource"]);
+    assert!(
+        resource.starts_with("!If")
+            && resource.contains("EventBusIsArn")
+            && resource.contains(":event-bus/${EventBus}")
+            && !resource.contains('*'),
+        "{resource}"
+    );
+    for name in ["UseSecurityHub", "HasEventBus", "EventBusIsArn"] {
+        assert!(!t["Conditions"][name].is_null(), "no {name} condition");
+    }
+}

@@ -6,7 +6,9 @@
 3. uploads the sample trail objects (events/trail/*.json.gz) under CloudTrail's key layout;
 4. runs the trail-processor Lambda under `cargo lambda watch` and invokes it with sample events
    from events/ through `cargo lambda invoke`;
-5. prints every alert that arrives on the queue through SNS;
+5. prints every alert that arrives on the queue through SNS, then the same alerts as findings in
+   moto's Security Hub and as events on an EventBridge bus (read back through a rule to an SQS
+   queue: `setup_sinks`, `show_sinks`);
 6. trail integrity: uploads a day of a signed CloudTrail trail (the testkit's generator), edits
    one log object, delivers every object to a second trail-processor with the state table on,
    and prints the integrity alert that arrives (log file modified) next to the others;
@@ -94,6 +96,60 @@ def setup_stack(endpoint):
         "Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     return sqs, queue_url, topic, len(samples)
+
+
+SINK_BUS = "keytrail-demo-bus"
+
+
+def setup_sinks(endpoint):
+    """Issue 23's optional sinks: Security Hub needs nothing in moto; the bus gets a rule sending
+    keytrail's alerts to a queue the demo reads. Answers that queue and the function's env."""
+    kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
+              aws_secret_access_key="test")
+    events, sqs = boto3.client("events", **kw), boto3.client("sqs", **kw)
+    events.create_event_bus(Name=SINK_BUS)
+    queue_url = sqs.create_queue(QueueName="keytrail-demo-bus-alerts")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    pattern = {"source": ["keytrail"], "detail-type": ["keytrail Alert"]}
+    events.put_rule(Name="keytrail-alerts", EventBusName=SINK_BUS, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="keytrail-alerts", EventBusName=SINK_BUS,
+                       Targets=[{"Id": "queue", "Arn": queue_arn}])
+    return queue_url, {"SECURITY_HUB": "true", "EVENT_BUS": SINK_BUS}
+
+
+def show_sinks(endpoint, bus_queue, sns_ids, failures):
+    """Prints what reached Security Hub and the bus, and checks it is what reached SNS: every alert
+    a finding (once: the finding id is the alert id), every SNS message an event."""
+    kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
+              aws_secret_access_key="test")
+    hub, sqs = boto3.client("securityhub", **kw), boto3.client("sqs", **kw)
+    findings, token = [], None
+    while True:
+        page = hub.get_findings(MaxResults=100, **({"NextToken": token} if token else {}))
+        findings += page["Findings"]
+        token = page.get("NextToken")
+        if not token:
+            break
+    print(f"\n== Security Hub: {len(findings)} finding(s)")
+    for f in findings:
+        print(f"  {f['Severity']['Label']:<8} {f['Title']}  [{f['GeneratorId']}]  {', '.join(f['Types'])}")
+    events = []
+    while True:
+        out = sqs.receive_message(QueueUrl=bus_queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        if not out.get("Messages"):
+            break
+        for m in out["Messages"]:
+            sqs.delete_message(QueueUrl=bus_queue, ReceiptHandle=m["ReceiptHandle"])
+            events.append(json.loads(m["Body"]))
+    print(f"== EventBridge bus {SINK_BUS} -> rule -> SQS: {len(events)} event(s)")
+    for e in events:
+        d = e["detail"]
+        print(f"  {e['source']} / {e['detail-type']}: {d['severity']} {d['rule_id']} {d['event_name']}")
+    if {f["Id"] for f in findings} != set(sns_ids) or len(findings) != len(set(sns_ids)):
+        failures.append(f"Security Hub holds {sorted(f['Id'] for f in findings)}, SNS carried {sorted(set(sns_ids))}")
+    if sorted(e["detail"]["alert_id"] for e in events) != sorted(sns_ids):
+        failures.append(f"the bus carried {len(events)} event(s), SNS {len(sns_ids)} alert(s)")
 
 
 def receive(sqs, queue_url, want, seconds):
@@ -279,12 +335,15 @@ def main():
         procs.append(moto)
         wait_http(f"{endpoint}/moto-api/", 60, moto, "moto_server")
         sqs, queue_url, topic, n = setup_stack(endpoint)
+        bus_queue, sink_env = setup_sinks(endpoint)
+        sns_ids = []
         print(f"== uploaded {n + 1} trail objects to s3://{BUCKET}/AWSLogs/{ACCOUNT}/CloudTrail/...")
 
         print("== building trail-processor")
         subprocess.run(["cargo", "build", "-q", "-p", "trail-processor"], cwd=ROOT, check=True)
         env = {"ALERT_TOPIC_ARN": topic, "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "us-east-1",
                "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "RUST_LOG": "info"}
+        env.update(sink_env)
         watch_cmd = [str(cargo_lambda), "lambda", "watch", "--ignore-changes", "--invoke-address",
                      "127.0.0.1", "--invoke-port", str(invoke_port), "--bin", "trail-processor"]
         for k, v in env.items():
@@ -309,6 +368,7 @@ def main():
                 continue
             alerts = receive(sqs, queue_url, len(expected) if expected else None, 20)
             print(f"   {len(alerts)} alert(s) arrived through SNS:")
+            sns_ids += [a["alert_id"] for _, a, _ in alerts]
             show(alerts)
             if expected is not None:
                 names = sorted(a["event_name"] for _, a, _ in alerts)
@@ -316,6 +376,7 @@ def main():
                     failures.append(f"{data_file}: expected alerts for {sorted(expected)}, got {names}")
             elif json.loads(response or "{}").get("batchItemFailures"):
                 failures.append(f"{data_file}: batchItemFailures in {response}")
+        show_sinks(endpoint, bus_queue, sns_ids, failures)
 
         integrity_demo(endpoint, sqs, queue_url, topic, logs, procs, failures)
     finally:

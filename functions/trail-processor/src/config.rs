@@ -16,6 +16,7 @@ use keytrail_core::size::parse_size;
 use keytrail_core::Severity;
 
 pub use crate::integrity::IntegrityConfig;
+pub use crate::sinks::SinkConfig;
 
 /// The function's configuration.
 #[derive(Debug, Clone)]
@@ -48,6 +49,8 @@ pub struct Config {
     pub correlations: bool,
     /// Log-file integrity validation: on when there is a state table, unless `INTEGRITY=off`.
     pub integrity: Option<IntegrityConfig>,
+    /// `SECURITY_HUB`, `SECURITY_HUB_PRODUCT_ARN`, `EVENT_BUS`: the optional sinks.
+    pub sinks: SinkConfig,
     /// `TLS_ROOTS` (default `aws`): the certificate authorities the AWS clients trust, Amazon's
     /// compiled-in roots (`aws`) or the platform's store (`system`).
     pub tls_roots: Roots,
@@ -159,7 +162,9 @@ impl Config {
                 })
             })
             .unwrap_or(Roots::Aws);
+        let sinks = SinkConfig::from_env(&mut env, &alert_topic_arn);
         env.finish(Config {
+            sinks,
             alert_topic_arn,
             rules_dirs,
             rules_s3,

@@ -21,6 +21,7 @@ pub mod only;
 pub mod process;
 pub mod publish;
 pub mod schedule;
+pub mod sinks;
 pub mod sqs;
 pub mod work;
 
@@ -45,8 +46,10 @@ pub struct App<S, K> {
     pub rules: Arc<RuleSet>,
     /// Where objects are read from.
     pub source: S,
-    /// Where alerts go.
+    /// Where alerts go: SNS.
     pub sink: K,
+    /// The optional sinks after SNS (`SECURITY_HUB`, `EVENT_BUS`; [`sinks::build`]).
+    pub extra_sinks: Vec<keytrail_aws::sinks::ExtraSink>,
     /// The alert claims in the state table, when `STATE_TABLE` names one.
     pub ledger: Option<Ledger>,
     /// The function's name, for metrics.

@@ -20,6 +20,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .map_err(|e| e.to_string())?;
     let sink = SnsSink::new(client::sns_client(&sdk), config.alert_topic_arn.clone())
         .with_format(config.alert_format);
+    let extra_sinks = trail_processor::sinks::build(&config.sinks, &sdk, Default::default());
     let ledger = trail_processor::ledger(&config, client::dynamodb_client(&sdk));
     let integrity = trail_processor::integrity(
         &config,
@@ -35,6 +36,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         rules: Arc::new(rules),
         source,
         sink,
+        extra_sinks,
         ledger,
         function_name,
         integrity,

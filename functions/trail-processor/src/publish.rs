@@ -1,6 +1,12 @@
-//! Publishing a batch of alerts, once each when the idempotency table is on.
+//! Publishing a batch of alerts to every sink, once each when the idempotency table is on.
 //!
-//! Without a table the batch goes straight to the sink ([`send`], which counts what went out and
+//! SNS first, then each optional sink (`SECURITY_HUB`, `EVENT_BUS`: [`crate::sinks`]), every one
+//! with the same batch and claims of its own in the table (`claim`, `claim#<sink>`): a sink that
+//! fails does not hold the others back, and the retry of its object sends each sink only what it
+//! has not marked, so an alert that reached SNS before Security Hub failed is emailed once and
+//! imported on the retry. The first failure is the object's.
+//!
+//! Without a table the batch goes straight to each sink ([`send`], which counts what went out and
 //! turns a refusal into [`ObjectError::Publish`]). With the state table (`STATE_TABLE`), every
 //! alert is claimed first ([`keytrail_aws::state::ledger`] describes the protocol): alerts already
 //! published are skipped, the claimed ones are published and then marked, and a failed publish
@@ -18,16 +24,46 @@ use crate::error::ObjectError;
 use crate::metrics::Metrics;
 use crate::App;
 
-/// Publishes `alerts` of object `name`; answers how many were published by this call (alerts
-/// the table says are out already are not counted, but in `metrics.duplicates`).
+/// Publishes `alerts` of object `name` to every sink; answers how many were published to SNS by
+/// this call (alerts the table says are out already are not counted, but in
+/// `metrics.duplicates`).
 pub async fn publish<S: ObjectSource, K: AlertSink>(
     app: &Arc<App<S, K>>,
     name: &str,
     alerts: Vec<Alert>,
     metrics: &mut Metrics,
 ) -> Result<usize, ObjectError> {
-    let Some(ledger) = &app.ledger else {
-        send(app, name, &alerts, metrics).await?;
+    let copy = if app.extra_sinks.is_empty() {
+        Vec::new()
+    } else {
+        alerts.clone()
+    };
+    let mut outcome = publish_to(&app.sink, app.ledger.as_ref(), name, alerts, metrics).await;
+    for sink in &app.extra_sinks {
+        let ledger = app.ledger.as_ref().map(|l| l.for_sink(sink.name()));
+        // Only failures count: `metrics.alerts` and `duplicates` stay SNS's.
+        let mut own = Metrics::default();
+        let sent = publish_to(sink, ledger.as_ref(), name, copy.clone(), &mut own).await;
+        metrics.publish_failures += own.publish_failures;
+        if let Err(e) = sent {
+            if outcome.is_ok() {
+                outcome = Err(e);
+            }
+        }
+    }
+    outcome
+}
+
+/// Publishes `alerts` to `sink`, claimed in `ledger` when there is one; see [`publish`].
+async fn publish_to<K: AlertSink>(
+    sink: &K,
+    ledger: Option<&Ledger>,
+    name: &str,
+    alerts: Vec<Alert>,
+    metrics: &mut Metrics,
+) -> Result<usize, ObjectError> {
+    let Some(ledger) = ledger else {
+        send(sink, name, &alerts, metrics).await?;
         return Ok(alerts.len());
     };
     let mut claimed: Vec<Alert> = Vec::with_capacity(alerts.len());
@@ -58,7 +94,7 @@ pub async fn publish<S: ObjectSource, K: AlertSink>(
             }
         }
     }
-    let sent = send(app, name, &claimed, metrics).await;
+    let sent = send(sink, name, &claimed, metrics).await;
     // What SNS accepted is marked, even when the rest failed, so the retry does not repeat it; a
     // mark that fails leaves its claim to expire, and the object still succeeds (failing it
     // would publish the alert again on the retry).
@@ -120,9 +156,9 @@ async fn release_one(ledger: &Ledger, object: &str, alert: &Alert, token: &Token
     }
 }
 
-/// Publishes `alerts` to the sink (no idempotency), counting them.
-async fn send<S: ObjectSource, K: AlertSink>(
-    app: &Arc<App<S, K>>,
+/// Publishes `alerts` to `sink` (no idempotency), counting them.
+async fn send<K: AlertSink>(
+    sink: &K,
     name: &str,
     alerts: &[Alert],
     metrics: &mut Metrics,
@@ -130,7 +166,7 @@ async fn send<S: ObjectSource, K: AlertSink>(
     if alerts.is_empty() {
         return Ok(());
     }
-    match app.sink.publish(alerts).await {
+    match sink.publish(alerts).await {
         Ok(()) => {
             for a in alerts {
                 *metrics.alerts.entry(a.severity).or_default() += 1;

@@ -102,6 +102,7 @@ async fn stalled_app(moto: &Moto, head: Vec<u8>) -> Arc<App<S3Source, MemorySink
         rules: Arc::clone(&plain.rules),
         source: S3Source::new(client::s3_client(&sdk)),
         sink: MemorySink::default(),
+        extra_sinks: Vec::new(),
         ledger: None,
         function_name: "trail-processor-test".to_owned(),
         integrity: None,

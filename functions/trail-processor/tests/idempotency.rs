@@ -16,26 +16,13 @@ use keytrail_aws::s3::S3Source;
 use keytrail_aws::sns::{AlertSink, PublishError, SnsSink};
 use keytrail_core::Alert;
 use keytrail_testkit::{Moto, Stack};
-use serde_json::{json, Value};
+use serde_json::json;
 use support::*;
 use trail_processor::handler::{handle, HandlerError};
 use trail_processor::App;
 
 const TABLE: &str = "keytrail-published";
 const KEY: &str = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/06/10/123456789012_CloudTrail_us-east-1_20260610T2100Z_idem.json.gz";
-
-/// A trail object of `n` ExportCertificate records with distinct event ids: `n` alerts.
-fn exports(n: usize) -> Vec<u8> {
-    let detail = event("eventbridge-api-call-export-certificate.json")["detail"].clone();
-    let records: Vec<Value> = (0..n)
-        .map(|i| {
-            let mut r = detail.clone();
-            r["eventID"] = json!(format!("00000000-0000-4000-8000-{i:012}"));
-            r
-        })
-        .collect();
-    gzip(&serde_json::to_vec(&json!({ "Records": records })).unwrap())
-}
 
 /// moto with the alert stack, the table, and an `n`-alert object at [`KEY`].
 async fn stack_with_object(n: usize) -> (Moto, Stack) {
@@ -80,6 +67,7 @@ fn app_wrapping<K: AlertSink>(
         rules: Arc::clone(&plain.rules),
         source: S3Source::new(moto.s3()),
         sink: wrap(SnsSink::new(client::sns_client(&sdk), topic.to_owned())),
+        extra_sinks: Vec::new(),
         ledger: trail_processor::ledger(&plain.config, moto.dynamodb()),
         function_name: plain.function_name.clone(),
         integrity: None,

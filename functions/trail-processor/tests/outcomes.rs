@@ -173,6 +173,7 @@ fn fake_app(concurrency: &str) -> Arc<App<FakeSource, FakeSink>> {
         rules: Arc::new(RuleSet::load(&LoadOptions::default()).unwrap().set),
         source: FakeSource::default(),
         sink: FakeSink::default(),
+        extra_sinks: Vec::new(),
         ledger: None,
         function_name: "trail-processor-test".to_owned(),
         integrity: None,

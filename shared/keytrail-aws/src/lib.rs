@@ -9,6 +9,8 @@
 //!   fed through a bounded channel, so memory stays bounded whatever the object's size.
 //! - `sns` is the alert sink: an `sns::AlertSink` trait, implemented with SNS PublishBatch
 //!   (feature `sns`).
+//! - `sinks` are the optional Security Hub (ASFF findings) and EventBridge alert sinks, the same
+//!   trait (feature `sinks`, not on by default).
 //! - `state` is the state table on DynamoDB (feature `dynamodb`): alert claims (idempotency),
 //!   log hashes, digest chains and public keys, one table with its key design documented there.
 //! - [`env`] reads a function's configuration from its environment, every problem named.
@@ -27,6 +29,8 @@ pub mod client;
 pub mod env;
 pub mod event;
 pub mod s3;
+#[cfg(feature = "sinks")]
+pub mod sinks;
 #[cfg(feature = "sns")]
 pub mod sns;
 #[cfg(feature = "dynamodb")]

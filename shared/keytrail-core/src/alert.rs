@@ -21,6 +21,7 @@ use crate::redact;
 use crate::rules::Rule;
 use crate::severity::Severity;
 
+pub mod asff;
 mod correlation;
 mod event;
 pub mod ocsf;

@@ -16,6 +16,12 @@ use serde_json::Value;
 use trail_processor::config::Config;
 use trail_processor::App;
 
+/// The optional sinks' retries in tests: as the SNS sink's, short.
+pub const FAST_RETRY: keytrail_aws::sinks::Retry = keytrail_aws::sinks::Retry {
+    attempts: 2,
+    first_backoff: Duration::from_millis(5),
+};
+
 /// The bucket every sample event names.
 pub const DEMO_BUCKET: &str = "keytrail-demo-trail";
 /// Where the samples live in it.
@@ -111,6 +117,7 @@ pub fn app_with_keys(
     })
     .unwrap();
     let ledger = trail_processor::ledger(&config, client::dynamodb_client(sdk));
+    let extra_sinks = trail_processor::sinks::build(&config.sinks, sdk, FAST_RETRY);
     let integrity = trail_processor::integrity(
         &config,
         client::dynamodb_client(sdk),
@@ -123,6 +130,7 @@ pub fn app_with_keys(
         source: S3Source::new(client::s3_client(sdk)),
         sink: SnsSink::new(client::sns_client(sdk), topic.to_owned())
             .with_retries(2, Duration::from_millis(5)),
+        extra_sinks,
         ledger,
         function_name: "trail-processor-test".to_owned(),
         integrity,
@@ -175,6 +183,19 @@ pub fn event_names(alerts: &[(ReceivedMessage, Value)]) -> Vec<String> {
         .iter()
         .map(|(_, a)| a["event_name"].as_str().unwrap_or("-").to_owned())
         .collect()
+}
+
+/// A trail object of `n` ExportCertificate records with distinct event ids: `n` alerts.
+pub fn exports(n: usize) -> Vec<u8> {
+    let detail = event("eventbridge-api-call-export-certificate.json")["detail"].clone();
+    let records: Vec<Value> = (0..n)
+        .map(|i| {
+            let mut r = detail.clone();
+            r["eventID"] = serde_json::json!(format!("00000000-0000-4000-8000-{i:012}"));
+            r
+        })
+        .collect();
+    gzip(&serde_json::to_vec(&serde_json::json!({ "Records": records })).unwrap())
 }
 
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {

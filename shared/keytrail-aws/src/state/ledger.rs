@@ -18,6 +18,14 @@
 //! finds either the mark or a dead claim. A publish that fails releases its claims at once, so
 //! the retry need not wait for the lease.
 //!
+//! # One claim per sink
+//!
+//! Each sink has claims of its own under the alert's hash key: `claim` for SNS (the first sink,
+//! and the only one before the others existed), `claim#<sink>` for the optional ones
+//! ([`Ledger::for_sink`]). An object failed because Security Hub refused a finding is retried
+//! whole, and the retry meets SNS's mark (skipped: no second email) and no Security Hub mark (sent
+//! now): every sink gets every alert, none twice.
+//!
 //! At least once stays the floor. An invocation that dies between SNS accepting an alert and the
 //! mark (killed, out of memory) leaves a claim; once its lease has run out the retry publishes the
 //! alert again. That window is one DynamoDB round trip wide, and the repeat carries the same
@@ -32,7 +40,7 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 
 use super::{get_n, get_s, key, n, now, s, StateError, StateTable, PK, SK, TTL_ATTRIBUTE};
 
-/// The range key of a claim item.
+/// The range key of an SNS claim item; other sinks' are `claim#<sink>`.
 const CLAIM: &str = "claim";
 
 /// What a claim found.
@@ -62,6 +70,8 @@ pub struct Ledger {
     table: StateTable,
     lease: Duration,
     ttl: Duration,
+    /// The range key of this sink's claims.
+    sk: String,
 }
 
 /// The hash key of alert `alert_id`'s claim.
@@ -73,7 +83,22 @@ impl Ledger {
     /// Claims in `table`: they live for `lease` (at least the function's timeout), marks for
     /// `ttl` (longer than any retry: SQS keeps a message at most 14 days).
     pub fn new(table: StateTable, lease: Duration, ttl: Duration) -> Self {
-        Ledger { table, lease, ttl }
+        Ledger {
+            table,
+            lease,
+            ttl,
+            sk: CLAIM.to_owned(),
+        }
+    }
+
+    /// The same claims, for the sink named `sink` (`securityhub`, `eventbridge`): items
+    /// `alert#<alert_id>` / `claim#<sink>`, independent of SNS's.
+    #[must_use]
+    pub fn for_sink(&self, sink: &str) -> Ledger {
+        Ledger {
+            sk: format!("{CLAIM}#{sink}"),
+            ..self.clone()
+        }
     }
 
     /// The table's name.
@@ -100,7 +125,7 @@ impl Ledger {
                 .put_item()
                 .table_name(self.table.name())
                 .item(PK, s(&pk))
-                .item(SK, s(CLAIM))
+                .item(SK, s(&self.sk))
                 .item("state", s("pending"))
                 .item("token", s(&token.0))
                 .item("object", s(object))
@@ -126,7 +151,7 @@ impl Ledger {
                 .client()
                 .get_item()
                 .table_name(self.table.name())
-                .set_key(Some(key(&pk, CLAIM)))
+                .set_key(Some(key(&pk, &self.sk)))
                 .consistent_read(true)
                 .send()
                 .await
@@ -160,7 +185,7 @@ impl Ledger {
             .client()
             .update_item()
             .table_name(self.table.name())
-            .set_key(Some(key(&pk, CLAIM)))
+            .set_key(Some(key(&pk, &self.sk)))
             .update_expression(
                 "SET #state = :published, #ttl = :ttl, published_at = :now REMOVE lease_until, #token",
             )
@@ -185,7 +210,7 @@ impl Ledger {
             .client()
             .delete_item()
             .table_name(self.table.name())
-            .set_key(Some(key(&pk, CLAIM)))
+            .set_key(Some(key(&pk, &self.sk)))
             .condition_expression("#state = :pending AND #token = :token")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#token", "token")

@@ -12,7 +12,7 @@
 //!
 //! | kind | pk | sk | attributes | TTL | module |
 //! |---|---|---|---|---|---|
-//! | alert claim / mark | `alert#<alert_id>` | `claim` | `state`, `token`, `object`, `lease_until`, `published_at` | `IDEMPOTENCY_TTL_DAYS` (15) | [`ledger`] |
+//! | alert claim / mark | `alert#<alert_id>` | `claim` (SNS), `claim#<sink>` (`securityhub`, `eventbridge`) | `state`, `token`, `object`, `lease_until`, `published_at` | `IDEMPOTENCY_TTL_DAYS` (15) | [`ledger`] |
 //! | log object seen | `log#<bucket>/<key>` | `hash` | `sha256` (hex, uncompressed), `bytes`, `seen_at`, `trail`; `listed_by` (digest `bucket/key`), `listed_hash` once a verified digest lists it | 400 days | [`logs`] |
 //! | log not yet listed | `pending#<trail id>` | `<log key>` | `time` (the time in the log's name), `seen_at` | 400 days (deleted when a digest lists the log) | [`logs`] |
 //! | digest verified | `digest#<bucket>/<key>` | `sig` | `signature` (hex), `content_hash`, `start`, `end`, `previous` (`bucket/key`), `fingerprint` | 400 days | [`chain`] |
@@ -44,7 +44,7 @@
 //! `PutItem` (pending), each 1 write unit. Per digest: one `PutItem` and one conditional
 //! `UpdateItem` (head), one `UpdateItem` per listed log (marking it listed, answering its hash)
 //! and `BatchWriteItem` deletes of the pending entries (1 write unit each), one `GetItem` for the
-//! previous digest. Per alert: a `PutItem` (claim) and an `UpdateItem` (mark). Public keys: a
+//! previous digest. Per alert and sink: a `PutItem` (claim) and an `UpdateItem` (mark). Public keys: a
 //! `GetItem` per cold start and fingerprint. The scheduled sweep: one `Query` of `trails` and one
 //! per trail id with pending logs. Correlations: only records that match a rule feeding one, 2
 //! writes and 1 read per such record and correlation until its window fires ([`correlate`]).

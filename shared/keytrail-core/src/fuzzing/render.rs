@@ -3,7 +3,8 @@
 use serde_json::{json, Value};
 
 use super::{ensure, scan, scan_report, Checked, Harness};
-use crate::alert::MAX_ALERT_BYTES;
+use crate::alert::{asff, MAX_ALERT_BYTES};
+use crate::integrity::Timestamp;
 use crate::record::Event;
 use crate::render::{self, slack};
 use crate::Alert;
@@ -79,6 +80,10 @@ pub fn check_alert(alert: &Alert) -> Checked {
     ensure(back == *alert, || {
         "the alert does not survive its JSON".to_owned()
     })?;
+    // Security Hub: every alert's finding is within the ASFF limits.
+    let product = asff::Product::default_for("111122223333", "us-east-1");
+    asff::validate(&asff::finding(alert, &product, Timestamp::from_epoch(0)))
+        .map_err(|e| e.to_string())?;
     let message = render::slack_message(alert);
     check_slack(&message, chars)
 }

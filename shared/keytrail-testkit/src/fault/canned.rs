@@ -1,5 +1,5 @@
-//! The canned error answers a [`Fault::Respond`] can carry: what S3 and SNS send when they
-//! throttle or fail.
+//! The canned error answers a [`Fault::Respond`] can carry: what S3, SNS and the JSON-protocol
+//! services (Security Hub, EventBridge) send when they throttle or fail.
 
 use super::Fault;
 
@@ -35,6 +35,16 @@ impl Fault {
                  <Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>\
                  <RequestId>faultproxy</RequestId></ErrorResponse>"
             ),
+        }
+    }
+
+    /// A JSON-protocol service's `500` (Security Hub's REST JSON, EventBridge's AWS JSON):
+    /// `{"__type": "<code>", "message": ...}`.
+    pub fn json_internal_error(code: &str) -> Fault {
+        Fault::Respond {
+            status: 500,
+            content_type: "application/x-amz-json-1.1".to_owned(),
+            body: format!("{{\"__type\":\"{code}\",\"message\":\"Internal failure\"}}"),
         }
     }
 }

@@ -63,6 +63,17 @@ pub enum Match {
     },
     /// A query-protocol call (SNS, SQS): a `POST` whose form body holds `Action=<action>`.
     Action(String),
+    /// A REST call: `method` on `path` (the query left aside), e.g. Security Hub's
+    /// `POST /findings/import`.
+    Path {
+        /// The method.
+        method: String,
+        /// The path.
+        path: String,
+    },
+    /// A request whose body holds `text`: JSON-protocol calls name their operation in a header
+    /// the proxy does not keep, so they are told apart by their body.
+    BodyContains(String),
 }
 
 impl Match {
@@ -78,9 +89,28 @@ impl Match {
         Match::Action("PublishBatch".to_owned())
     }
 
+    /// Security Hub BatchImportFindings.
+    pub fn securityhub_batch_import_findings() -> Match {
+        Match::Path {
+            method: "POST".to_owned(),
+            path: "/findings/import".to_owned(),
+        }
+    }
+
+    /// EventBridge PutEvents (the only EventBridge call whose body opens with `Entries`).
+    pub fn eventbridge_put_events() -> Match {
+        Match::BodyContains("{\"Entries\":[".to_owned())
+    }
+
     fn matches(&self, request: &Exchange) -> bool {
         match self {
             Match::Any => true,
+            Match::Path { method, path } => {
+                request.method == *method && request.target.split('?').next() == Some(path)
+            }
+            Match::BodyContains(text) => {
+                String::from_utf8_lossy(&request.body).contains(text.as_str())
+            }
             Match::S3GetObject { bucket } => {
                 let path = request.target.split('?').next().unwrap_or("");
                 request.method == "GET"
