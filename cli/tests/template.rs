@@ -252,7 +252,7 @@ fn processor_statement(t: &Yaml, sid: &str) -> (Option<String>, Yaml) {
         ["PolicyDocument"]["Statement"];
     for s in statements.as_sequence().expect("a statement list") {
         match s {
-            Yaml::Tagged(tagged) if tagged.tag.to_string() == "!If" => {
+            Yaml::Tagged(tagged) if tagged.tag == "!If" => {
                 let args = tagged.value.as_sequence().unwrap();
                 if args[1]["Sid"].as_str() == Some(sid) {
                     return (args[0].as_str().map(str::to_owned), args[1].clone());

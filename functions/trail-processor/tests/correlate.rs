@@ -235,6 +235,7 @@ async fn a_correlation_alert_that_failed_to_publish_is_published_by_the_retry_on
         ledger: trail_processor::ledger(&plain.config, moto.dynamodb()),
         function_name: plain.function_name.clone(),
         integrity: None,
+        extra_sinks: Vec::new(),
     });
     let records = ["10:05", "10:06", "10:07"]
         .iter()
