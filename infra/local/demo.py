@@ -242,8 +242,16 @@ def invoke_http(port, payload):
         f"http://127.0.0.1:{port}/2015-03-31/functions/trail-processor/invocations",
         data=json.dumps(payload).encode(), method="POST",
         headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=300) as response:
-        return json.loads(response.read() or b"{}")
+    try:
+        with urllib.request.urlopen(request, timeout=300) as response:
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        # A function error: cargo lambda answers 500 with the error's JSON as the body.
+        body = e.read().decode(errors="replace")
+        try:
+            return json.loads(body)
+        except ValueError:
+            return {"errorType": f"HTTP {e.code}", "errorMessage": body[:2000]}
 
 
 def s3_notification(bucket, keys):

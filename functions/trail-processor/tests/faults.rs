@@ -49,8 +49,9 @@ async fn rig() -> Rig {
 const TABLE: &str = "keytrail-published";
 
 /// A [`Rig`] whose app keeps an idempotency table (in moto, reached through the proxy too).
+/// Correlations are off, so the alerts are exactly the records' (`correlate.rs` tests their faults).
 async fn rig_with_ledger() -> Rig {
-    rig_with(&[("IDEMPOTENCY_TABLE", TABLE)]).await
+    rig_with(&[("IDEMPOTENCY_TABLE", TABLE), ("CORRELATIONS", "off")]).await
 }
 
 async fn rig_with(env: &[(&str, &str)]) -> Rig {

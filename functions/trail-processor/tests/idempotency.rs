@@ -32,11 +32,14 @@ async fn stack_with_object(n: usize) -> (Moto, Stack) {
     (moto, stack)
 }
 
-/// The environment of an app using the table with a `lease_seconds` lease.
-fn with_table(lease_seconds: &str) -> [(&str, &str); 2] {
+/// The environment of an app using the table with a `lease_seconds` lease. Correlations are
+/// off: the planted exports by one principal would also fire `acm-bulk-export`, whose retries
+/// `correlate.rs` tests; here each object's alerts are exactly its records'.
+fn with_table(lease_seconds: &str) -> [(&str, &str); 3] {
     [
         ("IDEMPOTENCY_TABLE", TABLE),
         ("IDEMPOTENCY_LEASE_SECONDS", lease_seconds),
+        ("CORRELATIONS", "off"),
     ]
 }
 

@@ -24,6 +24,9 @@ use trail_processor::handler::{handle, HandlerError};
 const KEY: &str = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/06/10/123456789012_CloudTrail_us-east-1_20260610T2100Z_sinks.json.gz";
 const TABLE: &str = "keytrail-sinks-state";
 const BUS: &str = "keytrail-security";
+/// Correlations off: the planted exports by one principal would also fire `acm-bulk-export`;
+/// these tests count one alert per record (`correlate.rs` tests correlations with the table).
+const NO_CORRELATIONS: (&str, &str) = ("CORRELATIONS", "off");
 /// moto's account and region: the default product the app derives from the topic's ARN.
 const PRODUCT: &str = "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default";
 
@@ -192,7 +195,7 @@ async fn an_eventbridge_rule_routes_each_alert_once_to_a_queue() {
     let app = app(
         &moto,
         &stack.topic_arn,
-        &[("EVENT_BUS", BUS), ("STATE_TABLE", TABLE)],
+        &[("EVENT_BUS", BUS), ("STATE_TABLE", TABLE), NO_CORRELATIONS],
     );
     handle(&app, s3_put(KEY)).await.unwrap();
     let again = handle(&app, s3_put(KEY)).await.unwrap();
@@ -224,6 +227,7 @@ async fn a_failing_sink_loses_nothing_and_repeats_nothing(matches: Match, code: 
             ("SECURITY_HUB", "true"),
             ("EVENT_BUS", BUS),
             ("STATE_TABLE", TABLE),
+            NO_CORRELATIONS,
         ],
     );
     let err = handle(&app, s3_put(KEY)).await.unwrap_err();
