@@ -9,17 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 mod support;
-use support::{alerts, keytrail, repo};
-
-/// The ExportCertificate fixture of the built-in pack, as export `i` by `principal` at `time`.
-fn export(i: usize, principal: &str, time: &str) -> Value {
-    let hit = repo().join("rules/tests/acm-export-certificate/hit/acm-2026-export.json");
-    let mut event: Value = serde_json::from_slice(&std::fs::read(hit).unwrap()).unwrap();
-    event["eventID"] = Value::String(format!("00000000-0000-0000-0000-{i:012}"));
-    event["eventTime"] = Value::String(time.to_owned());
-    event["userIdentity"]["arn"] = Value::String(principal.to_owned());
-    event
-}
+use support::{alerts, assert_bulk_export_of_three, export_by as export, keytrail};
 
 /// Three exports within one hour of eventTime (window 10:00-11:00), one per file, written so
 /// that the files' name order is the reverse of their events' time order. Returns the files in
@@ -73,28 +63,7 @@ fn export_burst_split_across_files_raises_bulk_export_once() {
         let fired = bulk(&alerts);
         assert_eq!(fired.len(), 1, "{args:?}: {alerts:#?}\n{stderr}");
         let alert = fired[0];
-        assert_eq!(alert["severity"], "critical");
-        assert_eq!(alert["principal"], arn);
-        let corr = &alert["event"]["correlation"];
-        assert_eq!(corr["count"], 3);
-        assert_eq!(corr["group"]["userIdentity.arn"], arn);
-        assert_eq!(corr["window"]["start"], "2026-03-02T10:00:00Z");
-        assert_eq!(corr["window"]["end"], "2026-03-02T11:00:00Z");
-        let ids: Vec<&str> = corr["event_ids"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
-        assert_eq!(
-            ids,
-            (0..3)
-                .map(|i| format!("00000000-0000-0000-0000-{i:012}"))
-                .collect::<Vec<_>>(),
-            "eventIDs in eventTime order"
-        );
-        let description = alert["description"].as_str().unwrap();
-        assert!(description.contains("count 3"), "{description}");
+        assert_bulk_export_of_three(alert, arn);
         // The single exports still alert (generate: true), and the summary counts all four.
         let singles = alerts
             .iter()

@@ -1,5 +1,6 @@
-//! docs/coverage.md's table is `keytrail rules list --format markdown`, and each built-in
-//! rule's `fixture_source` agrees with the fixture provenance in rules/tests/README.md.
+//! docs/coverage.md's table is `keytrail rules list --format markdown`, each built-in
+//! rule's `fixture_source` agrees with the fixture provenance in rules/tests/README.md, and
+//! `rules list` shows the built-in integrity checks after the Sigma rules (issue 20).
 //!
 //! `KEYTRAIL_BLESS=1 cargo nextest run -p keytrail-cli --test coverage` rewrites the table in
 //! docs/coverage.md (between its markers) instead of failing.
@@ -153,7 +154,8 @@ fn fixture_sources_agree_with_the_fixture_provenance() {
     let expected = provenance();
     let table = generated();
     let mut shown = BTreeMap::new();
-    for row in table.lines().skip(2) {
+    // The Sigma rules' rows: up to the blank line before the built-in integrity checks.
+    for row in table.lines().skip(2).take_while(|l| !l.is_empty()) {
         let cells: Vec<&str> = row.trim_matches('|').split(" | ").map(str::trim).collect();
         shown.insert(cells[2].trim_matches('`').to_owned(), cells[6].to_owned());
     }
@@ -191,4 +193,87 @@ fn fixture_sources_agree_with_the_fixture_provenance() {
         "update rules/<id>.yml's fixture_source:\n{}",
         wrong.join("\n")
     );
+}
+
+/// The integrity alerts the Lambda raises (every `keytrail-integrity-*` rule and the
+/// unreadable-object alert) are listed by `rules list` in both formats, each once, with the
+/// severity its alerts carry and marked as a built-in integrity check with what it needs; with
+/// `--no-builtin` they go with the pack.
+#[test]
+fn rules_list_shows_the_integrity_checks_issue_20() {
+    let mut want: Vec<(&str, String)> = trail_processor::integrity::alert::RULES
+        .iter()
+        .map(|r| (r.id, r.severity.as_str().to_owned()))
+        .collect();
+    want.push(("keytrail-object-unreadable", "medium".to_owned()));
+    assert_eq!(want.len(), 13, "12 digest checks and the unreadable object");
+
+    let out = keytrail(&["rules", "list"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let integrity: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("builtin:integrity ("))
+        .collect();
+    assert_eq!(integrity.len(), want.len(), "{text}");
+    for (id, severity) in &want {
+        let line: Vec<&str> = integrity
+            .iter()
+            .filter(|l| l.split_whitespace().next() == Some(id))
+            .copied()
+            .collect();
+        assert_eq!(line.len(), 1, "{id} in:\n{text}");
+        let columns: Vec<&str> = line[0].split_whitespace().collect();
+        assert_eq!(columns[1], severity, "{}", line[0]);
+        let needs = if *id == "keytrail-object-unreadable" {
+            "(always on: scan, Lambda)"
+        } else {
+            "(Lambda with state table + log file validation; keytrail verify)"
+        };
+        assert!(line[0].ends_with(needs), "{}", line[0]);
+    }
+    let modified = integrity
+        .iter()
+        .find(|l| l.starts_with("keytrail-integrity-log-file-modified "))
+        .unwrap();
+    assert!(
+        modified.contains("CloudTrail log file modified after delivery"),
+        "{modified}"
+    );
+
+    let markdown = generated();
+    let (sigma, checks) = markdown.split_once("\n\n").unwrap();
+    assert!(!sigma.contains("keytrail-integrity"), "{sigma}");
+    assert!(
+        checks.starts_with("Built-in integrity checks: not Sigma rules"),
+        "{checks}"
+    );
+    for (id, severity) in &want {
+        assert_eq!(
+            checks.matches(&format!("| `{id}` | {severity} | ")).count(),
+            1,
+            "{id} {severity} in:\n{checks}"
+        );
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        repo().join("rules/acm-export-certificate.yml"),
+        dir.path().join("acm-export-certificate.yml"),
+    )
+    .unwrap();
+    for format in ["text", "markdown"] {
+        let out = keytrail(&[
+            "rules",
+            "list",
+            "--format",
+            format,
+            "--no-builtin",
+            "--rules",
+            dir.path().to_str().unwrap(),
+        ]);
+        let listed = String::from_utf8(out.stdout).unwrap();
+        assert!(listed.contains("acm-export-certificate"), "{listed}");
+        assert!(!listed.contains("keytrail-integrity"), "{format}: {listed}");
+    }
 }

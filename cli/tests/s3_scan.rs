@@ -197,3 +197,97 @@ async fn scans_with_a_credential_process_profile_and_flags() {
     );
     assert!(alerts(&out).is_empty());
 }
+
+/// One planted export: (index, principal, eventTime).
+type Export<'a> = (usize, &'a str, &'a str);
+
+/// Correlations run over an S3 prefix as over local files (issue 21): a burst of three
+/// ExportCertificate calls by one principal within an hour, split over three gzipped trail
+/// objects in moto S3 (the object holding the first export sorts last by key), plus a fourth
+/// export by another principal in the same hour, raises `acm-bulk-export` exactly once, for
+/// that principal, counting three, with the single exports still alerting one by one.
+#[tokio::test]
+async fn export_burst_split_across_s3_objects_raises_bulk_export_once_issue_21() {
+    use std::io::Write;
+
+    let moto = Moto::start().await;
+    let s3 = moto.s3();
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    let stolen = "arn:aws:iam::123456789012:role/stolen";
+    let other = "arn:aws:iam::123456789012:role/migration";
+    let day = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/02";
+    // (object's time and suffix, its exports)
+    let objects: [(&str, &[Export<'_>]); 3] = [
+        ("1040Z_c", &[(2, stolen, "2026-03-02T10:40:00Z")]),
+        (
+            "1020Z_b",
+            &[
+                (1, stolen, "2026-03-02T10:20:00Z"),
+                (3, other, "2026-03-02T10:25:00Z"),
+            ],
+        ),
+        ("1050Z_a", &[(0, stolen, "2026-03-02T10:05:00Z")]),
+    ];
+    for (name, exports) in objects {
+        let records: Vec<Value> = exports
+            .iter()
+            .map(|(i, who, time)| support::export_by(*i, who, time))
+            .collect();
+        let json = serde_json::to_vec(&serde_json::json!({ "Records": records })).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&json).unwrap();
+        s3.put_object()
+            .bucket(BUCKET)
+            .key(format!(
+                "{day}/123456789012_CloudTrail_us-east-1_20260302T{name}.json.gz"
+            ))
+            .body(gz.finish().unwrap().into())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    for jobs in ["1", "3"] {
+        let out = keytrail(
+            &moto,
+            &[
+                "scan",
+                "--format",
+                "jsonl",
+                "--jobs",
+                jobs,
+                &format!("s3://{BUCKET}/AWSLogs/"),
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(!stderr.contains("not evaluated"), "{stderr}");
+        let got = alerts(&out);
+        let bulk: Vec<&Value> = got
+            .iter()
+            .filter(|a| a["rule_id"] == "acm-bulk-export")
+            .collect();
+        assert_eq!(bulk.len(), 1, "--jobs {jobs}: {got:#?}\n{stderr}");
+        support::assert_bulk_export_of_three(bulk[0], stolen);
+        assert!(
+            bulk[0]["source"]["object"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("s3://{BUCKET}/{day}/")),
+            "{:#}",
+            bulk[0]
+        );
+        let source = bulk[0]["source"]["object"].as_str().unwrap();
+        assert_eq!(
+            source.matches("s3://").count(),
+            3,
+            "its three objects: {source}"
+        );
+        let singles = got
+            .iter()
+            .filter(|a| a["rule_id"] == "acm-export-certificate")
+            .count();
+        assert_eq!(singles, 4, "the single exports still alert");
+        assert!(stderr.contains("scanned 3 objects"), "{stderr}");
+    }
+}

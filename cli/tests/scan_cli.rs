@@ -269,7 +269,10 @@ fn table_output_and_rules_list() {
     let list = String::from_utf8_lossy(&out.stdout);
     assert!(list.lines().count() >= 20, "{list}");
     for line in list.lines() {
-        assert!(line.contains("builtin:rules/"), "{line}");
+        assert!(
+            line.contains("builtin:rules/") || line.contains("builtin:integrity ("),
+            "{line}"
+        );
     }
 }
 

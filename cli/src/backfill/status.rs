@@ -14,6 +14,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use aws_sdk_s3control::operation::describe_job::DescribeJobError;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
@@ -170,6 +171,28 @@ impl QueueStatus {
     }
 }
 
+/// The error for a job that cannot be read: an unknown job says what to check.
+fn job_error<R: std::fmt::Debug>(
+    job: &str,
+    account: &str,
+    e: &aws_sdk_s3control::error::SdkError<DescribeJobError, R>,
+) -> anyhow::Error {
+    if e.as_service_error()
+        .is_some_and(DescribeJobError::is_not_found_exception)
+    {
+        anyhow::anyhow!(
+            "job {job} not found in account {account}: check the job id (what `keytrail \
+             backfill --via batch` printed), --account, and --region (a job lives in the region \
+             it was created in)"
+        )
+    } else {
+        anyhow::anyhow!(
+            "cannot read job {job} of account {account}: {}",
+            aws_sdk_s3control::error::DisplayErrorContext(e)
+        )
+    }
+}
+
 /// A batch job's status lines, and whether something failed.
 async fn job_status(
     control: &aws_sdk_s3control::Client,
@@ -182,12 +205,7 @@ async fn job_status(
         .job_id(job)
         .send()
         .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot read job {job} of account {account}: {}",
-                aws_sdk_s3control::error::DisplayErrorContext(&e)
-            )
-        })?;
+        .map_err(|e| job_error(job, account, &e))?;
     let Some(job) = described.job else {
         bail!("job {job}: DescribeJob answered no job");
     };
@@ -217,7 +235,8 @@ async fn job_status(
             reason.failure_reason().unwrap_or_default()
         ));
     }
-    if let Some(report) = job.report() {
+    // A job created without a report still describes one: `<Report><Enabled>false</Enabled>`.
+    if let Some(report) = job.report().filter(|r| r.enabled()) {
         let bucket = report.bucket().unwrap_or_default();
         let bucket = bucket.rsplit(':').next().unwrap_or(bucket);
         lines.push(format!(

@@ -1,6 +1,7 @@
 //! `keytrail rules …`: list the rules a scan would run (one a line, or the coverage table), run
 //! their fixtures, and print the EventBridge pattern that gives them a real-time path.
 
+mod builtin;
 mod coverage;
 mod list;
 mod pattern;
@@ -18,6 +19,12 @@ use crate::rule_args::RuleArgs;
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// One rule a line: id, level, title, file; or, with --format markdown, the coverage table.
+    ///
+    /// Both end with the built-in integrity checks (unless --no-builtin): alerts keytrail raises
+    /// itself rather than through a Sigma rule, `keytrail-object-unreadable` (always on) and the
+    /// `keytrail-integrity-*` digest checks (the Lambda runs them with its state table and
+    /// CloudTrail log file validation; `keytrail verify` finds the same problems over a range).
+    /// Their file column reads `builtin:integrity (...)`.
     ///
     /// The markdown table has one row per rule: the service and events its condition requires
     /// (the eventSource and eventName values the prefilter index routes it by; "(any)" when the

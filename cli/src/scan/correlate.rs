@@ -9,8 +9,8 @@
 //! ([`Alert::correlation`]), printed, counted and gated like any other.
 //!
 //! Memory is a few hundred bytes per record that feeds a correlation; records that match no
-//! such rule are not kept. S3 prefixes are not kept yet (their records are read by the AWS
-//! crate's stream, which does not hand them out): the scan says so when correlations are loaded.
+//! such rule are not kept. Local files keep theirs as they are read; S3 objects, read by the AWS
+//! crate's stream, hand theirs over when the stream ends ([`keytrail_aws::stream::ScanEnd`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

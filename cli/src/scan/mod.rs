@@ -57,13 +57,6 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     for note in &plan.notes {
         printer::say(&bar, note);
     }
-    if plan.s3.is_some() && !rules.correlations().is_empty() {
-        printer::say(
-            &bar,
-            "correlation rules are not evaluated over S3 objects yet: download the objects and \
-             scan the directory to run them",
-        );
-    }
 
     let stop = AtomicBool::new(false);
     let mut printer = Printer::new(args.output_format(), args.fail_on, &bar, &stop);
@@ -120,7 +113,7 @@ fn scan_target(
     };
     match target {
         Target::S3(object) => match s3 {
-            Some(s3) => s3.scan(object, rules, options, stop, sink),
+            Some(s3) => s3.scan(object, rules, options, (stop, keeper), sink),
             None => unopened("no S3 connection"),
         },
         Target::Stdin => scan_read(&name, io::stdin(), rules, options, (stop, keeper), sink),

@@ -1,6 +1,7 @@
 //! `keytrail scan s3://bucket/prefix/`: listing a prefix (narrowed by `--since`/`--until` on
 //! CloudTrail's `YYYY/MM/DD/` key layout) and streaming each object through the same scan the
-//! Lambda uses.
+//! Lambda uses. What correlations need of its records ([`ScanEnd::kept`]) goes to the scan's
+//! [`Keeper`], as a local file's does.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -10,12 +11,13 @@ use anyhow::Context;
 use keytrail_aws::client;
 use keytrail_aws::event::ObjectRef;
 use keytrail_aws::s3::{ObjectSource, S3Source};
-use keytrail_aws::stream::ScanStream;
+use keytrail_aws::stream::{ScanEnd, ScanStream};
 use keytrail_core::rules::RuleSet;
 use keytrail_core::scan::ScanOptions;
 use keytrail_core::Alert;
 use tokio::runtime::Runtime;
 
+use super::correlate::Keeper;
 use super::target::{name_skip, unopened, Finished};
 use crate::aws::AwsArgs;
 use crate::dates::Day;
@@ -86,14 +88,15 @@ impl S3 {
         Ok((objects, passed.load(Ordering::Relaxed)))
     }
 
-    /// Streams and scans one object, handing each alert to `sink` as it comes. Once `stop` is
-    /// set the scan ends soon; its report then says it was stopped.
+    /// Streams and scans one object, handing each alert to `sink` as it comes and what
+    /// correlations need of its records to `keeper`. Once `stop` is set the scan ends soon; its
+    /// report then says it was stopped.
     pub fn scan(
         &self,
         object: &ObjectRef,
         rules: &Arc<RuleSet>,
         options: &ScanOptions,
-        stop: &AtomicBool,
+        (stop, keeper): (&AtomicBool, &Keeper),
         sink: &mut dyn FnMut(Alert),
     ) -> Finished {
         let name = object.uri();
@@ -121,10 +124,19 @@ impl S3 {
             anyhow::Ok(scan.finish().await?)
         });
         match result {
-            Ok(end) => Finished {
-                stopped: end.stopped.is_some(),
-                report: end.report,
-            },
+            Ok(ScanEnd {
+                report,
+                stopped,
+                kept,
+                ..
+            }) => {
+                // Records read before a fault or a stop still count, as in a local file.
+                keeper.add(&name, kept);
+                Finished {
+                    stopped: stopped.is_some(),
+                    report,
+                }
+            }
             // An object that cannot be opened is reported like any other read fault, named.
             Err(e) => Finished {
                 report: unopened(&name, &format!("{e:#}")),

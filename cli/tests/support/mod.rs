@@ -67,6 +67,45 @@ pub fn export_record(i: usize) -> Vec<u8> {
     serde_json::to_vec(&event).unwrap()
 }
 
+/// The ExportCertificate fixture of the built-in pack, as export `i` by `principal` at `time`
+/// (correlation tests plant bursts of these).
+pub fn export_by(i: usize, principal: &str, time: &str) -> Value {
+    let hit = repo().join("rules/tests/acm-export-certificate/hit/acm-2026-export.json");
+    let mut event: Value = serde_json::from_slice(&std::fs::read(hit).unwrap()).unwrap();
+    event["eventID"] = Value::String(format!("00000000-0000-0000-0000-{i:012}"));
+    event["eventTime"] = Value::String(time.to_owned());
+    event["userIdentity"]["arn"] = Value::String(principal.to_owned());
+    event
+}
+
+/// Checks an `acm-bulk-export` alert of a planted burst: exports 0, 1 and 2 by `principal`
+/// between 10:00 and 11:00 on 2026-03-02, counted 3, their eventIDs in eventTime order.
+pub fn assert_bulk_export_of_three(alert: &Value, principal: &str) {
+    assert_eq!(alert["rule_id"], "acm-bulk-export", "{alert:#}");
+    assert_eq!(alert["severity"], "critical");
+    assert_eq!(alert["principal"], principal);
+    let corr = &alert["event"]["correlation"];
+    assert_eq!(corr["count"], 3, "{alert:#}");
+    assert_eq!(corr["group"]["userIdentity.arn"], principal);
+    assert_eq!(corr["window"]["start"], "2026-03-02T10:00:00Z");
+    assert_eq!(corr["window"]["end"], "2026-03-02T11:00:00Z");
+    let ids: Vec<&str> = corr["event_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        (0..3)
+            .map(|i| format!("00000000-0000-0000-0000-{i:012}"))
+            .collect::<Vec<_>>(),
+        "eventIDs in eventTime order"
+    );
+    let description = alert["description"].as_str().unwrap();
+    assert!(description.contains("count 3"), "{description}");
+}
+
 /// A trail object of `records` ACM ExportCertificate calls (each one alert), with distinct
 /// event ids.
 pub fn exports(records: usize) -> Vec<u8> {

@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 use integrity::Integrity;
 use keytrail_aws::s3::S3Source;
+use keytrail_aws::sns::SnsSink;
 use keytrail_aws::state::ledger::Ledger;
 use keytrail_aws::state::StateTable;
 use keytrail_core::read::ReadOptions;
@@ -56,6 +57,16 @@ pub struct App<S, K> {
     pub function_name: String,
     /// Log file validation, when on (`STATE_TABLE` set and `INTEGRITY` not `off`).
     pub integrity: Option<Arc<Integrity>>,
+}
+
+/// The SNS sink on the alert topic, its messages in the configured `ALERT_FORMAT` (keytrail's
+/// alert or an OCSF Detection Finding), with clients from `sdk`.
+pub fn sns_sink(config: &Config, sdk: &aws_config::SdkConfig) -> SnsSink {
+    SnsSink::new(
+        keytrail_aws::client::sns_client(sdk),
+        config.alert_topic_arn.clone(),
+    )
+    .with_format(config.alert_format)
 }
 
 /// The alert claims of the state table the configuration names, on `client`.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use keytrail_aws::{client, s3::S3Source, sns::SnsSink};
+use keytrail_aws::{client, s3::S3Source};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use trail_processor::{config::Config, handler, load_rules, App};
@@ -18,8 +18,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let rules = load_rules(&config, &source)
         .await
         .map_err(|e| e.to_string())?;
-    let sink = SnsSink::new(client::sns_client(&sdk), config.alert_topic_arn.clone())
-        .with_format(config.alert_format);
+    let sink = trail_processor::sns_sink(&config, &sdk);
     let extra_sinks = trail_processor::sinks::build(&config.sinks, &sdk, Default::default());
     let ledger = trail_processor::ledger(&config, client::dynamodb_client(&sdk));
     let integrity = trail_processor::integrity(

@@ -47,6 +47,12 @@ pub const MAX_RULE_ITEM_BYTES: usize = 1024;
 /// Rule id of the alert raised for an object that could not be read.
 pub const INTEGRITY_RULE_ID: &str = "keytrail-object-unreadable";
 
+/// Title of the alert raised for an object that could not be read.
+pub const INTEGRITY_RULE_TITLE: &str = "CloudTrail object could not be read";
+
+/// Severity of the alert raised for an object that could not be read.
+pub const INTEGRITY_RULE_SEVERITY: Severity = Severity::Medium;
+
 /// Where an alert's record came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
@@ -176,8 +182,8 @@ impl Alert {
         Alert {
             alert_id: hex16(&hasher.finalize()),
             rule_id: INTEGRITY_RULE_ID.to_owned(),
-            severity: Severity::Medium,
-            title: "CloudTrail object could not be read".to_owned(),
+            severity: INTEGRITY_RULE_SEVERITY,
+            title: INTEGRITY_RULE_TITLE.to_owned(),
             description: format!(
                 "keytrail could not read all of {object}: {fault}. Records before a fault were \
                  classified, and so were those after damage that reading resumed from; records in \

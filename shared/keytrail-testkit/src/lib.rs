@@ -55,7 +55,7 @@ mod stack;
 pub mod trail;
 
 pub use cloudtrail_keys::{CloudTrailKeys, KeyRequest};
-pub use fault::{Exchange, Fault, FaultProxy, Match, Rule, RuleId};
+pub use fault::{BatchJob, Exchange, Fault, FaultProxy, Match, Rule, RuleId};
 pub use logs::LogBuffer;
 pub use moto::{sdk_config_at, Moto};
 pub use stack::{ReceivedMessage, Stack};

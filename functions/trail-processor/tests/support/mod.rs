@@ -124,12 +124,13 @@ pub fn app_with_keys(
         client::s3_client(sdk),
         aws_sdk_cloudtrail::Client::new(keys),
     );
+    // As main builds it (ALERT_FORMAT included), with short retries.
+    let sink = trail_processor::sns_sink(&config, sdk).with_retries(2, Duration::from_millis(5));
     Arc::new(App {
         config,
         rules: Arc::new(RuleSet::load(&LoadOptions::default()).unwrap().set),
         source: S3Source::new(client::s3_client(sdk)),
-        sink: SnsSink::new(client::sns_client(sdk), topic.to_owned())
-            .with_retries(2, Duration::from_millis(5)),
+        sink,
         extra_sinks,
         ledger,
         function_name: "trail-processor-test".to_owned(),

@@ -60,6 +60,8 @@
 //!   [`missing_between`] names the digests deleted before a missing one (from the chain head).
 //! - [`Walk`] checks a whole range for `keytrail verify` (see its module docs), in two steps so
 //!   the log files can be hashed in parallel in between.
+//! - [`RULES`] makes each [`Problem`] kind a built-in rule (id, severity, title, what to check):
+//!   the Lambda's integrity alerts and `keytrail rules list` read the one table.
 //! - [`LogHasher`] hashes a log object's uncompressed bytes as the reader streams them;
 //!   [`hash_content`] and [`read_content`] gunzip (capped) for the Lambda's tee and digests.
 //! - Crypto is `ring`, already in every build through rustls: RSA PKCS#1 v1.5 verification
@@ -86,6 +88,7 @@ mod keyfile;
 mod keys;
 mod names;
 mod problem;
+mod rules;
 mod time;
 mod walk;
 
@@ -101,6 +104,7 @@ pub use hash::{LogHasher, NotSha256, Sha256};
 pub use keys::{KeyError, PublicKey, PublicKeys};
 pub use names::{DigestName, LogName, Scope};
 pub use problem::{LinkMismatch, ObjectRef, Problem};
+pub use rules::{rule_of, IntegrityRule, RULES};
 pub use time::{Timestamp, HOUR};
 pub use walk::{Gap, LogInventory, Report, UncheckedLink, Walk, WalkOptions};
 

@@ -18,6 +18,9 @@
 //!   answer is lost), a reset after the head and part of the body, a body trickled in small
 //!   pieces, or a canned error answer (S3 `SlowDown`, SNS `Throttling` and `InternalError`) in
 //!   place of moto's.
+//! - **Stand-in answers for what moto lacks:** the same canned answers serve an API moto does
+//!   not have, in its real wire format: S3 Batch Operations' `DescribeJob` and its errors
+//!   (`s3control.rs`), for `keytrail backfill status JOB`.
 //! - **Observable.** Each rule counts the requests it saw and the faults it injected
 //!   ([`FaultProxy::seen`], [`FaultProxy::injected`]), and every exchange is logged
 //!   ([`FaultProxy::exchanges`]) with its request body and the status the client got, so a test
@@ -46,10 +49,12 @@
 mod canned;
 pub(crate) mod http;
 mod proxy;
+mod s3control;
 
 use std::time::Duration;
 
 pub use proxy::FaultProxy;
+pub use s3control::BatchJob;
 
 /// Which requests a [`Rule`] applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
