@@ -25,7 +25,7 @@ mod walk;
 
 pub use event::Event;
 pub use peek::{peek, Peek, RecordError, MAX_SCREEN_KEYS, PEEK_KEYS};
-pub use project::{partial_event, Projection};
+pub use project::{partial_event, project_record, Projection};
 pub use quick::peek_quick;
 pub(crate) use walk::object_member;
 

@@ -151,6 +151,18 @@ impl Projection {
     }
 }
 
+/// An event holding only the parts of the record `json` (one whole JSON object) that
+/// `projection` reads, found by walking its top-level members rather than from a peek's notes:
+/// what the screen of a routed rule needs (the quick peek notes only the unrouted rules' keys).
+/// `None` when `json` is not an object, or its parts cannot be told apart cheaply; the caller
+/// then parses the record whole.
+pub fn project_record(json: &[u8], projection: &Projection) -> Option<Value> {
+    if projection.whole || members(json).is_none() {
+        return None;
+    }
+    projection.apply(json)
+}
+
 /// An event holding only the parts of the record `json` that `projection` reads, from the
 /// top-level values [`super::peek_quick`] found when asked for `projection`'s keys. `None` when
 /// one of them is not valid JSON (the full parse then reports it), or when a key begins with a

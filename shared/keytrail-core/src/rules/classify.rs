@@ -8,7 +8,12 @@
 //!    by the quick walk when the record is plain, noting where the screened top-level values
 //!    are ([`crate::record::peek_quick`], else [`crate::record::peek`]);
 //! 2. route: the prefilter index says whether a routed rule may match those routing fields, and
-//!    the routed rules' needles whether the texts they need are in the bytes at all;
+//!    the routed rules' needles whether the texts they need are in the bytes at all; when they
+//!    are, each candidate that reads only a few top-level keys runs on a partial event of just
+//!    those ([`crate::record::project_record`]). A load balancer's `Decrypt` of an ACM key has
+//!    every text the ACM-key rule needs, and is told apart only by `userIdentity`: this spares
+//!    the full parse of such records, which are common (every TLS handshake a load balancer
+//!    makes with a fresh key);
 //! 3. screen: when only rules the index cannot route remain, their needles look in the few
 //!    top-level values those rules read, then the rules run on a partial event of just those
 //!    values ([`crate::record::partial_event`]);
@@ -97,6 +102,11 @@ impl<'a> Matches<'a> {
     }
 }
 
+/// At most this many routed candidates are screened on partial events before a record is
+/// parsed whole: each costs a walk of the record's top level, and a few walks cost about what
+/// one parse does.
+const MAX_ROUTED_SCREENS: usize = 4;
+
 impl RuleSet {
     /// Classifies one raw record: peek, route, screen, parse and match (see the module doc),
     /// each stage run only when the cheaper ones before it could not dismiss the record.
@@ -148,8 +158,12 @@ impl RuleSet {
         scratch: &mut Scratch,
     ) -> bool {
         let (source, name) = (peek.event_source.as_deref(), peek.event_name.as_deref());
-        // A routed rule may match, unless the raw bytes lack every text those rules need.
-        if self.routed_may_match(source, name) && !self.routed_rules_out(json, source, name) {
+        // A routed rule may match, unless the raw bytes lack every text those rules need, or
+        // each of them fails on the few values it reads.
+        if self.routed_may_match(source, name)
+            && !self.routed_rules_out(json, source, name)
+            && !self.routed_screen_rules_out(json, peek, source, name)
+        {
             return false;
         }
         if !self.has_unrouted() {
@@ -242,6 +256,38 @@ impl RuleSet {
         self.index
             .routed_candidates(event_source, event_name, &mut |i| {
                 out = out && self.routed_needles.rule_out(i, json);
+            });
+        out
+    }
+
+    /// True when no routed rule that may match the record `json` (with these routing fields)
+    /// does, each checked on a partial event of the top-level values it reads
+    /// ([`crate::record::project_record`]; it answers there as on the whole record). False when
+    /// one matches, or one reads too much to check this way (more than a few top-level keys),
+    /// or there are more than [`MAX_ROUTED_SCREENS`] candidates (each is a walk of the record's
+    /// top level), or the record came in an EventBridge envelope: then the record is parsed.
+    pub(super) fn routed_screen_rules_out(
+        &self,
+        json: &[u8],
+        peek: &Peek<'_>,
+        event_source: Option<&str>,
+        event_name: Option<&str>,
+    ) -> bool {
+        if peek.wrapped {
+            return false;
+        }
+        let (mut out, mut candidates) = (true, 0);
+        self.index
+            .routed_candidates(event_source, event_name, &mut |i| {
+                candidates += 1;
+                out = out
+                    && candidates <= MAX_ROUTED_SCREENS
+                    && self
+                        .routed_projections
+                        .get(i)
+                        .and_then(Option::as_ref)
+                        .and_then(|p| record::project_record(json, p))
+                        .is_some_and(|partial| !self.is_match(i, &partial));
             });
         out
     }

@@ -24,6 +24,9 @@ pub struct RuleSet {
     pub(super) needles: Option<Needles>,
     /// The routed rules' needles: texts one of which every match has somewhere in its record.
     pub(super) routed_needles: RoutedNeedles,
+    /// What each rule reads (by index into `compiled`), when it is a routed rule that reads no
+    /// more than a few top-level keys: the routed screen's partial events (see `classify.rs`).
+    pub(super) routed_projections: Vec<Option<Projection>>,
     /// The correlation rules, over these rules (set by the loader after `build`).
     pub(super) correlations: Correlations,
 }
@@ -38,6 +41,14 @@ impl RuleSet {
             .as_ref()
             .and_then(|p| Needles::build(&compiled, index.always(), p));
         let routed_needles = RoutedNeedles::build(&compiled);
+        let routed_projections = compiled
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let routed = !index.always().contains(&i);
+                routed.then(|| rule_projection(c)).flatten()
+            })
+            .collect();
         RuleSet {
             rules,
             info,
@@ -46,6 +57,7 @@ impl RuleSet {
             screen,
             needles,
             routed_needles,
+            routed_projections,
             correlations: Correlations::default(),
         }
     }
@@ -64,6 +76,14 @@ impl RuleSet {
     pub fn is_match(&self, index: usize, event: &Value) -> bool {
         self.compiled.get(index).is_some_and(|c| c.is_match(event))
     }
+}
+
+/// What one rule reads, when it is little: at most [`MAX_SCREEN_KEYS`] top-level keys, and no
+/// keyword search.
+fn rule_projection(compiled: &Compiled) -> Option<Projection> {
+    let mut projection = Projection::default();
+    let little = compiled.project(&mut projection) && projection.len() <= MAX_SCREEN_KEYS;
+    (little && !projection.is_empty()).then_some(projection)
 }
 
 /// What the rules the index cannot route read, when it is little: at most [`MAX_SCREEN_KEYS`]

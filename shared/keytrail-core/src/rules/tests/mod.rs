@@ -4,6 +4,7 @@ mod hostile;
 mod loading;
 mod modifier_cases;
 mod prefilter;
+mod routed_screen;
 mod semantics;
 
 use super::{LoadOptions, RuleSet};

@@ -85,7 +85,7 @@ fn may_match_uses_the_index() {
 }
 
 /// `sources` loaded leniently (SigmaHQ's unsupported rules skipped).
-fn lenient(sources: Vec<(String, String)>) -> RuleSet {
+pub(super) fn lenient(sources: Vec<(String, String)>) -> RuleSet {
     let options = LoadOptions {
         strict: false,
         ..LoadOptions::from_sources(sources)
@@ -96,7 +96,7 @@ fn lenient(sources: Vec<(String, String)>) -> RuleSet {
 }
 
 /// Every JSON value in the corpus that looks like a record, plus variants that stress routing.
-fn corpus_events() -> Vec<Value> {
+pub(super) fn corpus_events() -> Vec<Value> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
     let mut files = Vec::new();
     collect(&dir, &mut files);
@@ -180,7 +180,7 @@ fn flatten(v: Value, out: &mut Vec<Value>) {
 }
 
 /// Rules that exercise every routing case, plus SigmaHQ's CloudTrail rules and the pack.
-fn rule_sources() -> Vec<(String, String)> {
+pub(super) fn rule_sources() -> Vec<(String, String)> {
     let mut sources: Vec<(String, String)> = [
         "s:\n  eventName: ConsoleLogin\ncondition: s",
         "s:\n  eventName:\n    - ExportCertificate\n    - GetCertificate\n    - Decrypt\ncondition: s",
