@@ -430,9 +430,9 @@ def main():
     cold = cold_starts(5)
     print("\n".join(lines))
     print()
-    alert_failure = alert_cost()
-    if alert_failure:
-        failures.append(alert_failure)
+    # A target, reported on its line like the others; not a failure of the bench (which fails
+    # only on a missed planted event, peak RSS or cold start: docs/performance.md).
+    alert_cost()
     print()
     whole_x, whole_mem = ratios["300 MB"]
     print(f"300 MB: scan/floor {ratios['300 MB floor']:.2f}x (target <= 1.3); "
