@@ -23,6 +23,7 @@ pub mod publish;
 pub mod schedule;
 pub mod sinks;
 pub mod sqs;
+pub mod storm;
 pub mod work;
 
 use std::sync::Arc;
@@ -99,8 +100,8 @@ impl<S, K> App<S, K> {
 
 /// Loads the rules the configuration asks for: the built-in pack, `RULES_DIRS`, and every
 /// `*.yml`/`*.yaml` under `RULES_S3_URI`. Any rule that does not load fails the cold start, with
-/// every problem named. Correlation rules that cannot run (no state table, `CORRELATIONS=off`)
-/// are named once.
+/// every problem named, and so does a `SUPPRESS` entry the rules refuse ([`storm::check`]).
+/// Correlation rules that cannot run (no state table, `CORRELATIONS=off`) are named once.
 pub async fn load_rules(config: &Config, s3: &S3Source) -> anyhow::Result<RuleSet> {
     let mut extra = Vec::new();
     if let Some((bucket, prefix)) = &config.rules_s3 {
@@ -123,6 +124,7 @@ pub async fn load_rules(config: &Config, s3: &S3Source) -> anyhow::Result<RuleSe
             lines.join("; ")
         )
     })?;
+    storm::check(config, &loaded.set).map_err(|e| anyhow::anyhow!("{e}"))?;
     correlate::warn_unevaluated(
         &loaded.set,
         config.idempotency.is_some(),

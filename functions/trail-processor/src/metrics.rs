@@ -24,6 +24,8 @@ pub struct Metrics {
     pub publish_failures: u64,
     /// Alerts not published again because the idempotency table says they were.
     pub duplicates: u64,
+    /// Alerts counted in a suppression window and not sent (storm control, `SUPPRESS`).
+    pub suppressed: u64,
     /// Objects stopped before the invocation's deadline (they fail, retryably).
     pub deadline_stops: u64,
     /// Invocations whose payload is none of the accepted shapes.
@@ -42,6 +44,7 @@ impl Metrics {
         self.read_errors += other.read_errors;
         self.publish_failures += other.publish_failures;
         self.duplicates += other.duplicates;
+        self.suppressed += other.suppressed;
         self.deadline_stops += other.deadline_stops;
         self.invalid_payloads += other.invalid_payloads;
         for (sev, n) in &other.alerts {
@@ -62,6 +65,7 @@ impl Metrics {
             ("ReadErrors".to_owned(), self.read_errors, "Count"),
             ("PublishFailures".to_owned(), self.publish_failures, "Count"),
             ("DuplicatesSuppressed".to_owned(), self.duplicates, "Count"),
+            ("AlertsSuppressed".to_owned(), self.suppressed, "Count"),
             ("DeadlineStops".to_owned(), self.deadline_stops, "Count"),
             ("InvalidPayloads".to_owned(), self.invalid_payloads, "Count"),
         ];

@@ -54,6 +54,7 @@ pub mod correlate;
 pub mod keys;
 pub mod ledger;
 pub mod logs;
+pub mod suppress;
 pub mod unverifiable;
 
 use std::collections::HashMap;

@@ -1,0 +1,262 @@
+//! Storm control in the Lambda, against moto's DynamoDB and SNS through the real SDK: with
+//! `SUPPRESS=acm-export-certificate=1h:severe`, a burst of exports by one principal sends one
+//! alert, then the scheduled invocation after the window's end sends one summary of the rest,
+//! once; the same holds when the burst is split across objects read by concurrent invocations
+//! and one object is retried; each principal has its own window; and a suppression on a high
+//! rule without the `:severe` opt-in is refused at cold start and never applied.
+//!
+//! Correlations are off (`CORRELATIONS=off`): three exports by one principal would also fire
+//! `acm-bulk-export`, which these counts leave out.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::sync::Arc;
+
+use keytrail_aws::s3::S3Source;
+use keytrail_aws::sns::AlertSink;
+use keytrail_core::rules::{LoadOptions, RuleSet};
+use keytrail_testkit::{Moto, ReceivedMessage, Stack};
+use serde_json::{json, Value};
+use support::*;
+use trail_processor::config::Config;
+use trail_processor::handler::handle;
+use trail_processor::App;
+
+const TABLE: &str = "keytrail-state";
+const RULE: &str = "acm-export-certificate";
+const ALICE: &str = "arn:aws:sts::123456789012:assumed-role/r/alice";
+/// The environment of every app here: the state table, a 1 hour suppression of the export rule
+/// (high, so opted in), integrity and correlations off (not under test).
+const ENV: [(&str, &str); 4] = [
+    ("STATE_TABLE", TABLE),
+    ("INTEGRITY", "off"),
+    ("CORRELATIONS", "off"),
+    ("SUPPRESS", "acm-export-certificate=1h:severe"),
+];
+
+/// An `ExportCertificate` record by `who` at `time` (`HH:MM` on 2026-12-07), eventID `id`.
+fn export(id: &str, time: &str, who: &str) -> Value {
+    let text = std::fs::read_to_string(
+        repo().join("rules/tests/acm-bulk-export/hit/three-exports-in-an-hour.json"),
+    )
+    .unwrap();
+    let mut record = serde_json::from_str::<Value>(&text).unwrap()["Records"][0].clone();
+    record["eventID"] = json!(id);
+    record["eventTime"] = json!(format!("2026-12-07T{time}:00Z"));
+    record["userIdentity"]["arn"] =
+        json!(format!("arn:aws:sts::123456789012:assumed-role/r/{who}"));
+    record
+}
+
+/// `n` exports by `who` between 10:05 and 10:5x (one hour window, 10:00-11:00).
+fn burst(who: &str, n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            export(
+                &format!("00000000-0000-4000-8000-{who:0>6}{i:06}"),
+                &format!("10:{:02}", 5 + i),
+                who,
+            )
+        })
+        .collect()
+}
+
+/// Uploads a trail object named `name` holding `records`; answers its key.
+async fn object(moto: &Moto, name: &str, records: Vec<Value>) -> String {
+    let key = format!(
+        "{PREFIX}/us-east-1/2026/12/07/123456789012_CloudTrail_us-east-1_20261207T1000Z_{name}.json.gz"
+    );
+    let body = gzip(&serde_json::to_vec(&json!({ "Records": records })).unwrap());
+    put(moto, &key, body).await;
+    key
+}
+
+async fn stack() -> (Moto, Stack) {
+    let (moto, stack, _) = setup().await;
+    create_idempotency_table(&moto, TABLE).await;
+    (moto, stack)
+}
+
+/// Delivers `key` to `app`, which must succeed.
+async fn deliver<K: AlertSink + 'static>(app: &Arc<App<S3Source, K>>, key: &str) {
+    handle(app, s3_put(key)).await.unwrap();
+}
+
+/// The EventBridge schedule's event at `time` (`HH:MM` on 2026-12-07).
+fn scheduled(time: &str) -> Value {
+    json!({
+        "version": "0", "id": "5e1c0b8a-0000-4000-8000-000000000001",
+        "detail-type": "Scheduled Event", "source": "aws.events", "account": "123456789012",
+        "time": format!("2026-12-07T{time}:00Z"), "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/keytrail-integrity-check"],
+        "detail": {}
+    })
+}
+
+/// Runs the schedule at `time`; answers the summaries it says it published.
+async fn schedule<K: AlertSink + 'static>(app: &Arc<App<S3Source, K>>, time: &str) -> u64 {
+    let answer = handle(app, scheduled(time)).await.unwrap();
+    answer["summaries"].as_u64().unwrap()
+}
+
+/// The alerts of the export rule on the queue: (one by one, summaries).
+async fn received(stack: &Stack, expected: usize) -> (Vec<Value>, Vec<Value>) {
+    let all: Vec<(ReceivedMessage, Value)> = alerts(stack, expected).await;
+    let counts = alert_id_counts(&all);
+    assert!(
+        counts.values().all(|&n| n == 1),
+        "each alert once: {counts:?}"
+    );
+    let of_rule: Vec<Value> = all.into_iter().map(|(_, a)| a).collect();
+    assert!(of_rule.iter().all(|a| a["rule_id"] == RULE), "{of_rule:?}");
+    of_rule
+        .into_iter()
+        .partition(|a| a["event"]["suppression"].is_null())
+}
+
+/// Asserts that `summary` reports `more` suppressed exports by `who`.
+fn says(summary: &Value, who: &str, more: u64) {
+    assert_eq!(summary["event"]["suppression"]["more"], more, "{summary}");
+    assert_eq!(summary["principal"], who, "{summary}");
+    assert_eq!(summary["severity"], "high", "{summary}");
+    assert_eq!(
+        summary["title"],
+        format!("ACM certificate exported with its private key: {more} more in 1h"),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["event"]["suppression"]["window"],
+        json!({"start": "2026-12-07T10:00:00Z", "end": "2026-12-07T11:00:00Z"})
+    );
+}
+
+#[tokio::test]
+async fn a_burst_sends_one_alert_then_one_summary_after_its_window() {
+    const N: usize = 6;
+    let (moto, stack) = stack().await;
+    let app = app(&moto, &stack.topic_arn, &ENV);
+    deliver(&app, &object(&moto, "burst", burst("alice", N)).await).await;
+    let (sent, summaries) = received(&stack, 1).await;
+    assert_eq!(sent.len(), 1, "the first export only: {sent:?}");
+    assert!(summaries.is_empty());
+    assert_eq!(sent[0]["event_id"], "00000000-0000-4000-8000-0alice000000");
+
+    // Before the window's end and its settling time: nothing yet.
+    assert_eq!(schedule(&app, "11:10").await, 0);
+    assert!(received(&stack, 0).await.0.is_empty());
+
+    assert_eq!(schedule(&app, "11:15").await, 1);
+    let (sent, summaries) = received(&stack, 1).await;
+    assert!(sent.is_empty(), "{sent:?}");
+    assert_eq!(summaries.len(), 1, "{summaries:?}");
+    says(&summaries[0], ALICE, (N - 1) as u64);
+
+    // The next schedule: the window is summarised.
+    assert_eq!(schedule(&app, "11:30").await, 0);
+    let (sent, summaries) = received(&stack, 0).await;
+    assert!(
+        sent.is_empty() && summaries.is_empty(),
+        "{sent:?} {summaries:?}"
+    );
+}
+
+/// The burst's first object is delivered alone, the other three concurrently, then one of them
+/// again. (The first alone because moto applies an `UpdateItem` that creates an item without a
+/// lock, so two first writes of one window at once would both create it; DynamoDB applies
+/// writes to one item one after the other, which the protocol relies on. Later writes update the
+/// item in place, and the summary counts the window's alert items, not the counter.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn a_burst_split_across_concurrent_invocations_and_a_retry_counts_once() {
+    let (moto, stack) = stack().await;
+    let apps: Vec<_> = (0..3).map(|_| app(&moto, &stack.topic_arn, &ENV)).collect();
+    let records = burst("alice", 10);
+    let mut keys = Vec::new();
+    keys.push(object(&moto, "part0", records[..1].to_vec()).await);
+    for (i, part) in records[1..].chunks(3).enumerate() {
+        keys.push(object(&moto, &format!("part{}", i + 1), part.to_vec()).await);
+    }
+    deliver(&apps[0], &keys[0]).await;
+    tokio::join!(
+        deliver(&apps[0], &keys[3]),
+        deliver(&apps[1], &keys[1]),
+        deliver(&apps[2], &keys[2]),
+    );
+    // Retried objects (an SQS redelivery): their exports are counted already, and the first
+    // one's alert is out already (the ledger).
+    deliver(&apps[1], &keys[2]).await;
+    deliver(&apps[2], &keys[0]).await;
+    let (sent, _) = received(&stack, 1).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["event_id"], "00000000-0000-4000-8000-0alice000000");
+
+    assert_eq!(schedule(&apps[1], "11:20").await, 1);
+    let (_, summaries) = received(&stack, 1).await;
+    assert_eq!(summaries.len(), 1, "{summaries:?}");
+    says(&summaries[0], ALICE, 9);
+    assert_eq!(schedule(&apps[2], "11:35").await, 0);
+}
+
+#[tokio::test]
+async fn each_principal_has_a_window_of_its_own() {
+    let (moto, stack) = stack().await;
+    let app = app(&moto, &stack.topic_arn, &ENV);
+    let mut records = burst("alice", 3);
+    records.extend(burst("bob", 2));
+    deliver(&app, &object(&moto, "two", records).await).await;
+    let (sent, _) = received(&stack, 2).await;
+    let mut who: Vec<&str> = sent
+        .iter()
+        .map(|a| a["principal"].as_str().unwrap())
+        .collect();
+    who.sort_unstable();
+    assert_eq!(who, [ALICE, "arn:aws:sts::123456789012:assumed-role/r/bob"]);
+
+    assert_eq!(schedule(&app, "11:15").await, 2);
+    let (_, summaries) = received(&stack, 2).await;
+    let mut more: Vec<(String, u64)> = summaries
+        .iter()
+        .map(|s| {
+            let who = s["principal"].as_str().unwrap().rsplit('/').next().unwrap();
+            (
+                who.to_owned(),
+                s["event"]["suppression"]["more"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    more.sort();
+    assert_eq!(more, [("alice".to_owned(), 2), ("bob".to_owned(), 1)]);
+}
+
+#[tokio::test]
+async fn a_high_rule_is_never_suppressed_without_the_opt_in() {
+    let env = [
+        ("STATE_TABLE", TABLE),
+        ("INTEGRITY", "off"),
+        ("CORRELATIONS", "off"),
+        ("SUPPRESS", "acm-export-certificate=1h"),
+    ];
+    // The cold start refuses it, naming the rule and the opt-in.
+    let config = Config::from_env(&|k| {
+        env.iter()
+            .chain(&[("ALERT_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:t")])
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| (*v).to_owned())
+    })
+    .unwrap();
+    let rules = RuleSet::load(&LoadOptions::default()).unwrap().set;
+    let refused = trail_processor::storm::check(&config, &rules).unwrap_err();
+    assert!(
+        refused.contains("\"acm-export-certificate\", which is high")
+            && refused.contains("`acm-export-certificate=...:severe`"),
+        "{refused}"
+    );
+
+    // And an app built with it anyway publishes every alert.
+    let (moto, stack) = stack().await;
+    let app = app(&moto, &stack.topic_arn, &env);
+    deliver(&app, &object(&moto, "burst", burst("alice", 4)).await).await;
+    let (sent, _) = received(&stack, 4).await;
+    assert_eq!(sent.len(), 4, "{sent:?}");
+    assert_eq!(schedule(&app, "11:15").await, 0);
+}
