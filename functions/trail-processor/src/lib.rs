@@ -21,6 +21,7 @@ pub mod only;
 pub mod process;
 pub mod publish;
 pub mod schedule;
+pub mod scheduled;
 pub mod sinks;
 pub mod sqs;
 pub mod storm;

@@ -8,10 +8,10 @@
 //!   ledger publishes it once), the later ones are counted and dropped. Alerts of other rules,
 //!   and every alert when `SUPPRESS` is empty, cost nothing.
 //! - The scheduled invocation (EventBridge, every 15 minutes: the integrity check's schedule)
-//!   runs [`summarise`] first: each window that ended at least [`SETTLE_SECONDS`] before the
-//!   schedule's time and holds suppressed alerts not yet reported publishes one summary alert
-//!   ([`Alert::summary`]: "ACM certificate exported: 37 more in 1h", by principal), and is marked
-//!   summarised only once the summary is out. A summary that fails to publish fails the
+//!   runs [`crate::scheduled::summarise`] first: each window that ended at least
+//!   [`crate::scheduled::SETTLE_SECONDS`] before the schedule's time and holds suppressed alerts
+//!   not yet reported publishes one summary alert ([`Alert::summary`]: "ACM certificate
+//!   exported: 37 more in 1h", by principal), and is marked summarised only once it is out. A summary that fails to publish fails the
 //!   invocation retryably (EventBridge retries it) and is made again by the next schedule.
 //!
 //! Nothing lost, no duplicates: a state-table failure fails the object retryably (its alerts
@@ -33,16 +33,9 @@ use keytrail_core::rules::RuleSet;
 use keytrail_core::Alert;
 
 use crate::config::Config;
-use serde_json::Value;
-
-use crate::error::{HandlerError, ObjectError};
+use crate::error::ObjectError;
 use crate::metrics::Metrics;
-use crate::publish::publish_all;
 use crate::App;
-
-/// How long after a window's end its summary waits for the window's late alerts (CloudTrail
-/// delivers within about 5 to 15 minutes); later ones get a summary of their own.
-pub const SETTLE_SECONDS: i64 = 15 * 60;
 
 /// `alerts` of object `name` without those a suppression window holds back (counted there).
 pub async fn suppress<S: ObjectSource, K: AlertSink>(
@@ -89,77 +82,6 @@ pub async fn suppress<S: ObjectSource, K: AlertSink>(
         );
     }
     Ok(out)
-}
-
-/// The scheduled pass as of `as_of`: one summary alert per ended window that owes one; answers
-/// how many were published (0 when storm control is off).
-pub async fn summarise<S: ObjectSource, K: AlertSink>(
-    app: &Arc<App<S, K>>,
-    as_of: Timestamp,
-    metrics: &mut Metrics,
-) -> Result<usize, String> {
-    let Some(ledger) = app
-        .ledger
-        .as_ref()
-        .filter(|_| !app.config.suppress.is_empty())
-    else {
-        return Ok(0);
-    };
-    let mut state = SuppressionState::new(ledger.state().clone());
-    let name = format!("schedule:{as_of}");
-    let ended = state
-        .ended(as_of.epoch().saturating_sub(SETTLE_SECONDS))
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut published = 0;
-    for window in &ended {
-        let (summary, alerts) = state.summary(window).await.map_err(|e| e.to_string())?;
-        if let Some(summary) = summary {
-            let alert = Alert::summary(&summary);
-            published += publish_all(app, &name, vec![alert], metrics)
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        state
-            .summarised(window, alerts)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    tracing::info!(
-        as_of = as_of.to_string(),
-        windows = ended.len(),
-        published,
-        writes = state.writes,
-        reads = state.reads,
-        "suppression windows summarised"
-    );
-    Ok(published)
-}
-
-/// The scheduled invocation (`as_of`: the schedule's time): the summaries, then the integrity
-/// check ([`crate::integrity::sweep::handle`]); the answer of the latter with `summaries` added.
-/// A failure of either is retryable.
-pub async fn scheduled<S: ObjectSource, K: AlertSink>(
-    app: &Arc<App<S, K>>,
-    as_of: Result<Timestamp, String>,
-    metrics: &mut Metrics,
-) -> Result<Value, HandlerError> {
-    let summaries = match &as_of {
-        Ok(time) => summarise(app, *time, metrics).await,
-        Err(_) => Ok(0),
-    };
-    let checked = crate::integrity::sweep::handle(app, as_of, metrics).await;
-    let summaries = summaries.map_err(|first| HandlerError::Objects {
-        failed: 1,
-        total: 1,
-        first,
-        retryable: true,
-    })?;
-    let mut answer = checked?;
-    if let Some(fields) = answer.as_object_mut() {
-        fields.insert("summaries".to_owned(), Value::from(summaries));
-    }
-    Ok(answer)
 }
 
 /// Checks `SUPPRESS` against the loaded rules at cold start: an unknown rule, or a critical or

@@ -25,30 +25,6 @@ const SINGLE: &str = "acm-export-certificate";
 /// The environment of every app here: the state table on, integrity off (not under test).
 const ENV: [(&str, &str); 2] = [("STATE_TABLE", TABLE), ("INTEGRITY", "off")];
 
-/// An `ExportCertificate` record by `who` at `time` (`HH:MM` on 2026-12-07), eventID `id`.
-fn export(id: &str, time: &str, who: &str) -> Value {
-    let text = std::fs::read_to_string(
-        repo().join("rules/tests/acm-bulk-export/hit/three-exports-in-an-hour.json"),
-    )
-    .unwrap();
-    let mut record = serde_json::from_str::<Value>(&text).unwrap()["Records"][0].clone();
-    record["eventID"] = json!(id);
-    record["eventTime"] = json!(format!("2026-12-07T{time}:00Z"));
-    record["userIdentity"]["arn"] =
-        json!(format!("arn:aws:sts::123456789012:assumed-role/r/{who}"));
-    record
-}
-
-/// Uploads a trail object named `name` holding `records`; answers its key.
-async fn object(moto: &Moto, name: &str, records: Vec<Value>) -> String {
-    let key = format!(
-        "{PREFIX}/us-east-1/2026/12/07/123456789012_CloudTrail_us-east-1_20261207T1000Z_{name}.json.gz"
-    );
-    let body = gzip(&serde_json::to_vec(&json!({ "Records": records })).unwrap());
-    put(moto, &key, body).await;
-    key
-}
-
 async fn stack() -> (Moto, Stack) {
     let (moto, stack, _) = setup().await;
     create_idempotency_table(&moto, TABLE).await;

@@ -35,20 +35,6 @@ const ENV: [(&str, &str); 4] = [
     ("SUPPRESS", "acm-export-certificate=1h:severe"),
 ];
 
-/// An `ExportCertificate` record by `who` at `time` (`HH:MM` on 2026-12-07), eventID `id`.
-fn export(id: &str, time: &str, who: &str) -> Value {
-    let text = std::fs::read_to_string(
-        repo().join("rules/tests/acm-bulk-export/hit/three-exports-in-an-hour.json"),
-    )
-    .unwrap();
-    let mut record = serde_json::from_str::<Value>(&text).unwrap()["Records"][0].clone();
-    record["eventID"] = json!(id);
-    record["eventTime"] = json!(format!("2026-12-07T{time}:00Z"));
-    record["userIdentity"]["arn"] =
-        json!(format!("arn:aws:sts::123456789012:assumed-role/r/{who}"));
-    record
-}
-
 /// `n` exports by `who` between 10:05 and 10:5x (one hour window, 10:00-11:00).
 fn burst(who: &str, n: usize) -> Vec<Value> {
     (0..n)
@@ -60,16 +46,6 @@ fn burst(who: &str, n: usize) -> Vec<Value> {
             )
         })
         .collect()
-}
-
-/// Uploads a trail object named `name` holding `records`; answers its key.
-async fn object(moto: &Moto, name: &str, records: Vec<Value>) -> String {
-    let key = format!(
-        "{PREFIX}/us-east-1/2026/12/07/123456789012_CloudTrail_us-east-1_20261207T1000Z_{name}.json.gz"
-    );
-    let body = gzip(&serde_json::to_vec(&json!({ "Records": records })).unwrap());
-    put(moto, &key, body).await;
-    key
 }
 
 async fn stack() -> (Moto, Stack) {

@@ -54,10 +54,12 @@
 //! Every item expires one day after the later of its window's end and its write: windows whose
 //! summary was not made within a day (no scheduled invocation) expire unreported.
 
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, Select};
-use keytrail_core::storm::{GroupBy, Summary, SuppressKey};
+mod pass;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use keytrail_core::storm::{GroupBy, SuppressKey};
 use keytrail_core::{Alert, Severity};
 
 use super::{get_n, get_s, key, n, now, s, StateError, StateTable, PK, SK, TTL_ATTRIBUTE};
@@ -104,6 +106,16 @@ impl SuppressionState {
         }
     }
 
+    /// An `UpdateItem` of item `pk`/`sk` (counted).
+    fn update(&mut self, pk: &str, sk: &str) -> UpdateItemFluentBuilder {
+        self.writes += 1;
+        self.table
+            .client()
+            .update_item()
+            .table_name(self.table.name())
+            .set_key(Some(key(pk, sk)))
+    }
+
     /// Counts `alert` in its window `key` (at `event_time`) and answers whether to send it.
     pub async fn note(
         &mut self,
@@ -127,14 +139,9 @@ impl SuppressionState {
             .expression_attribute_names("#sk", SK)
             .send()
             .await;
-        let window = match put {
-            Ok(_) => Some(self.count(key, alert, event_time).await?),
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
-            {
-                None
-            }
-            Err(e) => return Err(self.table.error("add suppressed alert", &pk, &e)),
+        let window = match written(&self.table, "add suppressed alert", &pk, put)? {
+            Some(_) => Some(self.count(key, alert, event_time).await?),
+            None => None,
         };
         let window = match window {
             Some(w) => w,
@@ -161,13 +168,8 @@ impl SuppressionState {
         event_time: i64,
     ) -> Result<Window, StateError> {
         let pk = pk(key);
-        self.writes += 1;
         let out = self
-            .table
-            .client()
-            .update_item()
-            .table_name(self.table.name())
-            .set_key(Some(super::key(&pk, &window_sk(key.start))))
+            .update(&pk, &window_sk(key.start))
             .update_expression(
                 "SET #ttl = :ttl, #first = if_not_exists(#first, :id), #rule = :rule, \
                  #group = :group, group_by = :by, #window = :window, title = :title, \
@@ -207,13 +209,8 @@ impl SuppressionState {
             key.group_hash(),
             key.start
         );
-        self.writes += 1;
         let out = self
-            .table
-            .client()
-            .update_item()
-            .table_name(self.table.name())
-            .set_key(Some(super::key(OPEN, &sk)))
+            .update(OPEN, &sk)
             .update_expression("SET #count = :c, wpk = :wpk, wsk = :wsk, #ttl = :ttl")
             .condition_expression("attribute_not_exists(#count) OR #count < :c")
             .expression_attribute_names("#count", "count")
@@ -224,13 +221,7 @@ impl SuppressionState {
             .expression_attribute_values(":ttl", n(expires_at(key)))
             .send()
             .await;
-        match out {
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Ok(())
-            }
-            Err(e) => Err(self.table.error("open suppression summary", OPEN, &e)),
-            Ok(_) => Ok(()),
-        }
+        written(&self.table, "open suppression summary", OPEN, out).map(|_| ())
     }
 
     /// The window item `pk`/`sk`, read consistently.
@@ -247,142 +238,6 @@ impl SuppressionState {
             .await
             .map_err(|e| self.table.error("read suppression window", pk, &e))?;
         Ok(out.item().map(Window::of))
-    }
-
-    /// The windows that ended at or before `cutoff` (epoch seconds) and owe a summary.
-    pub async fn ended(&mut self, cutoff: i64) -> Result<Vec<Ended>, StateError> {
-        let mut pages = self
-            .table
-            .client()
-            .query()
-            .table_name(self.table.name())
-            .key_condition_expression("pk = :pk AND sk < :below")
-            .expression_attribute_values(":pk", s(OPEN))
-            .expression_attribute_values(":below", s(&format!("{:012}", cutoff.saturating_add(1))))
-            .into_paginator()
-            .send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            self.reads += 1;
-            let page = page.map_err(|e| self.table.error("list ended suppressions", OPEN, &e))?;
-            for item in page.items() {
-                if let (Some(sk), Some(wpk), Some(wsk)) =
-                    (get_s(item, SK), get_s(item, "wpk"), get_s(item, "wsk"))
-                {
-                    out.push(Ended {
-                        sk: sk.to_owned(),
-                        wpk: wpk.to_owned(),
-                        wsk: wsk.to_owned(),
-                    });
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// What `ended`'s summary says, `None` when all its suppressed alerts were reported already;
-    /// with the alert items counted (for [`SuppressionState::summarised`]).
-    pub async fn summary(&mut self, ended: &Ended) -> Result<(Option<Summary>, i64), StateError> {
-        let Some(w) = self.window(&ended.wpk, &ended.wsk).await? else {
-            return Ok((None, 0));
-        };
-        let alerts = self.alerts(&ended.wpk, &ended.wsk).await?;
-        let suppressed = u64::try_from(alerts.saturating_sub(1)).unwrap_or(0);
-        let reported = u64::try_from(w.summarised).unwrap_or(0);
-        let start = ended
-            .wsk
-            .strip_prefix("win#")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let summary = (suppressed > reported).then(|| Summary {
-            key: SuppressKey {
-                rule: w.rule,
-                group: w.group,
-                group_by: w.group_by,
-                start,
-                window: w.window,
-            },
-            title: w.title,
-            severity: w.severity,
-            more: suppressed - reported,
-            suppressed,
-        });
-        Ok((summary, alerts))
-    }
-
-    /// How many alert items window `wpk`/`wsk` holds (consistent `Select=COUNT` query).
-    async fn alerts(&mut self, wpk: &str, wsk: &str) -> Result<i64, StateError> {
-        let mut pages = self
-            .table
-            .client()
-            .query()
-            .table_name(self.table.name())
-            .key_condition_expression("pk = :pk AND begins_with(sk, :items)")
-            .expression_attribute_values(":pk", s(wpk))
-            .expression_attribute_values(":items", s(&format!("{wsk}#ev#")))
-            .select(Select::Count)
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        let mut count = 0;
-        while let Some(page) = pages.next().await {
-            self.reads += 1;
-            let page = page.map_err(|e| self.table.error("count suppressed alerts", wpk, &e))?;
-            count += i64::from(page.count());
-        }
-        Ok(count)
-    }
-
-    /// Notes that `ended`'s summary of `alerts` alert items is out: SET `summarised`, and close
-    /// its index entry unless more alerts were counted since.
-    pub async fn summarised(&mut self, ended: &Ended, alerts: i64) -> Result<(), StateError> {
-        self.writes += 1;
-        let out = self
-            .table
-            .client()
-            .update_item()
-            .table_name(self.table.name())
-            .set_key(Some(key(&ended.wpk, &ended.wsk)))
-            .update_expression("SET summarised = :s")
-            .condition_expression("attribute_exists(#first) AND (attribute_not_exists(summarised) OR summarised < :s)")
-            .expression_attribute_names("#first", "first")
-            .expression_attribute_values(":s", n(alerts.saturating_sub(1)))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        let counted = match out {
-            Ok(out) => out
-                .attributes()
-                .map_or(0, |a| get_n(a, "count").unwrap_or(0)),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => 0,
-            Err(e) => {
-                return Err(self
-                    .table
-                    .error("mark suppression summarised", &ended.wpk, &e))
-            }
-        };
-        if counted > alerts {
-            return Ok(());
-        }
-        self.writes += 1;
-        let out = self
-            .table
-            .client()
-            .delete_item()
-            .table_name(self.table.name())
-            .set_key(Some(key(OPEN, &ended.sk)))
-            .condition_expression("attribute_not_exists(#count) OR #count <= :c")
-            .expression_attribute_names("#count", "count")
-            .expression_attribute_values(":c", n(alerts))
-            .send()
-            .await;
-        match out {
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Ok(())
-            }
-            Err(e) => Err(self.table.error("close suppression summary", OPEN, &e)),
-            Ok(_) => Ok(()),
-        }
     }
 }
 
@@ -417,6 +272,30 @@ impl Window {
             title: text("title"),
             severity: text("severity").parse().unwrap_or(Severity::High),
         }
+    }
+}
+
+/// The answer of a conditional write `out`: `Some` when written, `None` when its condition
+/// refused it.
+fn written<T, E, R>(
+    table: &StateTable,
+    operation: &'static str,
+    key: &str,
+    out: Result<T, SdkError<E, R>>,
+) -> Result<Option<T>, StateError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match out {
+        Ok(out) => Ok(Some(out)),
+        Err(e)
+            if e.as_service_error().and_then(ProvideErrorMetadata::code)
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(table.error(operation, key, &e)),
     }
 }
 
