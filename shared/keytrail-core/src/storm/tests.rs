@@ -197,6 +197,10 @@ fn a_summary_alert_says_how_many_more_by_whom_and_when() {
     assert_eq!(a.severity, Severity::High);
     assert_eq!(a.title, "ACM certificate exported: 37 more in 1h");
     assert_eq!(a.principal.as_deref(), Some(ALICE));
+    assert_eq!(
+        subject(&a),
+        "[HIGH] ACM certificate exported: 37 more in 1h: 123456789012:assumed-role/r/alice"
+    );
     assert!(
         a.description.starts_with(&format!(
             "acm-export-certificate by principal {ALICE}: 37 more alert(s) in the 1h window \
