@@ -2,8 +2,10 @@
 //! `SUPPRESS=acm-export-certificate=1h:severe`, a burst of exports by one principal sends one
 //! alert, then the scheduled invocation after the window's end sends one summary of the rest,
 //! once; the same holds when the burst is split across objects read by concurrent invocations
-//! and one object is retried; each principal has its own window; and a suppression on a high
-//! rule without the `:severe` opt-in is refused at cold start and never applied.
+//! and one object is retried; each principal has its own window; a late export after the
+//! summary gets a summary of its own; a first alert or a summary that failed to publish is sent
+//! by the retry, once; and a suppression on a high rule without the `:severe` opt-in is refused
+//! at cold start and never applied.
 //!
 //! Correlations are off (`CORRELATIONS=off`): three exports by one principal would also fire
 //! `acm-bulk-export`, which these counts leave out.
@@ -11,11 +13,13 @@
 
 mod support;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use keytrail_aws::s3::S3Source;
-use keytrail_aws::sns::AlertSink;
+use keytrail_aws::sns::{AlertSink, PublishError, SnsSink};
 use keytrail_core::rules::{LoadOptions, RuleSet};
+use keytrail_core::Alert;
 use keytrail_testkit::{Moto, ReceivedMessage, Stack};
 use serde_json::{json, Value};
 use support::*;
@@ -235,4 +239,112 @@ async fn a_high_rule_is_never_suppressed_without_the_opt_in() {
     let (sent, _) = received(&stack, 4).await;
     assert_eq!(sent.len(), 4, "{sent:?}");
     assert_eq!(schedule(&app, "11:15").await, 0);
+}
+
+#[tokio::test]
+async fn a_late_export_after_the_summary_gets_a_summary_of_its_own() {
+    let (moto, stack) = stack().await;
+    let app = app(&moto, &stack.topic_arn, &ENV);
+    deliver(&app, &object(&moto, "burst", burst("alice", 3)).await).await;
+    assert_eq!(received(&stack, 1).await.0.len(), 1);
+    assert_eq!(schedule(&app, "11:15").await, 1);
+    says(&received(&stack, 1).await.1[0], ALICE, 2);
+
+    // An export of 10:50 delivered late (a backfill): counted in its window, not sent.
+    let late = vec![export(
+        "00000000-0000-4000-8000-00000000late",
+        "10:50",
+        "alice",
+    )];
+    deliver(&app, &object(&moto, "late", late).await).await;
+    assert_eq!(schedule(&app, "11:30").await, 1);
+    let (sent, summaries) = received(&stack, 1).await;
+    assert!(sent.is_empty(), "{sent:?}");
+    says(&summaries[0], ALICE, 1);
+    assert_eq!(summaries[0]["event"]["suppression"]["suppressed"], 3);
+    let text = summaries[0]["description"].as_str().unwrap();
+    assert!(
+        text.contains("(3 in all: the window had been summarised"),
+        "{text}"
+    );
+    assert_eq!(schedule(&app, "11:45").await, 0);
+}
+
+/// The SNS sink, failing (retryably, nothing accepted) the first batch with an alert `fails`
+/// picks.
+struct FailOnce {
+    inner: SnsSink,
+    fails: fn(&Alert) -> bool,
+    failed: AtomicBool,
+}
+
+impl AlertSink for FailOnce {
+    async fn publish(&self, alerts: &[Alert]) -> Result<(), PublishError> {
+        if alerts.iter().any(self.fails) && !self.failed.swap(true, Ordering::SeqCst) {
+            return Err(PublishError {
+                topic: "test".to_owned(),
+                failed: alerts.len(),
+                total: alerts.len(),
+                detail: "InternalError (injected)".to_owned(),
+                retryable: true,
+                unpublished: (0..alerts.len()).collect(),
+            });
+        }
+        self.inner.publish(alerts).await
+    }
+}
+
+/// The app of [`ENV`] with a sink failing once as `fails` says.
+fn failing_app(
+    moto: &Moto,
+    stack: &Stack,
+    fails: fn(&Alert) -> bool,
+) -> Arc<App<S3Source, FailOnce>> {
+    let plain = app(moto, &stack.topic_arn, &ENV);
+    Arc::new(App {
+        config: plain.config.clone(),
+        rules: Arc::clone(&plain.rules),
+        source: S3Source::new(moto.s3()),
+        sink: FailOnce {
+            inner: SnsSink::new(moto.sns(), stack.topic_arn.clone()),
+            fails,
+            failed: AtomicBool::new(false),
+        },
+        ledger: trail_processor::ledger(&plain.config, moto.dynamodb()),
+        function_name: plain.function_name.clone(),
+        integrity: None,
+        extra_sinks: Vec::new(),
+    })
+}
+
+#[tokio::test]
+async fn a_first_alert_that_failed_to_publish_is_sent_by_the_retry() {
+    let (moto, stack) = stack().await;
+    let app = failing_app(&moto, &stack, |a| a.source.record.is_some());
+    let key = object(&moto, "burst", burst("alice", 4)).await;
+    let err = handle(&app, s3_put(&key)).await.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert!(received(&stack, 0).await.0.is_empty());
+    // The retry: every export is counted already; the window's first is sent, the rest not.
+    deliver(&app, &key).await;
+    let (sent, _) = received(&stack, 1).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["event_id"], "00000000-0000-4000-8000-0alice000000");
+    assert_eq!(schedule(&app, "11:15").await, 1);
+    says(&received(&stack, 1).await.1[0], ALICE, 3);
+}
+
+#[tokio::test]
+async fn a_summary_that_failed_to_publish_is_sent_by_the_retry_once() {
+    let (moto, stack) = stack().await;
+    let app = failing_app(&moto, &stack, |a| a.source.record.is_none());
+    deliver(&app, &object(&moto, "burst", burst("alice", 4)).await).await;
+    assert_eq!(received(&stack, 1).await.0.len(), 1);
+    let err = handle(&app, scheduled("11:15")).await.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert!(received(&stack, 0).await.1.is_empty());
+    // EventBridge's retry of the same event: the window was not marked, so it is summarised now.
+    assert_eq!(schedule(&app, "11:15").await, 1);
+    says(&received(&stack, 1).await.1[0], ALICE, 3);
+    assert_eq!(schedule(&app, "11:30").await, 0);
 }
