@@ -123,6 +123,7 @@ mod tests {
             objects: 2,
             records: 10,
             bytes: 100,
+            suppressed: 5,
             ..Metrics::default()
         };
         m.alerts.insert(Severity::High, 3);
@@ -133,13 +134,14 @@ mod tests {
         let defs = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
             .as_array()
             .unwrap();
-        assert_eq!(defs.len(), 14);
+        assert_eq!(defs.len(), 15);
         for d in defs {
             let name = d["Name"].as_str().unwrap();
             assert!(doc[name].is_u64(), "{name} has no value");
         }
         assert_eq!(doc["Objects"], 4);
         assert_eq!(doc["AlertsHigh"], 6);
+        assert_eq!(doc["AlertsSuppressed"], 10);
         assert_eq!(doc["AlertsCritical"], 0);
         assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Namespace"], "keytrail");
     }
