@@ -49,7 +49,8 @@ pub struct Config {
     /// table (they need `STATE_TABLE`); `off` saves their DynamoDB requests.
     pub correlations: bool,
     /// `SUPPRESS` (default none): storm control, suppression windows by rule id
-    /// (`rule=1h[:by=account][:severe]`, [`keytrail_core::storm`]); they need `STATE_TABLE`.
+    /// (`rule=1h[:by=account][:severe]`, [`keytrail_core::storm`]); they need `STATE_TABLE`. The
+    /// cold start adds those the rules declare ([`crate::storm::control`]).
     pub suppress: StormControl,
     /// Log-file integrity validation: on when there is a state table, unless `INTEGRITY=off`.
     pub integrity: Option<IntegrityConfig>,

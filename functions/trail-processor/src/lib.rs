@@ -101,7 +101,7 @@ impl<S, K> App<S, K> {
 
 /// Loads the rules the configuration asks for: the built-in pack, `RULES_DIRS`, and every
 /// `*.yml`/`*.yaml` under `RULES_S3_URI`. Any rule that does not load fails the cold start, with
-/// every problem named, and so does a `SUPPRESS` entry the rules refuse ([`storm::check`]).
+/// every problem named (the suppressions are checked against the rules next: [`storm::control`]).
 /// Correlation rules that cannot run (no state table, `CORRELATIONS=off`) are named once.
 pub async fn load_rules(config: &Config, s3: &S3Source) -> anyhow::Result<RuleSet> {
     let mut extra = Vec::new();
@@ -125,7 +125,6 @@ pub async fn load_rules(config: &Config, s3: &S3Source) -> anyhow::Result<RuleSe
             lines.join("; ")
         )
     })?;
-    storm::check(config, &loaded.set).map_err(|e| anyhow::anyhow!("{e}"))?;
     correlate::warn_unevaluated(
         &loaded.set,
         config.idempotency.is_some(),

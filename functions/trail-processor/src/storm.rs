@@ -19,9 +19,10 @@
 //! and the eventID); the first alert's retry sends it again, into the ledger; the summary's alert
 //! id is stable per rule x group x window x count, so a summary published twice is one alert.
 //!
-//! Suppression needs the state table: without `STATE_TABLE` every alert is published, and the
-//! cold start says so once ([`check`]). A `SUPPRESS` entry naming a rule that is not loaded, or
-//! a critical or high rule without `:severe`, fails the cold start ([`check`]).
+//! The suppressions are `SUPPRESS`'s and those rules declare (`keytrail-suppress: 1h`), merged at
+//! cold start ([`control`]). They need the state table: without `STATE_TABLE` every alert is
+//! published, and the cold start says so once. A suppression of a rule that is not loaded, or of
+//! a critical or high rule without `:severe`, fails the cold start.
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ use keytrail_aws::sns::AlertSink;
 use keytrail_aws::state::suppress::{SuppressionState, Verdict};
 use keytrail_core::integrity::Timestamp;
 use keytrail_core::rules::RuleSet;
+use keytrail_core::storm::StormControl;
 use keytrail_core::Alert;
 
 use crate::config::Config;
@@ -84,13 +86,14 @@ pub async fn suppress<S: ObjectSource, K: AlertSink>(
     Ok(out)
 }
 
-/// Checks `SUPPRESS` against the loaded rules at cold start: an unknown rule, or a critical or
-/// high one without `:severe`, is an error naming it; suppression without a state table is said
-/// once (every alert is then published).
-pub fn check(config: &Config, set: &RuleSet) -> Result<(), String> {
-    let control = &config.suppress;
+/// The storm control of the cold start: `SUPPRESS`, over what the loaded rules declare
+/// ([`StormControl::with_rules`]), checked against them. An invalid rule field, an unknown rule,
+/// or a critical or high one without `:severe`, is an error naming it; suppression without a
+/// state table is said once (every alert is then published).
+pub fn control(config: &Config, set: &RuleSet) -> Result<StormControl, String> {
+    let control = config.suppress.clone().with_rules(set)?;
     if control.is_empty() {
-        return Ok(());
+        return Ok(control);
     }
     let level = |id: &str| {
         set.rules()
@@ -116,5 +119,5 @@ pub fn check(config: &Config, set: &RuleSet) -> Result<(), String> {
             "suppression configured but not applied: every alert is published"
         );
     }
-    Ok(())
+    Ok(control)
 }

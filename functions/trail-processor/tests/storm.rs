@@ -225,7 +225,7 @@ async fn a_high_rule_is_never_suppressed_without_the_opt_in() {
     })
     .unwrap();
     let rules = RuleSet::load(&LoadOptions::default()).unwrap().set;
-    let refused = trail_processor::storm::check(&config, &rules).unwrap_err();
+    let refused = trail_processor::storm::control(&config, &rules).unwrap_err();
     assert!(
         refused.contains("\"acm-export-certificate\", which is high")
             && refused.contains("`acm-export-certificate=...:severe`"),
@@ -347,4 +347,66 @@ async fn a_summary_that_failed_to_publish_is_sent_by_the_retry_once() {
     assert_eq!(schedule(&app, "11:15").await, 1);
     says(&received(&stack, 1).await.1[0], ALICE, 3);
     assert_eq!(schedule(&app, "11:30").await, 0);
+}
+
+/// A rule of the user's (in `RULES_DIRS`) declaring `keytrail-suppress: 1h`: loaded through the
+/// cold start's path (`load_rules`, `storm::control`), its exports are suppressed and summarised
+/// while the built-in high rule (no suppression) alerts on each.
+#[tokio::test]
+async fn a_rule_declares_its_own_suppression() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("my-export.yml"),
+        "title: Certificate exported (mine)\nid: my-export\nkeytrail-suppress: 1h\n\
+         logsource: {product: aws, service: cloudtrail}\n\
+         detection: {sel: {eventName: ExportCertificate}, condition: sel}\nlevel: low\n",
+    )
+    .unwrap();
+    let dirs = dir.path().display().to_string();
+    let env = [
+        ("STATE_TABLE", TABLE),
+        ("INTEGRITY", "off"),
+        ("CORRELATIONS", "off"),
+        ("RULES_DIRS", dirs.as_str()),
+    ];
+    let (moto, stack) = stack().await;
+    let plain = app(&moto, &stack.topic_arn, &env);
+    let mut config = plain.config.clone();
+    let rules = trail_processor::load_rules(&config, &S3Source::new(moto.s3()))
+        .await
+        .unwrap();
+    config.suppress = trail_processor::storm::control(&config, &rules).unwrap();
+    let app = Arc::new(App {
+        config,
+        rules: Arc::new(rules),
+        source: S3Source::new(moto.s3()),
+        sink: SnsSink::new(moto.sns(), stack.topic_arn.clone()),
+        ledger: trail_processor::ledger(&plain.config, moto.dynamodb()),
+        function_name: plain.function_name.clone(),
+        integrity: None,
+        extra_sinks: Vec::new(),
+    });
+    deliver(&app, &object(&moto, "burst", burst("alice", 3)).await).await;
+    let all = alerts(&stack, 4).await;
+    let rules: Vec<&str> = all
+        .iter()
+        .map(|(_, a)| a["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules.iter().filter(|r| **r == RULE).count(), 3, "{rules:?}");
+    assert_eq!(
+        rules.iter().filter(|r| **r == "my-export").count(),
+        1,
+        "{rules:?}"
+    );
+
+    assert_eq!(schedule(&app, "11:15").await, 1);
+    let all = alerts(&stack, 1).await;
+    assert_eq!(all.len(), 1);
+    let summary = &all[0].1;
+    assert_eq!(summary["rule_id"], "my-export");
+    assert_eq!(summary["severity"], "low");
+    assert_eq!(
+        summary["title"],
+        "Certificate exported (mine): 2 more in 1h"
+    );
 }

@@ -6,7 +6,8 @@
 //! they are counted, and once the window has ended one summary alert says how many there were
 //! ([`Alert::summary`]).
 //!
-//! This module parses the configuration ([`StormControl::parse`], the Lambda's `SUPPRESS`),
+//! This module parses the configuration ([`StormControl::parse`], the Lambda's `SUPPRESS`; a
+//! rule may declare its own in the custom attribute [`RULE_FIELD`], [`StormControl::with_rules`]),
 //! checks it against the loaded rules ([`StormControl::problems`]) and maps an alert to its
 //! window ([`StormControl::key`]). Windows are fixed and keyed by the alert's event time, as
 //! correlations' are: a 1 hour window is a clock hour (00:00-01:00...), and a late event lands in
@@ -26,7 +27,12 @@ use sha2::{Digest, Sha256};
 
 use crate::correlate::timespan;
 use crate::integrity::Timestamp;
+use crate::rules::RuleSet;
 use crate::{Alert, Severity};
+
+/// The Sigma custom attribute in which a rule declares its own suppression, with the syntax of
+/// one `SUPPRESS` entry's value: `keytrail-suppress: 1h`, `keytrail-suppress: 30m:by=account`.
+pub const RULE_FIELD: &str = "keytrail-suppress";
 
 /// The syntax of `SUPPRESS`, for error messages.
 pub const SYNTAX: &str = "write RULE_ID=WINDOW[:by=principal|account|source-ip|rule][:severe], \
@@ -162,6 +168,34 @@ impl StormControl {
             }
         }
         Ok(StormControl { rules })
+    }
+
+    /// These suppressions and those the rules of `set` declare ([`RULE_FIELD`]); for a rule named
+    /// in both, these win (`SUPPRESS` overrides a rule's field without editing the rule). An
+    /// invalid field is an error naming the rule and its file.
+    pub fn with_rules(mut self, set: &RuleSet) -> Result<StormControl, String> {
+        for (i, rule) in set.rules().iter().enumerate() {
+            let Some(value) = set.info(i).and_then(|info| info.custom.get(RULE_FIELD)) else {
+                continue;
+            };
+            if self.rules.contains_key(&rule.id) {
+                continue;
+            }
+            let declared = value
+                .as_str()
+                .ok_or_else(|| "is not text".to_owned())
+                .and_then(|v| StormControl::parse(&format!("{}={v}", rule.id)));
+            match declared {
+                Ok(declared) => self.rules.extend(declared.rules),
+                Err(e) => {
+                    return Err(format!(
+                        "rule {} ({}): {RULE_FIELD} {value} is invalid: {e}",
+                        rule.id, rule.file
+                    ))
+                }
+            }
+        }
+        Ok(self)
     }
 
     /// Whether no rule is suppressed.

@@ -230,3 +230,67 @@ fn an_untrusted_group_cannot_break_the_subject() {
         "{subject}"
     );
 }
+
+#[test]
+fn rules_declare_their_own_suppression_and_suppress_overrides_it() {
+    let rule = |id: &str, field: &str| {
+        format!(
+            "title: t\nid: {id}\n{field}\nlogsource: {{product: aws, service: cloudtrail}}\n\
+             detection: {{sel: {{eventName: DeleteCertificate}}, condition: sel}}\nlevel: low\n"
+        )
+    };
+    let load = |text: String| {
+        let options = crate::rules::LoadOptions {
+            sources: vec![("mine.yml".to_owned(), text)],
+            ..crate::rules::LoadOptions::default()
+        };
+        crate::rules::RuleSet::load(&options).unwrap().set
+    };
+    let suppression = |window, group_by, severe| Suppression {
+        window,
+        group_by,
+        severe,
+    };
+    // (rule's field, SUPPRESS, expected suppression of rule `mine`, or an error fragment)
+    type Case<'a> = (&'a str, &'a str, Result<Option<Suppression>, &'a str>);
+    let cases: &[Case<'_>] = &[
+        (
+            "keytrail-suppress: 1h",
+            "",
+            Ok(Some(suppression(3600, GroupBy::Principal, false))),
+        ),
+        (
+            "keytrail-suppress: 30m:by=account:severe",
+            "",
+            Ok(Some(suppression(1800, GroupBy::Account, true))),
+        ),
+        (
+            "keytrail-suppress: 1h",
+            "mine=2h",
+            Ok(Some(suppression(7200, GroupBy::Principal, false))),
+        ),
+        ("author: x", "", Ok(None)),
+        (
+            "keytrail-suppress: soon",
+            "",
+            Err("rule mine (mine.yml): keytrail-suppress \"soon\" is invalid"),
+        ),
+        (
+            "keytrail-suppress: 3",
+            "",
+            Err("keytrail-suppress 3 is invalid: is not text"),
+        ),
+    ];
+    for (field, env, want) in cases {
+        let set = load(rule("mine", field));
+        let got = StormControl::parse(env)
+            .unwrap()
+            .with_rules(&set)
+            .map(|c| c.get("mine").copied());
+        match (got, want) {
+            (Ok(got), Ok(want)) => assert_eq!(&got, want, "{field} / {env}"),
+            (Err(e), Err(fragment)) => assert!(e.contains(fragment), "{field}: {e}"),
+            (got, want) => panic!("{field} / {env}: got {got:?}, want {want:?}"),
+        }
+    }
+}
