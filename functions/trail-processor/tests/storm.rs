@@ -410,3 +410,52 @@ async fn a_rule_declares_its_own_suppression() {
         "Certificate exported (mine): 2 more in 1h"
     );
 }
+
+/// The DynamoDB requests of the module doc's cost figures, counted: per alert of a suppressed
+/// rule 2 writes (3 for a window's second), a retried alert 1 refused write and 1 read (and the
+/// index entry again); per summarised window 1 index query page, 1 read, 1 count query page and
+/// 2 writes.
+#[tokio::test]
+async fn requests_per_suppressed_alert_are_as_documented() {
+    use keytrail_aws::state::suppress::SuppressionState;
+    use keytrail_aws::state::StateTable;
+    use keytrail_core::storm::StormControl;
+
+    let (moto, _stack) = stack().await;
+    let control = StormControl::parse("acm-export-certificate=1h:severe").unwrap();
+    let table = StateTable::new(moto.dynamodb(), TABLE.to_owned());
+    let mut state = SuppressionState::new(table);
+    let alert = |i: usize| {
+        let mut a = Alert::integrity("s3://b/k", &format!("fault {i}"));
+        a.rule_id = RULE.to_owned();
+        a.event_time = Some(format!("2026-12-07T10:{:02}:00Z", 5 + i));
+        a.principal = Some(ALICE.to_owned());
+        a
+    };
+    // (alert, retried, writes and reads it costs)
+    for (i, retried, writes, reads) in [
+        (0, false, 2, 0),
+        (1, false, 3, 0),
+        (2, false, 2, 0),
+        (3, false, 2, 0),
+        (2, true, 2, 1),
+    ] {
+        let a = alert(i);
+        let key = control.key(&a).unwrap();
+        let before = (state.writes, state.reads);
+        state.note(&key, &a, key.start).await.unwrap();
+        assert_eq!(
+            (state.writes - before.0, state.reads - before.1),
+            (writes, reads),
+            "alert {i}, retried {retried}"
+        );
+    }
+    let before = (state.writes, state.reads);
+    let ended = state.ended(i64::MAX / 2).await.unwrap();
+    assert_eq!(ended.len(), 1);
+    let (summary, alerts) = state.summary(&ended[0]).await.unwrap();
+    assert_eq!((summary.unwrap().more, alerts), (3, 4));
+    state.summarised(&ended[0], alerts).await.unwrap();
+    assert_eq!((state.writes - before.0, state.reads - before.1), (2, 3));
+    assert!(state.ended(i64::MAX / 2).await.unwrap().is_empty());
+}
