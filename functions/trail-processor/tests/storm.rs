@@ -13,11 +13,11 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use keytrail_aws::s3::S3Source;
-use keytrail_aws::sns::{AlertSink, PublishError, SnsSink};
+use keytrail_aws::sns::{AlertSink, SnsSink};
 use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_core::Alert;
 use keytrail_testkit::{Moto, ReceivedMessage, Stack};
@@ -268,30 +268,6 @@ async fn a_late_export_after_the_summary_gets_a_summary_of_its_own() {
         "{text}"
     );
     assert_eq!(schedule(&app, "11:45").await, 0);
-}
-
-/// The SNS sink, failing (retryably, nothing accepted) the first batch with an alert `fails`
-/// picks.
-struct FailOnce {
-    inner: SnsSink,
-    fails: fn(&Alert) -> bool,
-    failed: AtomicBool,
-}
-
-impl AlertSink for FailOnce {
-    async fn publish(&self, alerts: &[Alert]) -> Result<(), PublishError> {
-        if alerts.iter().any(self.fails) && !self.failed.swap(true, Ordering::SeqCst) {
-            return Err(PublishError {
-                topic: "test".to_owned(),
-                failed: alerts.len(),
-                total: alerts.len(),
-                detail: "InternalError (injected)".to_owned(),
-                retryable: true,
-                unpublished: (0..alerts.len()).collect(),
-            });
-        }
-        self.inner.publish(alerts).await
-    }
 }
 
 /// The app of [`ENV`] with a sink failing once as `fails` says.

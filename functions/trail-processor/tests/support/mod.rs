@@ -268,3 +268,35 @@ pub async fn object(moto: &Moto, name: &str, records: Vec<Value>) -> String {
     put(moto, &key, body).await;
     key
 }
+
+/// The SNS sink, failing (retryably, nothing accepted) the first batch with an alert `fails`
+/// picks.
+pub struct FailOnce {
+    /// Where the batches go once one has failed.
+    pub inner: SnsSink,
+    /// Which alerts make a batch fail.
+    pub fails: fn(&keytrail_core::Alert) -> bool,
+    /// Whether one has failed.
+    pub failed: std::sync::atomic::AtomicBool,
+}
+
+impl keytrail_aws::sns::AlertSink for FailOnce {
+    async fn publish(
+        &self,
+        alerts: &[keytrail_core::Alert],
+    ) -> Result<(), keytrail_aws::sns::PublishError> {
+        if alerts.iter().any(self.fails)
+            && !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(keytrail_aws::sns::PublishError {
+                topic: "test".to_owned(),
+                failed: alerts.len(),
+                total: alerts.len(),
+                detail: "InternalError (injected)".to_owned(),
+                retryable: true,
+                unpublished: (0..alerts.len()).collect(),
+            });
+        }
+        self.inner.publish(alerts).await
+    }
+}
