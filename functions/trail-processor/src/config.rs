@@ -13,6 +13,7 @@ use keytrail_aws::env::{self, Env};
 use keytrail_aws::event::{KeyFilter, KEY_FILTER_SYNTAX};
 use keytrail_core::render::AlertFormat;
 use keytrail_core::size::parse_size;
+use keytrail_core::storm::StormControl;
 use keytrail_core::Severity;
 
 pub use crate::integrity::IntegrityConfig;
@@ -47,6 +48,10 @@ pub struct Config {
     /// `CORRELATIONS` (`on`, the default, or `off`): whether correlation rules run, in the state
     /// table (they need `STATE_TABLE`); `off` saves their DynamoDB requests.
     pub correlations: bool,
+    /// `SUPPRESS` (default none): storm control, suppression windows by rule id
+    /// (`rule=1h[:by=account][:severe]`, [`keytrail_core::storm`]); they need `STATE_TABLE`. The
+    /// cold start adds those the rules declare ([`crate::storm::control`]).
+    pub suppress: StormControl,
     /// Log-file integrity validation: on when there is a state table, unless `INTEGRITY=off`.
     pub integrity: Option<IntegrityConfig>,
     /// `SECURITY_HUB`, `SECURITY_HUB_PRODUCT_ARN`, `EVENT_BUS`: the optional sinks.
@@ -150,6 +155,9 @@ impl Config {
                 _ => Err("is neither `on` (the default) nor `off`".to_owned()),
             })
             .unwrap_or(true);
+        let suppress = env
+            .optional("SUPPRESS", StormControl::parse)
+            .unwrap_or_default();
         let table = state_table(&mut env);
         let integrity = IntegrityConfig::from_env(&mut env, table.is_some());
         let idempotency = table.map(|table| Idempotency { table, lease, ttl });
@@ -176,6 +184,7 @@ impl Config {
             deadline_reserve,
             idempotency,
             correlations,
+            suppress,
             integrity,
             tls_roots,
         })

@@ -30,7 +30,7 @@ pub enum ObjectError {
         /// What SNS said.
         source: PublishError,
     },
-    /// The state table could not be read or written (alert claims).
+    /// The state table could not be read or written (alert claims, suppression windows).
     #[error("object {object}: {source}")]
     Ledger {
         /// The object.

@@ -73,7 +73,7 @@ where
 {
     let mut metrics = Metrics::default();
     if let Some(as_of) = crate::integrity::scheduled_time(&payload) {
-        let result = crate::integrity::sweep::handle(app, as_of, &mut metrics).await;
+        let result = crate::scheduled::scheduled(app, as_of, &mut metrics).await;
         metrics.emit(&app.function_name);
         return result;
     }

@@ -21,8 +21,10 @@ pub mod only;
 pub mod process;
 pub mod publish;
 pub mod schedule;
+pub mod scheduled;
 pub mod sinks;
 pub mod sqs;
+pub mod storm;
 pub mod work;
 
 use std::sync::Arc;
@@ -110,8 +112,8 @@ impl<S, K> App<S, K> {
 
 /// Loads the rules the configuration asks for: the built-in pack, `RULES_DIRS`, and every
 /// `*.yml`/`*.yaml` under `RULES_S3_URI`. Any rule that does not load fails the cold start, with
-/// every problem named. Correlation rules that cannot run (no state table, `CORRELATIONS=off`)
-/// are named once.
+/// every problem named (the suppressions are checked against the rules next: [`storm::control`]).
+/// Correlation rules that cannot run (no state table, `CORRELATIONS=off`) are named once.
 pub async fn load_rules(config: &Config, s3: &S3Source) -> anyhow::Result<RuleSet> {
     let mut extra = Vec::new();
     if let Some((bucket, prefix)) = &config.rules_s3 {

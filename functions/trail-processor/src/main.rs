@@ -12,12 +12,13 @@ use trail_processor::{config::Config, handler, load_rules, App};
 async fn main() -> Result<(), lambda_runtime::Error> {
     let started = Instant::now();
     lambda_runtime::tracing::init_default_subscriber();
-    let config = Config::from_env(&|name| std::env::var(name).ok())?;
+    let mut config = Config::from_env(&|name| std::env::var(name).ok())?;
     let sdk = client::sdk_config(config.tls_roots).await?;
     let source = S3Source::new(client::s3_client(&sdk));
     let rules = load_rules(&config, &source)
         .await
         .map_err(|e| e.to_string())?;
+    config.suppress = trail_processor::storm::control(&config, &rules)?;
     let sink = trail_processor::sns_sink(&config, &sdk);
     let extra_sinks = trail_processor::sinks::build(&config.sinks, &sdk, Default::default());
     let ledger = trail_processor::ledger(&config, client::dynamodb_client(&sdk));

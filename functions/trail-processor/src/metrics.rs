@@ -24,6 +24,8 @@ pub struct Metrics {
     pub publish_failures: u64,
     /// Alerts not published again because the idempotency table says they were.
     pub duplicates: u64,
+    /// Alerts counted in a suppression window and not sent (storm control, `SUPPRESS`).
+    pub suppressed: u64,
     /// Objects stopped before the invocation's deadline (they fail, retryably).
     pub deadline_stops: u64,
     /// Invocations whose payload is none of the accepted shapes.
@@ -42,6 +44,7 @@ impl Metrics {
         self.read_errors += other.read_errors;
         self.publish_failures += other.publish_failures;
         self.duplicates += other.duplicates;
+        self.suppressed += other.suppressed;
         self.deadline_stops += other.deadline_stops;
         self.invalid_payloads += other.invalid_payloads;
         for (sev, n) in &other.alerts {
@@ -62,6 +65,7 @@ impl Metrics {
             ("ReadErrors".to_owned(), self.read_errors, "Count"),
             ("PublishFailures".to_owned(), self.publish_failures, "Count"),
             ("DuplicatesSuppressed".to_owned(), self.duplicates, "Count"),
+            ("AlertsSuppressed".to_owned(), self.suppressed, "Count"),
             ("DeadlineStops".to_owned(), self.deadline_stops, "Count"),
             ("InvalidPayloads".to_owned(), self.invalid_payloads, "Count"),
         ];
@@ -119,6 +123,7 @@ mod tests {
             objects: 2,
             records: 10,
             bytes: 100,
+            suppressed: 5,
             ..Metrics::default()
         };
         m.alerts.insert(Severity::High, 3);
@@ -129,13 +134,14 @@ mod tests {
         let defs = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
             .as_array()
             .unwrap();
-        assert_eq!(defs.len(), 14);
+        assert_eq!(defs.len(), 15);
         for d in defs {
             let name = d["Name"].as_str().unwrap();
             assert!(doc[name].is_u64(), "{name} has no value");
         }
         assert_eq!(doc["Objects"], 4);
         assert_eq!(doc["AlertsHigh"], 6);
+        assert_eq!(doc["AlertsSuppressed"], 10);
         assert_eq!(doc["AlertsCritical"], 0);
         assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Namespace"], "keytrail");
     }

@@ -1,4 +1,5 @@
-//! Publishing a batch of alerts to every sink, once each when the idempotency table is on.
+//! Publishing a batch of alerts to every sink, once each when the idempotency table is on, but
+//! for those a suppression window holds back ([`crate::storm`], `SUPPRESS`).
 //!
 //! SNS first, then each optional sink (`SECURITY_HUB`, `EVENT_BUS`: [`crate::sinks`]), every one
 //! with the same batch and claims of its own in the table (`claim`, `claim#<sink>`): a sink that
@@ -24,15 +25,29 @@ use crate::error::ObjectError;
 use crate::metrics::Metrics;
 use crate::App;
 
-/// Publishes `alerts` of object `name` to every sink; answers how many were published to SNS by
-/// this call (alerts the table says are out already are not counted, but in
-/// `metrics.duplicates`).
+/// Publishes `alerts` of object `name` to every sink, but those storm control suppresses
+/// ([`crate::storm::suppress`]); answers how many were published to SNS by this call (alerts
+/// the table says are out already are not counted, but in `metrics.duplicates`).
 pub async fn publish<S: ObjectSource, K: AlertSink>(
     app: &Arc<App<S, K>>,
     name: &str,
     alerts: Vec<Alert>,
     metrics: &mut Metrics,
 ) -> Result<usize, ObjectError> {
+    let alerts = crate::storm::suppress(app, name, alerts, metrics).await?;
+    publish_all(app, name, alerts, metrics).await
+}
+
+/// [`publish`] without storm control: every alert goes out (once each, with the table).
+pub async fn publish_all<S: ObjectSource, K: AlertSink>(
+    app: &Arc<App<S, K>>,
+    name: &str,
+    alerts: Vec<Alert>,
+    metrics: &mut Metrics,
+) -> Result<usize, ObjectError> {
+    if alerts.is_empty() {
+        return Ok(0);
+    }
     let copy = if app.extra_sinks.is_empty() {
         Vec::new()
     } else {

@@ -7,12 +7,11 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use keytrail_aws::s3::S3Source;
-use keytrail_aws::sns::{AlertSink, PublishError, SnsSink};
-use keytrail_core::Alert;
+use keytrail_aws::sns::{AlertSink, SnsSink};
 use keytrail_testkit::{Moto, Stack};
 use serde_json::{json, Value};
 use support::*;
@@ -24,30 +23,6 @@ const BURST: &str = "acm-bulk-export";
 const SINGLE: &str = "acm-export-certificate";
 /// The environment of every app here: the state table on, integrity off (not under test).
 const ENV: [(&str, &str); 2] = [("STATE_TABLE", TABLE), ("INTEGRITY", "off")];
-
-/// An `ExportCertificate` record by `who` at `time` (`HH:MM` on 2026-12-07), eventID `id`.
-fn export(id: &str, time: &str, who: &str) -> Value {
-    let text = std::fs::read_to_string(
-        repo().join("rules/tests/acm-bulk-export/hit/three-exports-in-an-hour.json"),
-    )
-    .unwrap();
-    let mut record = serde_json::from_str::<Value>(&text).unwrap()["Records"][0].clone();
-    record["eventID"] = json!(id);
-    record["eventTime"] = json!(format!("2026-12-07T{time}:00Z"));
-    record["userIdentity"]["arn"] =
-        json!(format!("arn:aws:sts::123456789012:assumed-role/r/{who}"));
-    record
-}
-
-/// Uploads a trail object named `name` holding `records`; answers its key.
-async fn object(moto: &Moto, name: &str, records: Vec<Value>) -> String {
-    let key = format!(
-        "{PREFIX}/us-east-1/2026/12/07/123456789012_CloudTrail_us-east-1_20261207T1000Z_{name}.json.gz"
-    );
-    let body = gzip(&serde_json::to_vec(&json!({ "Records": records })).unwrap());
-    put(moto, &key, body).await;
-    key
-}
 
 async fn stack() -> (Moto, Stack) {
     let (moto, stack, _) = setup().await;
@@ -197,29 +172,6 @@ async fn exports_by_different_principals_raise_no_correlation() {
     assert!(of_rule(&alerts, BURST).is_empty(), "{alerts:?}");
 }
 
-/// The SNS sink, failing (retryably, nothing accepted) the first batch that holds a correlation
-/// alert.
-struct FailFirstBurst {
-    inner: SnsSink,
-    failed: AtomicBool,
-}
-
-impl AlertSink for FailFirstBurst {
-    async fn publish(&self, alerts: &[Alert]) -> Result<(), PublishError> {
-        if alerts.iter().any(|a| a.rule_id == BURST) && !self.failed.swap(true, Ordering::SeqCst) {
-            return Err(PublishError {
-                topic: "test".to_owned(),
-                failed: alerts.len(),
-                total: alerts.len(),
-                detail: "InternalError (injected)".to_owned(),
-                retryable: true,
-                unpublished: (0..alerts.len()).collect(),
-            });
-        }
-        self.inner.publish(alerts).await
-    }
-}
-
 #[tokio::test]
 async fn a_correlation_alert_that_failed_to_publish_is_published_by_the_retry_once() {
     let (moto, stack) = stack().await;
@@ -228,8 +180,9 @@ async fn a_correlation_alert_that_failed_to_publish_is_published_by_the_retry_on
         config: plain.config.clone(),
         rules: Arc::clone(&plain.rules),
         source: S3Source::new(moto.s3()),
-        sink: FailFirstBurst {
+        sink: FailOnce {
             inner: SnsSink::new(moto.sns(), stack.topic_arn.clone()),
+            fails: |a| a.rule_id == BURST,
             failed: AtomicBool::new(false),
         },
         ledger: trail_processor::ledger(&plain.config, moto.dynamodb()),

@@ -26,6 +26,7 @@ mod correlation;
 mod event;
 pub mod ocsf;
 mod resources;
+mod summary;
 
 pub use event::EventJson;
 use resources::resources;

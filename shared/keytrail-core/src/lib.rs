@@ -38,6 +38,7 @@ pub mod rules;
 pub mod scan;
 pub mod severity;
 pub mod size;
+pub mod storm;
 
 pub use alert::Alert;
 pub use severity::Severity;

@@ -116,3 +116,29 @@ fn hostile_alert_renders_inert() {
     assert!(!text.contains("\nBcc:") && !text.contains("\nSubject: forged"));
     insta::assert_snapshot!("hostile_user_agent_and_arn", text);
 }
+
+#[test]
+fn suppression_summary_renders_inert() {
+    use keytrail_core::storm::{GroupBy, Summary, SuppressKey};
+    let summary = Summary {
+        key: SuppressKey {
+            rule: "acm-export-certificate".to_owned(),
+            group: "arn:aws:sts::123456789012:assumed-role/Deploy\r\nBcc: victim@example.com/<!channel>"
+                .to_owned(),
+            group_by: GroupBy::Principal,
+            start: 1_796_637_600,
+            window: 3600,
+        },
+        title: "ACM certificate exported with its private key".to_owned(),
+        severity: keytrail_core::Severity::High,
+        more: 37,
+        suppressed: 37,
+    };
+    let alert = Alert::summary(&summary);
+    let text = rendered(&alert);
+    assert!(!text.chars().any(|c| c.is_control() && c != '\n'));
+    assert!(!text.contains("\nBcc:"), "{text}");
+    let slack = render::slack_message(&alert).to_string();
+    assert!(!slack.contains("<!channel>"), "{slack}");
+    insta::assert_snapshot!("suppression_summary_hostile_principal", text);
+}

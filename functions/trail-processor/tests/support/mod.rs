@@ -12,7 +12,7 @@ use keytrail_aws::s3::S3Source;
 use keytrail_aws::sns::SnsSink;
 use keytrail_core::rules::{LoadOptions, RuleSet};
 use keytrail_testkit::{LogBuffer, Moto, ReceivedMessage, Stack};
-use serde_json::Value;
+use serde_json::{json, Value};
 use trail_processor::config::Config;
 use trail_processor::App;
 
@@ -244,4 +244,60 @@ pub fn capture(format: &str) -> LogBuffer {
     std::env::remove_var("RUST_LOG");
     lambda_runtime::tracing::init_default_subscriber_with_writer(buffer.make_writer());
     buffer
+}
+
+/// An `ExportCertificate` record by `who` at `time` (`HH:MM` on 2026-12-07), eventID `id`.
+pub fn export(id: &str, time: &str, who: &str) -> Value {
+    let text = std::fs::read_to_string(
+        repo().join("rules/tests/acm-bulk-export/hit/three-exports-in-an-hour.json"),
+    )
+    .unwrap();
+    let mut record = serde_json::from_str::<Value>(&text).unwrap()["Records"][0].clone();
+    record["eventID"] = json!(id);
+    record["eventTime"] = json!(format!("2026-12-07T{time}:00Z"));
+    record["userIdentity"]["arn"] =
+        json!(format!("arn:aws:sts::123456789012:assumed-role/r/{who}"));
+    record
+}
+
+/// Uploads a trail object named `name` holding `records`; answers its key.
+pub async fn object(moto: &Moto, name: &str, records: Vec<Value>) -> String {
+    let key = format!(
+        "{PREFIX}/us-east-1/2026/12/07/123456789012_CloudTrail_us-east-1_20261207T1000Z_{name}.json.gz"
+    );
+    let body = gzip(&serde_json::to_vec(&json!({ "Records": records })).unwrap());
+    put(moto, &key, body).await;
+    key
+}
+
+/// The SNS sink, failing (retryably, nothing accepted) the first batch with an alert `fails`
+/// picks.
+pub struct FailOnce {
+    /// Where the batches go once one has failed.
+    pub inner: SnsSink,
+    /// Which alerts make a batch fail.
+    pub fails: fn(&keytrail_core::Alert) -> bool,
+    /// Whether one has failed.
+    pub failed: std::sync::atomic::AtomicBool,
+}
+
+impl keytrail_aws::sns::AlertSink for FailOnce {
+    async fn publish(
+        &self,
+        alerts: &[keytrail_core::Alert],
+    ) -> Result<(), keytrail_aws::sns::PublishError> {
+        if alerts.iter().any(self.fails)
+            && !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(keytrail_aws::sns::PublishError {
+                topic: "test".to_owned(),
+                failed: alerts.len(),
+                total: alerts.len(),
+                detail: "InternalError (injected)".to_owned(),
+                retryable: true,
+                unpublished: (0..alerts.len()).collect(),
+            });
+        }
+        self.inner.publish(alerts).await
+    }
 }

@@ -21,9 +21,9 @@
 //! | public key | `pubkey#<region>` | `<fingerprint>` | `der` (binary), `valid_from`, `valid_until` | 30 days | [`keys`] |
 //! | correlation window | `corr#<rule_id>#<group hash>` | `win#<window start>` | `count` (ADD), `values` (string set ADD), `fired` | window end (or write, if later) + 1 day | [`correlate`] |
 //! | correlation contribution | `corr#<rule_id>#<group hash>` | `win#<window start>#ev#<eventID>` | `event_time`, `tag`, `value` | as its window | [`correlate`] |
-//!
-//! Reserved for storm control: `supp#<rule_id>#<group hash>` / `win#<window start>`
-//! (suppression windows).
+//! | suppression window | `supp#<rule_id>#<group hash>` | `win#<window start>` | `count` (ADD), `first` (the alert sent), `summarised`, `first_event`, `last_event`, what a summary says | window end (or write, if later) + 1 day | [`suppress`] |
+//! | suppressed alert | `supp#<rule_id>#<group hash>` | `win#<window start>#ev#<alert_id>` | `event_time` | as its window | [`suppress`] |
+//! | window owing a summary | `supp-open` | `<window end>#<rule_id>#<group hash>#<window start>` | `count`, `wpk`, `wsk` | as its window (deleted once summarised) | [`suppress`] |
 //!
 //! A **trail id** is where one account's objects of one region live: the bucket, then the key up
 //! to the account, then the region, `<bucket>/<prefix/>AWSLogs/[o-ORG/]<account>/<region>` (the
@@ -48,12 +48,15 @@
 //! `GetItem` per cold start and fingerprint. The scheduled sweep: one `Query` of `trails` and one
 //! per trail id with pending logs. Correlations: only records that match a rule feeding one, 2
 //! writes and 1 read per such record and correlation until its window fires ([`correlate`]).
+//! Storm control: only alerts of suppressed rules, 2 writes each (3 for a window's second); per
+//! summarised window 2 reads, 2 writes and a share of one `Query` ([`suppress`]).
 
 pub mod chain;
 pub mod correlate;
 pub mod keys;
 pub mod ledger;
 pub mod logs;
+pub mod suppress;
 pub mod unverifiable;
 
 use std::collections::HashMap;

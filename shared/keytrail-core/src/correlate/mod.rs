@@ -49,6 +49,7 @@ mod tests;
 pub use self::engine::{Correlated, Correlations};
 pub use self::keep::Kept;
 pub use self::resolve::Unresolved;
+pub(crate) use self::spec::timespan;
 pub(crate) use self::spec::{aggregation_of, parse_aggregation, parse_section};
 pub use self::spec::{Condition, Correlation, Kind, LEGACY_TIMESPAN};
 pub use self::store::{
