@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::digest::hex16;
 use crate::record::Event;
 use crate::redact;
 use crate::rules::Rule;
@@ -356,16 +357,6 @@ pub fn alert_id(rule_id: &str, event_id: Option<&str>, object: &str, record: u64
         None => hasher.update(format!("{object}#{record}").as_bytes()),
     }
     hex16(&hasher.finalize())
-}
-
-fn hex16(digest: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(32);
-    for b in digest.iter().take(16) {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
-    }
-    out
 }
 
 /// A link to the event in the CloudTrail console, for the event's partition.

@@ -26,6 +26,7 @@
 
 pub mod alert;
 pub mod correlate;
+mod digest;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

@@ -10,6 +10,7 @@ use super::spec::{Correlation, Kind};
 use super::store::{
     now, Added, AsyncStore, Contribution, Ready, Store, StoreError, Window, WindowKey,
 };
+use crate::digest::hex16;
 use crate::integrity::Timestamp;
 use crate::rules::path::FieldPath;
 
@@ -251,12 +252,7 @@ fn alert_id(key: &WindowKey) -> String {
     }
     hasher.update([0]);
     hasher.update(key.start.to_string().as_bytes());
-    hasher
-        .finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex16(&hasher.finalize())
 }
 
 fn text(event: &Value, key: &str) -> Option<String> {

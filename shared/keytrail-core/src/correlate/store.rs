@@ -14,7 +14,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use sha2::{Digest, Sha256};
+use crate::digest::hash_parts;
 
 /// Which window: a correlation, a group (its group-by values, in `group-by` order) and the
 /// window's start (epoch seconds, a multiple of the correlation's timespan).
@@ -32,17 +32,7 @@ impl WindowKey {
     /// A digest of the group-by values (32 hex digits): a key for the group, whatever the length
     /// or the characters of its values (the state table's `corr#<rule_id>#<group hash>`).
     pub fn group_hash(&self) -> String {
-        let mut hasher = Sha256::new();
-        for value in &self.group {
-            hasher.update(value.len().to_le_bytes());
-            hasher.update(value.as_bytes());
-        }
-        hasher
-            .finalize()
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hash_parts(self.group.iter().map(String::as_str))
     }
 }
 

@@ -23,9 +23,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use sha2::{Digest, Sha256};
-
 use crate::correlate::timespan;
+use crate::digest::hash_parts;
 use crate::integrity::Timestamp;
 use crate::rules::RuleSet;
 use crate::{Alert, Severity};
@@ -128,7 +127,7 @@ impl SuppressKey {
 
     /// A digest of the group (32 hex digits): the state table's `supp#<rule>#<group hash>`.
     pub fn group_hash(&self) -> String {
-        hex16(&[self.group_by.as_str(), &self.group])
+        hash_parts([self.group_by.as_str(), &self.group])
     }
 }
 
@@ -271,7 +270,7 @@ impl Summary {
     /// summary published twice is one alert to the ledger, and a later one (late events) another.
     pub fn alert_id(&self) -> String {
         let k = &self.key;
-        hex16(&[
+        hash_parts([
             "suppressed",
             &k.rule,
             &k.group_hash(),
@@ -302,21 +301,6 @@ impl fmt::Display for Span {
             _ => write!(f, "{s}s"),
         }
     }
-}
-
-/// 32 hex digits of the SHA-256 of `parts` (each length-prefixed).
-pub(crate) fn hex16(parts: &[&str]) -> String {
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update(part.len().to_le_bytes());
-        hasher.update(part.as_bytes());
-    }
-    hasher
-        .finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 #[cfg(test)]
