@@ -138,3 +138,48 @@ fn rules_test_dir_needs_a_hit_and_a_miss_per_rule() {
     let out = run();
     assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
 }
+
+/// `keytrail rules test DIR` checks a rule's `keytrail-suppress` field as the Lambda's cold start
+/// does: a valid window on a low rule passes; an invalid value, or a high rule without the
+/// `:severe` opt-in, fails with a line naming the rule.
+#[test]
+fn rules_test_checks_the_suppression_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = dir.path().join("tests/custom-list-certificates");
+    for (kind, name) in [("hit", "ListCertificates"), ("miss", "DescribeCertificate")] {
+        std::fs::create_dir_all(fixtures.join(kind)).unwrap();
+        std::fs::write(
+            fixtures.join(kind).join("e.json"),
+            format!(r#"{{"eventSource":"acm.amazonaws.com","eventName":"{name}","eventID":"1"}}"#),
+        )
+        .unwrap();
+    }
+    let with = |field: &str, level: &str| {
+        let rule = LIST_RULE.replace("level: low\n", &format!("level: {level}\n{field}\n"));
+        std::fs::write(dir.path().join("custom.yml"), rule).unwrap();
+        let out = keytrail(&["rules", "test", dir.path().to_str().unwrap()]);
+        (out.status.code(), printed(&out))
+    };
+    let (code, text) = with("keytrail-suppress: 1h", "low");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("0 rule problems"), "{text}");
+
+    let (code, text) = with("keytrail-suppress: banana", "low");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("FAIL rule custom-list-certificates")
+            && text.contains(r#"keytrail-suppress "banana" is invalid"#),
+        "{text}"
+    );
+    assert!(text.contains("1 rule problems"), "{text}");
+
+    let (code, text) = with("keytrail-suppress: 1h", "high");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(r#"rule "custom-list-certificates", which is high"#)
+            && text.contains(":severe"),
+        "{text}"
+    );
+    let (code, text) = with("keytrail-suppress: '1h:severe'", "high");
+    assert_eq!(code, Some(0), "{text}");
+}

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use keytrail_core::rules::fixtures;
+use keytrail_core::storm::StormControl;
 
 use crate::rule_args::{self, RuleArgs};
 use crate::term::safe;
@@ -45,6 +46,11 @@ pub fn run(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
             .is_none_or(|u| u.iter().any(|x| x == id))
     };
     let report = fixtures::run(&fixture_dir, &set, &select);
+    // A rule's `keytrail-suppress` field, checked as the Lambda's cold start checks it.
+    let storm = StormControl::default()
+        .checked(&set)
+        .err()
+        .unwrap_or_default();
     let mut out = io::stdout().lock();
     for r in &report.results {
         let kind = if r.expect_hit { "hit " } else { "miss" };
@@ -58,18 +64,22 @@ pub fn run(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     for p in &report.problems {
         writeln!(out, "FAIL {}", safe(&p.to_string())).context("writing to stdout")?;
     }
+    for p in &storm {
+        writeln!(out, "FAIL {}", safe(p)).context("writing to stdout")?;
+    }
+    let problems = report.problems.len() + storm.len();
     let tested = set.rules().iter().filter(|r| select(&r.id)).count();
     writeln!(
         out,
         "{} passed, {} failed ({} rules, {} fixtures, {} rule problems)",
         report.results.len() - report.failures(),
-        report.failures() + report.problems.len(),
+        report.failures() + problems,
         tested,
         report.results.len(),
-        report.problems.len()
+        problems
     )
     .context("writing to stdout")?;
-    Ok(if report.passed() {
+    Ok(if report.passed() && storm.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -91,25 +91,13 @@ pub async fn suppress<S: ObjectSource, K: AlertSink>(
 /// or a critical or high one without `:severe`, is an error naming it; suppression without a
 /// state table is said once (every alert is then published).
 pub fn control(config: &Config, set: &RuleSet) -> Result<StormControl, String> {
-    let control = config.suppress.clone().with_rules(set)?;
+    let control = config
+        .suppress
+        .clone()
+        .checked(set)
+        .map_err(|problems| problems.join("; "))?;
     if control.is_empty() {
         return Ok(control);
-    }
-    let level = |id: &str| {
-        set.rules()
-            .iter()
-            .map(|r| (&r.id, r.level))
-            .chain(
-                set.correlations()
-                    .list()
-                    .map(|c| (&c.rule.id, c.rule.level)),
-            )
-            .find(|(rule, _)| *rule == id)
-            .map(|(_, level)| level)
-    };
-    let problems = control.problems(level);
-    if !problems.is_empty() {
-        return Err(problems.join("; "));
     }
     if config.idempotency.is_none() {
         let rules: Vec<&str> = control.rule_ids().collect();

@@ -197,6 +197,32 @@ impl StormControl {
         Ok(self)
     }
 
+    /// These suppressions, with those the rules of `set` declare ([`StormControl::with_rules`]),
+    /// checked against `set` ([`StormControl::problems`]: every id loaded, `:severe` where the
+    /// rule is critical or high; correlations count as rules). The errors, one a line, are what
+    /// the Lambda's cold start refuses and `keytrail rules test` reports.
+    pub fn checked(self, set: &RuleSet) -> Result<StormControl, Vec<String>> {
+        let control = self.with_rules(set).map_err(|e| vec![e])?;
+        let level = |id: &str| {
+            set.rules()
+                .iter()
+                .map(|r| (&r.id, r.level))
+                .chain(
+                    set.correlations()
+                        .list()
+                        .map(|c| (&c.rule.id, c.rule.level)),
+                )
+                .find(|(rule, _)| *rule == id)
+                .map(|(_, level)| level)
+        };
+        let problems = control.problems(level);
+        if problems.is_empty() {
+            Ok(control)
+        } else {
+            Err(problems)
+        }
+    }
+
     /// Whether no rule is suppressed.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
