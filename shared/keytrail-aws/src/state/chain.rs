@@ -204,20 +204,6 @@ impl StateTable {
 
     /// Every chain head, in chain order.
     pub async fn heads(&self) -> Result<Vec<Head>, StateError> {
-        let mut out = Vec::new();
-        let mut pages = self
-            .client()
-            .query()
-            .table_name(self.name())
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(TRAILS))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.error("read chain heads", TRAILS, &e))?;
-            out.extend(page.items().iter().filter_map(head));
-        }
-        Ok(out)
+        self.partition("read chain heads", TRAILS, head).await
     }
 }

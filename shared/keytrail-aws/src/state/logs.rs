@@ -226,31 +226,14 @@ impl StateTable {
 
     /// Every log object on trail id `trail`'s pending list, in key order.
     pub async fn pending(&self, trail: &str) -> Result<Vec<Pending>, StateError> {
-        let pk = pending_pk(trail);
         let bucket = trail.split_once('/').map_or(trail, |(b, _)| b);
-        let mut out = Vec::new();
-        let mut pages = self
-            .client()
-            .query()
-            .table_name(self.name())
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(&pk))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.error("read pending logs", &pk, &e))?;
-            for item in page.items() {
-                let (Some(key), Some(time)) = (get_s(item, SK), get_n(item, "time")) else {
-                    continue;
-                };
-                out.push(Pending {
-                    log: ObjectRef::new(bucket, key),
-                    time: Timestamp::from_epoch(time),
-                });
-            }
-        }
-        Ok(out)
+        self.partition("read pending logs", &pending_pk(trail), |item| {
+            Some(Pending {
+                log: ObjectRef::new(bucket, get_s(item, SK)?),
+                time: Timestamp::from_epoch(get_n(item, "time")?),
+            })
+        })
+        .await
     }
 }
 

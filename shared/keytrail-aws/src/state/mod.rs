@@ -126,6 +126,31 @@ impl StateTable {
         self.fail(operation, key, DisplayErrorContext(e).to_string())
     }
 
+    /// Every item of partition `pk` (consistent reads, every page), each turned into a `T` by
+    /// `item` (those it answers `None` for are left out); `operation` names a failure.
+    pub(crate) async fn partition<T>(
+        &self,
+        operation: &'static str,
+        pk: &str,
+        item: impl Fn(&HashMap<String, AttributeValue>) -> Option<T>,
+    ) -> Result<Vec<T>, StateError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(pk))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error(operation, pk, &e))?;
+            out.extend(page.items().iter().filter_map(&item));
+        }
+        Ok(out)
+    }
+
     /// A [`StateError`] saying `detail`.
     pub(crate) fn fail(&self, operation: &'static str, key: &str, detail: String) -> StateError {
         StateError {

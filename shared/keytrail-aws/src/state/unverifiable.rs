@@ -59,21 +59,7 @@ impl StateTable {
 
     /// Every unverifiable hour recorded for trail id `trail`.
     pub async fn unverifiable(&self, trail: &str) -> Result<Vec<Window>, StateError> {
-        let pk = pk(trail);
-        let mut out = Vec::new();
-        let mut pages = self
-            .client()
-            .query()
-            .table_name(self.name())
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(&pk))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.error("read unverifiable hours", &pk, &e))?;
-            out.extend(page.items().iter().filter_map(window));
-        }
-        Ok(out)
+        self.partition("read unverifiable hours", &pk(trail), window)
+            .await
     }
 }
