@@ -16,7 +16,9 @@
 //!   default; `null`; numbers and booleans that also match their string form.
 //! - Modifiers: `contains`, `startswith`, `endswith`, `all`, `re` (with `i`, `m`, `s`),
 //!   `exists`, `cidr`, `cased`, `gt`, `gte`, `lt`, `lte`, `base64`, `base64offset`, `windash`,
-//!   `fieldref` (`value.rs`, `modifiers.rs`).
+//!   `fieldref` (`value.rs`, `modifiers.rs`); and one keytrail extension,
+//!   `kt_policy_other_account`: a policy document (a JSON string) that grants an account other
+//!   than another field's (`policy.rs`).
 //! - Conditions: `and`, `or`, `not`, parentheses, `1 of`/`any of`/`all of` a pattern or `them`
 //!   (`condition.rs`).
 //!
@@ -59,6 +61,7 @@ mod modifiers;
 mod needles;
 pub(crate) mod path;
 mod pattern;
+mod policy;
 mod prescan;
 mod routing;
 pub(crate) mod rule;

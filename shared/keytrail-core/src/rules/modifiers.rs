@@ -2,7 +2,8 @@
 //!
 //! Supported: `contains`, `startswith`, `endswith`, `all`, `cased`, `windash`, `base64`,
 //! `base64offset`, `re` (then `i`, `m`, `s`), `exists`, `cidr`, `fieldref`, `gt`, `gte`, `lt`,
-//! `lte`. Any other name is an unsupported feature, reported with the name as written.
+//! `lte`, and one keytrail extension, `kt_policy_other_account` (`policy.rs`). Any other name is
+//! an unsupported feature, reported with the name as written.
 
 use super::error::Problem;
 
@@ -32,6 +33,9 @@ pub(crate) fn line_of(text: &str, modifier: &str) -> Option<usize> {
     };
     text.lines().position(uses).map(|n| n + 1)
 }
+
+/// The keytrail modifier that reads a policy document's granted accounts (`policy.rs`).
+pub(crate) const POLICY_OTHER_ACCOUNT: &str = "kt_policy_other_account";
 
 /// A numeric comparison (`gt`, `gte`, `lt`, `lte`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +96,7 @@ impl Mods {
                 "exists" => set_kind(&mut m, "exists")?,
                 "cidr" => set_kind(&mut m, "cidr")?,
                 "fieldref" => set_kind(&mut m, "fieldref")?,
+                POLICY_OTHER_ACCOUNT => set_kind(&mut m, POLICY_OTHER_ACCOUNT)?,
                 "gt" | "gte" | "lt" | "lte" => {
                     set_kind(&mut m, "gt/gte/lt/lte")?;
                     m.cmp = Some(match *name {
@@ -145,6 +150,10 @@ mod tests {
         assert_eq!(ok(&["lte"]).cmp, Some(Cmp::Lte));
         assert_eq!(ok(&["base64offset", "contains"]).base64, Some(true));
         assert_eq!(ok(&["fieldref", "endswith"]).kind, Some("fieldref"));
+        assert_eq!(
+            ok(&["kt_policy_other_account"]).kind,
+            Some(POLICY_OTHER_ACCOUNT)
+        );
         for (names, want) in [
             (
                 &["expand"][..],
@@ -176,6 +185,20 @@ mod tests {
                 &["startswith", "endswith"][..],
                 Problem::Invalid(
                     "modifier 'endswith' conflicts with another position modifier".to_owned(),
+                ),
+            ),
+            (
+                &["kt_policy_other_account", "contains"][..],
+                Problem::Invalid(
+                    "modifier 'kt_policy_other_account' cannot be combined with string modifiers"
+                        .to_owned(),
+                ),
+            ),
+            (
+                &["kt_policy_other_account", "fieldref"][..],
+                Problem::Invalid(
+                    "modifiers 'kt_policy_other_account' and 'fieldref' cannot be combined"
+                        .to_owned(),
                 ),
             ),
             (

@@ -16,9 +16,10 @@ use crate::record::Projection;
 
 use super::cidr::Cidr;
 use super::error::Problem;
-use super::modifiers::{Cmp, Mods, Position};
+use super::modifiers::{Cmp, Mods, Position, POLICY_OTHER_ACCOUNT};
 use super::path::{any_leaf, FieldPath};
 use super::pattern::{self, build_regex, Piece, StrMatcher};
+use super::policy;
 use super::transform;
 
 /// A compiled field condition.
@@ -47,6 +48,8 @@ enum Test {
     Re(Regex),
     /// `|fieldref`: compared with the value of another field.
     FieldRef(FieldPath, Position, bool),
+    /// `|kt_policy_other_account`: the policy grants an account other than this field's.
+    PolicyOtherAccount(FieldPath),
 }
 
 impl FieldCond {
@@ -100,17 +103,7 @@ impl FieldCond {
             Test::Null => !visit(&mut |v| !v.is_null()),
             Test::Exists(want) => visit(&mut |v| !v.is_null()) == *want,
             Test::FieldRef(other, position, cased) => {
-                let mut refs = Vec::new();
-                other.any(event, &mut |v| {
-                    refs.extend(pattern::text(v).map(|t| {
-                        if *cased {
-                            t.into_owned()
-                        } else {
-                            t.to_lowercase()
-                        }
-                    }));
-                    false
-                });
+                let refs = texts(other, event, *cased);
                 visit(&mut |v| {
                     let Some(t) = pattern::text(v) else {
                         return false;
@@ -128,6 +121,10 @@ impl FieldCond {
                     })
                 })
             }
+            Test::PolicyOtherAccount(own) => {
+                let own = texts(own, event, false);
+                !own.is_empty() && visit(&mut |v| policy::grants_other_account(v, &own))
+            }
             _ => visit(&mut |v| !v.is_null() && value_matches(test, v)),
         }
     }
@@ -140,7 +137,7 @@ impl FieldCond {
         };
         out.add_path(path.raw());
         for test in &self.tests {
-            if let Test::FieldRef(other, ..) = test {
+            if let Test::FieldRef(other, ..) | Test::PolicyOtherAccount(other) = test {
                 out.add_path(other.raw());
             }
         }
@@ -227,8 +224,25 @@ fn value_matches(test: &Test, v: &Value) -> bool {
         }
         Test::Cidr(net) => v.as_str().is_some_and(|s| net.contains(s)),
         Test::Re(re) => pattern::text(v).is_some_and(|t| re.is_match(&t)),
-        Test::Null | Test::Exists(_) | Test::FieldRef(..) => false,
+        Test::Null | Test::Exists(_) | Test::FieldRef(..) | Test::PolicyOtherAccount(_) => false,
     }
+}
+
+/// The texts of every value at `path` (lowercased unless `cased`): what a field reference
+/// compares with.
+fn texts(path: &FieldPath, event: &Value, cased: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    path.any(event, &mut |v| {
+        out.extend(pattern::text(v).map(|t| {
+            if cased {
+                t.into_owned()
+            } else {
+                t.to_lowercase()
+            }
+        }));
+        false
+    });
+    out
 }
 
 /// The text of a scalar YAML value, or `None` for null and collections.
@@ -269,6 +283,7 @@ fn test(m: &Mods, v: &Yaml) -> Result<Test, Problem> {
         }
         Some("cidr") => Cidr::parse(&text).map(Test::Cidr).map_err(Problem::Invalid),
         Some("fieldref") => Ok(Test::FieldRef(FieldPath::new(&text), m.position, m.cased)),
+        Some(POLICY_OTHER_ACCOUNT) => Ok(Test::PolicyOtherAccount(FieldPath::new(&text))),
         Some(_) => match text.trim().parse::<f64>() {
             Ok(n) => Ok(Test::Cmp(m.cmp.unwrap_or(Cmp::Gt), n)),
             Err(_) => invalid(format!(

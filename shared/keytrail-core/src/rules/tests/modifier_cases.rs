@@ -1,6 +1,6 @@
 //! Each supported modifier, matching and not matching.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::semantics::check;
 
@@ -142,5 +142,53 @@ fn modifiers() {
             json!({"a": "x"}),
             false,
         ),
+    ]);
+}
+
+/// The keytrail extension `kt_policy_other_account`: a policy (as CloudTrail logs it, a JSON
+/// string) matches when an Allow statement names an account that the other field does not hold.
+#[test]
+fn policy_other_account() {
+    const SEL: &str = "sel:\n  p|kt_policy_other_account: k\ncondition: sel";
+    let policy = |aws: Value, effect: &str| {
+        json!({"Statement": [{"Effect": effect, "Principal": {"AWS": aws}}]}).to_string()
+    };
+    check(&[
+        (
+            SEL,
+            json!({"p": policy(json!("arn:aws:iam::444455556666:root"), "Allow"), "k": "111122223333"}),
+            true,
+        ),
+        (
+            SEL,
+            json!({"p": policy(json!(["arn:aws:iam::111122223333:root", "444455556666"]), "Allow"),
+                   "k": [{"accountId": "111122223333"}]}),
+            true,
+        ),
+        // Every resource's account is an own account.
+        (
+            "sel:\n  p|kt_policy_other_account: r.accountId\ncondition: sel",
+            json!({"p": policy(json!(["111122223333", "444455556666"]), "Allow"),
+                   "r": [{"accountId": "111122223333"}, {"accountId": "444455556666"}]}),
+            false,
+        ),
+        (
+            SEL,
+            json!({"p": policy(json!("arn:aws:iam::111122223333:role/R"), "Allow"), "k": "111122223333"}),
+            false,
+        ),
+        (
+            SEL,
+            json!({"p": policy(json!("arn:aws:iam::444455556666:root"), "Deny"), "k": "111122223333"}),
+            false,
+        ),
+        // No own account to compare with: no match (the rule says what to use instead).
+        (
+            SEL,
+            json!({"p": policy(json!("arn:aws:iam::444455556666:root"), "Allow")}),
+            false,
+        ),
+        (SEL, json!({"p": "{not json", "k": "111122223333"}), false),
+        (SEL, json!({"k": "111122223333"}), false),
     ]);
 }
