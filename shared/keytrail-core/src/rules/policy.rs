@@ -178,6 +178,9 @@ mod tests {
         ] {
             assert_eq!(allowed_accounts(&policy), want, "{name}");
         }
+        // Nesting deeper than serde_json's recursion limit is an error, not a stack overflow.
+        let deep = Value::String(format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)));
+        assert!(allowed_accounts(&deep).is_empty());
     }
 
     #[test]
