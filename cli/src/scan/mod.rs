@@ -32,7 +32,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use keytrail_core::rules::RuleSet;
-use keytrail_core::scan::{scan_object_keeping, ScanOptions};
+use keytrail_core::scan::{scan_sized_keeping, ScanOptions};
 use keytrail_core::Alert;
 
 pub use args::{ScanArgs, Toggle};
@@ -116,25 +116,42 @@ fn scan_target(
             Some(s3) => s3.scan(object, rules, options, (stop, keeper), sink),
             None => unopened("no S3 connection"),
         },
-        Target::Stdin => scan_read(&name, io::stdin(), rules, options, (stop, keeper), sink),
+        Target::Stdin => scan_read(
+            &name,
+            io::stdin(),
+            None,
+            rules,
+            options,
+            (stop, keeper),
+            sink,
+        ),
         Target::File(path, size) => match File::open(path) {
             Ok(file) => {
                 // A small object needs no 256 KiB buffer (many small files: an allocation each).
                 let capacity =
                     usize::try_from(*size).map_or(READ_BUFFER, |n| n.clamp(8 << 10, READ_BUFFER));
                 let input = BufReader::with_capacity(capacity, file);
-                scan_read(&name, input, rules, options, (stop, keeper), sink)
+                scan_read(
+                    &name,
+                    input,
+                    Some(*size),
+                    rules,
+                    options,
+                    (stop, keeper),
+                    sink,
+                )
             }
             Err(e) => unopened(&e.to_string()),
         },
     }
 }
 
-/// Scans a local input, which fails its next read once `stop` is set; what correlations need
-/// of its records goes to the keeper.
+/// Scans a local input of `size` bytes when known, which fails its next read once `stop` is
+/// set; what correlations need of its records goes to the keeper.
 fn scan_read<R: Read + Send>(
     name: &str,
     input: R,
+    size: Option<u64>,
     rules: &RuleSet,
     options: &ScanOptions,
     (stop, keeper): (&AtomicBool, &Keeper),
@@ -142,7 +159,7 @@ fn scan_read<R: Read + Send>(
 ) -> Finished {
     let mut input = Stoppable::new(input, stop);
     let mut kept = Vec::new();
-    let report = scan_object_keeping(name, &mut input, rules, options, sink, &mut |k| {
+    let report = scan_sized_keeping(name, &mut input, size, rules, options, sink, &mut |k| {
         kept.push(k)
     });
     keeper.add(name, kept);

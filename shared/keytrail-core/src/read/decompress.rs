@@ -8,7 +8,7 @@
 //! handed to the decoder's `BufReader`, less those still sitting unread in it.
 //!
 //! The [`Decoder`] knows nothing of where its bytes go: the decompress thread
-//! ([`super::pipe`]) owns one, and the serial reader of tests and fuzzing reads one directly
+//! ([`super::pipe`]) owns one, and the serial reader (small objects, tests, fuzzing) reads one directly
 //! ([`super::input`]).
 
 use std::io::{self, BufReader, Chain, Cursor, Read};

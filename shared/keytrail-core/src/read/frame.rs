@@ -95,8 +95,7 @@ pub(crate) struct Frames<R> {
 pub(super) type Yield = Result<Option<Range<usize>>, Fault>;
 
 impl<R: Read> Frames<R> {
-    /// Frames reading `input` on the caller's thread: the serial reader of tests and fuzzing.
-    #[cfg(any(test, feature = "fuzzing"))]
+    /// Frames reading `input` on the caller's thread (the serial reader).
     pub fn serial(input: R, opts: ReadOptions) -> Self {
         Frames::over(Input::Unopened(Some(input)), opts)
     }

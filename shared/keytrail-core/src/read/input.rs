@@ -1,20 +1,15 @@
 //! The reader's input: where [`Buffer`](super::buffer::Buffer) gets its decompressed bytes.
 //!
-//! Readers take them from the decompress thread ([`Pipe`]), which owns the [`Decoder`]. Tests
-//! and the fuzz harness also run a serial reader, which reads the decoder on its own thread: the
-//! reference the pipelined reader must agree with. That path exists only in test builds and with
-//! the `fuzzing` feature; a production build has no input but the pipe.
+//! Readers of large objects take them from the decompress thread ([`Pipe`]), which owns the
+//! [`Decoder`]. The serial reader reads the decoder on its own thread: the reference the
+//! pipelined reader must agree with (tests and the fuzz harness compare them), and the reader of
+//! small objects, for which a thread of their own costs more than it saves.
 //!
 //! This module is what ties the two together, so that neither the decoder nor the pipe knows of
 //! the other's reader side (`decompress` <- `pipe` <- `input`, no circle).
 
-#[cfg(not(any(test, feature = "fuzzing")))]
-use std::convert::Infallible;
 use std::io::Read;
-#[cfg(not(any(test, feature = "fuzzing")))]
-use std::marker::PhantomData;
 
-#[cfg(any(test, feature = "fuzzing"))]
 use super::decompress::Decoder;
 use super::error::Fault;
 use super::pipe::Pipe;
@@ -24,28 +19,20 @@ use super::Compression;
 pub(crate) enum Input<R> {
     /// Chunks from the decompress thread.
     Piped(Pipe),
-    /// The serial reader's input, opened at the first read (tests and fuzzing).
-    #[cfg(any(test, feature = "fuzzing"))]
+    /// The serial reader's input, opened at the first read.
     Unopened(Option<R>),
-    /// The serial reader's decoder, read on the reader's thread (tests and fuzzing).
-    #[cfg(any(test, feature = "fuzzing"))]
+    /// The serial reader's decoder, read on the reader's thread.
     Serial(Decoder<R>),
-    /// A production build reads only through the pipe: this cannot be built.
-    #[cfg(not(any(test, feature = "fuzzing")))]
-    #[allow(dead_code)] // uninhabited: it only carries `R`
-    Never(Infallible, PhantomData<fn() -> R>),
 }
 
 impl<R: Read> Input<R> {
     /// Opens a serial input (sniffs gzip); a no-op for any other input.
     pub fn open(&mut self, max_decompressed: u64, buffer: usize) -> Result<(), Fault> {
-        #[cfg(any(test, feature = "fuzzing"))]
         if let Input::Unopened(input) = self {
             if let Some(input) = input.take() {
                 *self = Input::Serial(Decoder::open(input, max_decompressed, buffer)?);
             }
         }
-        let _ = (max_decompressed, buffer);
         Ok(())
     }
 
@@ -53,12 +40,8 @@ impl<R: Read> Input<R> {
     pub fn compression(&self) -> Option<Compression> {
         match self {
             Input::Piped(pipe) => pipe.compression,
-            #[cfg(any(test, feature = "fuzzing"))]
             Input::Unopened(_) => None,
-            #[cfg(any(test, feature = "fuzzing"))]
             Input::Serial(decoder) => Some(decoder.compression()),
-            #[cfg(not(any(test, feature = "fuzzing")))]
-            Input::Never(never, _) => match *never {},
         }
     }
 
@@ -66,12 +49,8 @@ impl<R: Read> Input<R> {
     pub fn read_bytes(&self) -> u64 {
         match self {
             Input::Piped(pipe) => pipe.read_bytes,
-            #[cfg(any(test, feature = "fuzzing"))]
             Input::Unopened(_) => 0,
-            #[cfg(any(test, feature = "fuzzing"))]
             Input::Serial(decoder) => decoder.read_bytes(),
-            #[cfg(not(any(test, feature = "fuzzing")))]
-            Input::Never(never, _) => match *never {},
         }
     }
 
@@ -79,12 +58,8 @@ impl<R: Read> Input<R> {
     pub fn gzip_consumed(&self) -> Option<u64> {
         match self {
             Input::Piped(pipe) => pipe.gzip_consumed,
-            #[cfg(any(test, feature = "fuzzing"))]
             Input::Unopened(_) => None,
-            #[cfg(any(test, feature = "fuzzing"))]
             Input::Serial(decoder) => decoder.gzip_consumed(),
-            #[cfg(not(any(test, feature = "fuzzing")))]
-            Input::Never(never, _) => match *never {},
         }
     }
 
@@ -93,12 +68,8 @@ impl<R: Read> Input<R> {
     pub fn read(&mut self, buf: &mut [u8], at: u64) -> Result<usize, Fault> {
         match self {
             Input::Piped(pipe) => pipe.read(buf, at),
-            #[cfg(any(test, feature = "fuzzing"))]
             Input::Unopened(_) => Ok(0),
-            #[cfg(any(test, feature = "fuzzing"))]
             Input::Serial(decoder) => decoder.read(buf, at),
-            #[cfg(not(any(test, feature = "fuzzing")))]
-            Input::Never(never, _) => match *never {},
         }
     }
 }

@@ -157,9 +157,9 @@ impl<R: Read> RecordReader<R> {
     /// A serial reader over `input`, named `object` in errors: decompression runs on the
     /// caller's thread. Nothing is read until the first call to [`RecordReader::next_record`].
     ///
-    /// The reference the pipelined reader is tested against; only in test builds and with the
-    /// `fuzzing` feature (readers use [`RecordReader::pipelined`]).
-    #[cfg(any(test, feature = "fuzzing"))]
+    /// The reference the pipelined reader is tested against, and the reader of small objects:
+    /// a thread of its own costs a small object more than it saves (see
+    /// [`crate::scan::SERIAL_BELOW`]). Large objects read faster [`RecordReader::pipelined`].
     pub fn new(object: &str, input: R, options: ReadOptions) -> Self {
         RecordReader {
             object: object.to_owned(),
