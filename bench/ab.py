@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Before/after of two keytrail binaries' scan on one object: `python3 bench/ab.py OLD NEW OBJECT
-[ROUNDS]` (default 10), extra scan flags in `EXTRA` (e.g. `EXTRA="--rules DIR"`).
+[ROUNDS]` (default 10), extra scan flags in `EXTRA` (e.g. `EXTRA="--rules DIR"`), another
+subcommand in `CMD` (default `scan --format jsonl -j 1`; `CMD="bench lambda --hash"` times the
+Lambda's path with log file hashing).
 
 Each round runs `keytrail scan --format jsonl -j 1` once with each binary, the order alternating,
 and takes the ratio within the round; it prints the median CPU time (user + system, steadier
@@ -19,8 +21,8 @@ def run(binary, obj):
     """Wall and CPU seconds of one scan of `obj` by `binary`."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = os.times().elapsed
-    proc = subprocess.run([binary, "scan", "--format", "jsonl", "-j", "1",
-                           *os.environ.get("EXTRA", "").split(), obj],
+    cmd = os.environ.get("CMD", "scan --format jsonl -j 1").split()
+    proc = subprocess.run([binary, *cmd, *os.environ.get("EXTRA", "").split(), obj],
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = os.times().elapsed - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -2,10 +2,10 @@
 //!
 //! The object is streamed from the file as a body ([`ByteStream`], chunks of [`BODY_CHUNK`])
 //! into [`ScanStream::start_hashing`], the Lambda's own path (keytrail-aws): a pump task feeds
-//! the scan's pipelined reader (its decompress thread and its splitting thread) and, with
-//! `--hash`, tees every chunk to a second blocking thread that gunzips it again and hashes the
-//! uncompressed content with SHA-256 (`integrity::hash_content`), as the Lambda does for log
-//! file validation. On a tokio runtime with a worker per core, as the Lambda runtime has.
+//! the scan's pipelined reader (its decompress thread and its splitting thread); with `--hash`
+//! the decompress thread also hashes the uncompressed content with SHA-256 as it decompresses it
+//! (`scan::scan_object_hashing`), as the Lambda does for log file validation. On a tokio runtime
+//! with a worker per core, as the Lambda runtime has.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -16,6 +16,7 @@ use std::io::Read;
 
 use crate::alert::Alert;
 use crate::correlate::Kept;
+use crate::integrity::{ContentError, ContentHash, ContentHasher};
 use crate::read::{Compression, Damaged, ReadError, ReadOptions, RecordReader, Shape};
 use crate::rules::{RuleSet, Scratch, Verdict};
 use crate::Severity;
@@ -198,6 +199,31 @@ pub fn scan_sized_keeping<R: Read + Send>(
     std::thread::scope(|scope| {
         let reader = RecordReader::pipelined(scope, object, input, options.read.clone());
         scan_records(reader, rules, options, sink, keep)
+    })
+}
+
+/// [`scan_object_keeping`], also giving the SHA-256 of the object's whole uncompressed content
+/// (at most `hash_max` bytes of it, and never more than the reader's
+/// `max_decompressed_bytes`), for log file validation. The decompress thread hashes the bytes
+/// it decompresses for the scan, so the object is gunzipped once; when the scan stops reading
+/// early (content that is not JSON, damage it cannot skip, a record over the limit), the thread
+/// reads on to the end for the hash. A fault of the gzip stream or of the input leaves no hash.
+pub fn scan_object_hashing<R: Read + Send>(
+    object: &str,
+    input: R,
+    rules: &RuleSet,
+    options: &ScanOptions,
+    sink: &mut dyn FnMut(Alert),
+    keep: &mut dyn FnMut(Kept),
+    hash_max: u64,
+) -> (ObjectReport, Result<ContentHash, ContentError>) {
+    std::thread::scope(|scope| {
+        let hasher = ContentHasher::new(hash_max);
+        let read = options.read.clone();
+        let (reader, tap) = RecordReader::pipelined_hashing(scope, object, input, read, hasher);
+        // The reader is dropped at the end of the scan; only then can the thread read on.
+        let report = scan_records(reader, rules, options, sink, keep);
+        (report, tap.join())
     })
 }
 

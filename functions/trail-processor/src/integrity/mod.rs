@@ -1,8 +1,8 @@
 //! CloudTrail log file validation in the Lambda, continuously: each object checked as it arrives,
 //! with the state table ([`keytrail_aws::state`]) as the memory between invocations.
 //!
-//! - **A log object** is hashed while it streams through the scan (a tee of the body, see
-//!   [`keytrail_aws::stream`]); once read cleanly its SHA-256 is recorded (`log#bucket/key`) and
+//! - **A log object** is hashed while it streams through the scan (by the scan's decompress
+//!   thread, see [`keytrail_aws::stream`]); once read cleanly its SHA-256 is recorded (`log#bucket/key`) and
 //!   it joins its trail's pending list. When a verified digest listed it already, the hashes are
 //!   compared on the spot (a log overwritten after its digest): [`Integrity::log_read`].
 //! - **A digest object** (skipped before) is verified ([`Integrity::check_digest`]): its location

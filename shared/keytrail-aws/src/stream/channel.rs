@@ -1,6 +1,5 @@
-//! The two ends of the pump's channels: [`Tee`], which sends each chunk of the body to the scan
-//! and (when hashing) to the hasher, and [`ChannelReader`], the blocking `Read` each of them
-//! reads it through.
+//! The scan's end of the pump's channel: [`ChannelReader`], the blocking `Read` the scan's
+//! decompress thread reads the body through.
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -9,40 +8,6 @@ use bytes::{Buf, Bytes};
 use tokio::sync::{mpsc, watch};
 
 use super::{request_stop, Stop};
-
-/// Where the pump sends each chunk: the scan and, when hashing, the hasher; a side that stopped
-/// reading is dropped.
-pub(super) struct Tee {
-    pub(super) scan: Option<mpsc::Sender<io::Result<Bytes>>>,
-    pub(super) hash: Option<mpsc::Sender<io::Result<Bytes>>>,
-}
-
-impl Tee {
-    /// Sends `chunk` to both sides; false once neither reads any more.
-    pub(super) async fn send<E: std::error::Error + Send + Sync + 'static>(
-        &mut self,
-        chunk: Result<Bytes, E>,
-    ) -> bool {
-        let (for_scan, for_hash) = match chunk {
-            Ok(bytes) => (Ok(bytes.clone()), Ok(bytes)),
-            Err(e) => (
-                Err(io::Error::other(e.to_string())),
-                Err(io::Error::other(e)),
-            ),
-        };
-        if let Some(hash) = &self.hash {
-            if hash.send(for_hash).await.is_err() {
-                self.hash = None;
-            }
-        }
-        if let Some(scan) = &self.scan {
-            if scan.send(for_scan).await.is_err() {
-                self.scan = None;
-            }
-        }
-        self.scan.is_some() || self.hash.is_some()
-    }
-}
 
 /// A `Read` over chunks arriving on a channel; blocks the (blocking-pool) thread while waiting.
 /// A stop makes every later read fail. The reader watches the deadline itself too: the pump

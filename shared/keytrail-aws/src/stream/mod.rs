@@ -12,11 +12,14 @@
 //! stops by itself at its deadline: both reach the reader as an I/O error too, so the scan ends
 //! with a retryable fault, never as a clean end of a shorter object.
 //!
-//! With [`ScanStream::start_hashing`] the pump also tees every chunk to a second blocking thread
-//! that gunzips and hashes it ([`keytrail_core::integrity::hash_content`]): the SHA-256 of the
-//! object's uncompressed content, for log file validation, at the cost of a second gunzip on
-//! another core but no second read. The pump keeps feeding the hash after the scan has read
-//! its last record, so the hash covers the whole object.
+//! With [`ScanStream::start_hashing`] the scan also gives the SHA-256 of the object's
+//! uncompressed content, for log file validation
+//! ([`keytrail_core::scan::scan_object_hashing`]): the scan's own decompress thread hashes the
+//! bytes it decompresses, so the object is read once and gunzipped once, and the hash costs
+//! only the SHA-256 (ring's, with the CPU's SHA extensions: see
+//! [`keytrail_core::integrity::LogHasher`]). When the scan stops reading before the end (the
+//! object is not JSON, or damage ends it), that thread reads on to the end of the body for the
+//! hash, and the pump keeps feeding it, so the hash covers the whole object.
 //!
 //! The records that matched a rule feeding a correlation come out at the end, in
 //! [`ScanEnd::kept`] (a few hundred bytes each: eventID, eventTime, group-by and counted values),
@@ -28,9 +31,9 @@ use std::sync::Arc;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use keytrail_core::correlate::Kept;
-use keytrail_core::integrity::{hash_content, ContentHash};
+use keytrail_core::integrity::ContentHash;
 use keytrail_core::rules::RuleSet;
-use keytrail_core::scan::{scan_object_keeping, ObjectReport, ScanOptions};
+use keytrail_core::scan::{scan_object_hashing, scan_object_keeping, ObjectReport, ScanOptions};
 use keytrail_core::Alert;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -38,7 +41,7 @@ use tokio::time::Instant;
 
 mod channel;
 
-use channel::{ChannelReader, Tee};
+use channel::ChannelReader;
 
 /// How many body chunks may wait for the scanner.
 pub const CHANNEL_CHUNKS: usize = 16;
@@ -81,22 +84,25 @@ pub struct ScanEnd {
     /// Set when the scan was stopped before the end of the object (then `report.fault` is the
     /// I/O error the stop caused).
     pub stopped: Option<Stop>,
-    /// The hash of the uncompressed content when it was asked for
-    /// ([`ScanStream::start_hashing`]), or why there is none; trust it only when the scan ended
-    /// cleanly.
+    /// The hash of the whole uncompressed content when it was asked for
+    /// ([`ScanStream::start_hashing`]), or why there is none (a gzip or input fault, a stop,
+    /// content over the cap). It covers the whole object even when a fault in the JSON ended the
+    /// scan early.
     pub content: Option<Result<ContentHash, String>>,
     /// What correlations need of the records that matched a rule feeding one, in record order.
     pub kept: Vec<Kept>,
 }
+
+/// What the scan thread gives back: its report, the kept records and the hash if asked for.
+type Scanned = (ObjectReport, Vec<Kept>, Option<Result<ContentHash, String>>);
 
 /// A scan in progress: alerts come out of [`ScanStream::next_batch`] while it reads.
 #[derive(Debug)]
 pub struct ScanStream {
     object: String,
     alerts: mpsc::Receiver<Alert>,
-    worker: JoinHandle<(ObjectReport, Vec<Kept>)>,
+    worker: JoinHandle<Scanned>,
     pump: JoinHandle<()>,
-    hasher: Option<JoinHandle<Result<ContentHash, String>>>,
     stop: Arc<watch::Sender<Option<Stop>>>,
 }
 
@@ -113,7 +119,8 @@ impl ScanStream {
     }
 
     /// [`ScanStream::start`], also hashing the object's uncompressed content (at most
-    /// `hash_max` bytes of it) when `hash_max` is given; [`ScanEnd::content`] has the hash.
+    /// `hash_max` bytes of it, and no more than the scan's `max_decompressed_bytes`) when
+    /// `hash_max` is given; [`ScanEnd::content`] has the hash.
     pub fn start_hashing(
         object: String,
         body: ByteStream,
@@ -127,49 +134,42 @@ impl ScanStream {
         let (stop, stop_rx) = watch::channel(None);
         let stop = Arc::new(stop);
         let name = object.clone();
-        let reader = |rx| ChannelReader {
-            rx,
+        let reader = ChannelReader {
+            rx: chunk_rx,
             current: Bytes::new(),
             failed: None,
             stop: stop_rx.clone(),
             stopper: Arc::clone(&stop),
             deadline: deadline.map(Instant::into_std),
         };
-        let (hash_tx, hasher) = match hash_max {
-            Some(max) => {
-                let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(CHANNEL_CHUNKS);
-                let input = reader(rx);
-                let task = tokio::task::spawn_blocking(move || {
-                    hash_content(input, max).map_err(|e| e.to_string())
-                });
-                (Some(tx), Some(task))
-            }
-            None => (None, None),
-        };
-        let reader = reader(chunk_rx);
         let worker = tokio::task::spawn_blocking(move || {
             let mut kept = Vec::new();
             // A send fails only when the caller dropped the stream: nobody wants the alert.
             let mut send = |a| {
                 let _ = alert_tx.blocking_send(a);
             };
-            let report =
-                scan_object_keeping(&name, reader, &rules, &options, &mut send, &mut |k| {
-                    kept.push(k);
-                });
-            (report, kept)
+            let mut keep = |k| kept.push(k);
+            let (report, content) = match hash_max {
+                Some(max) => {
+                    let (report, content) = scan_object_hashing(
+                        &name, reader, &rules, &options, &mut send, &mut keep, max,
+                    );
+                    (report, Some(content.map_err(|e| e.to_string())))
+                }
+                None => {
+                    let report =
+                        scan_object_keeping(&name, reader, &rules, &options, &mut send, &mut keep);
+                    (report, None)
+                }
+            };
+            (report, kept, content)
         });
-        let tx = Tee {
-            scan: Some(chunk_tx),
-            hash: hash_tx,
-        };
-        let pump = tokio::spawn(pump(body, tx, deadline, Arc::clone(&stop), stop_rx));
+        let pump = tokio::spawn(pump(body, chunk_tx, deadline, Arc::clone(&stop), stop_rx));
         ScanStream {
             object,
             alerts,
             worker,
             pump,
-            hasher,
             stop,
         }
     }
@@ -201,14 +201,10 @@ impl ScanStream {
     pub async fn finish(mut self) -> Result<ScanEnd, ScanTaskError> {
         self.alerts.close();
         while self.alerts.recv().await.is_some() {}
-        let (report, kept) = (&mut self.worker).await.map_err(|e| ScanTaskError {
+        let (report, kept, content) = (&mut self.worker).await.map_err(|e| ScanTaskError {
             object: self.object.clone(),
             detail: e.to_string(),
         })?;
-        let content = match self.hasher.take() {
-            Some(task) => Some(task.await.unwrap_or_else(|e| Err(e.to_string()))),
-            None => None,
-        };
         let stopped = self.stop.borrow().clone();
         Ok(ScanEnd {
             report,
@@ -245,7 +241,7 @@ fn request_stop(stop: &watch::Sender<Option<Stop>>, why: Stop) {
 /// stopped or the deadline passes.
 async fn pump(
     mut body: ByteStream,
-    mut tx: Tee,
+    tx: mpsc::Sender<io::Result<Bytes>>,
     deadline: Option<Instant>,
     stop: Arc<watch::Sender<Option<Stop>>>,
     mut stopped: watch::Receiver<Option<Stop>>,
@@ -260,8 +256,10 @@ async fn pump(
     let work = async {
         while let Some(chunk) = body.next().await {
             let failed = chunk.is_err();
-            // Stops when nobody reads any more (the scan stopped reading: its end or a fault).
-            if !tx.send(chunk).await || failed {
+            let chunk = chunk.map_err(io::Error::other);
+            // Stops when nobody reads any more: the scan's decompress thread ended (the end of
+            // the object or a fault; when hashing, not before the end of the body).
+            if tx.send(chunk).await.is_err() || failed {
                 break;
             }
         }
@@ -293,3 +291,6 @@ pub async fn scan_body(
     }
     Ok(scan.finish().await?.report)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,11 +1,12 @@
 //! An object's uncompressed content, for the integrity checks: digests read whole
-//! ([`read_content`]) and log objects hashed as they stream ([`hash_content`]), gzip (any number
-//! of members) or plain, sniffed by the magic bytes, with a cap on what comes out.
+//! ([`read_content`]) and log objects hashed ([`hash_content`]), gzip (any number of members) or
+//! plain, sniffed by the magic bytes, with a cap on what comes out.
 //!
-//! The record reader ([`crate::read`]) owns the scan's decoder and offers no hook for the
-//! decompressed bytes; the Lambda tees the compressed body it streams into [`hash_content`] on a
-//! second thread instead, so the hash costs a second gunzip of the same bytes but no second read
-//! of the object.
+//! [`ContentHasher`] is the capped hash both paths share: [`hash_content`] feeds it from a gunzip
+//! of its own (a log object a digest lists that was not read yet), and the record reader's
+//! decompress thread feeds it the bytes it decompresses for the scan
+//! ([`crate::scan::scan_object_hashing`]), so that a log object the Lambda scans is gunzipped
+//! once for both.
 
 use std::io::{self, Chain, Cursor, Read};
 
@@ -34,16 +35,72 @@ pub enum ContentError {
     Read(#[from] io::Error),
 }
 
+/// SHA-256 of content fed in pieces, at most `max` bytes of it: once more comes, it stops
+/// hashing and [`ContentHasher::finish`] says the content is too large.
+///
+/// ```
+/// use keytrail_core::integrity::{ContentHasher, Sha256};
+/// let mut hasher = ContentHasher::new(14);
+/// hasher.update(b"{\"Records\":");
+/// hasher.update(b"[]}");
+/// assert_eq!(hasher.finish().unwrap().sha256, Sha256::of(b"{\"Records\":[]}"));
+/// let mut small = ContentHasher::new(3);
+/// small.update(b"four");
+/// assert!(small.is_over() && small.finish().is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct ContentHasher {
+    hasher: LogHasher,
+    max: u64,
+    over: bool,
+}
+
+impl ContentHasher {
+    /// A hasher of at most `max` bytes that has seen nothing.
+    pub fn new(max: u64) -> ContentHasher {
+        ContentHasher {
+            hasher: LogHasher::new(),
+            max,
+            over: false,
+        }
+    }
+
+    /// Feeds the next bytes; past the cap, nothing more is hashed.
+    pub fn update(&mut self, piece: &[u8]) {
+        if self.over {
+            return;
+        }
+        if self.hasher.bytes().saturating_add(piece.len() as u64) > self.max {
+            self.over = true;
+            return;
+        }
+        self.hasher.update(piece);
+    }
+
+    /// True once more than the cap was fed: the content has no hash, nothing more is needed.
+    pub fn is_over(&self) -> bool {
+        self.over
+    }
+
+    /// The hash and length of everything fed, or [`ContentError::TooLarge`] past the cap.
+    pub fn finish(self) -> Result<ContentHash, ContentError> {
+        if self.over {
+            return Err(ContentError::TooLarge { max: self.max });
+        }
+        let bytes = self.hasher.bytes();
+        Ok(ContentHash {
+            sha256: self.hasher.finish(),
+            bytes,
+        })
+    }
+}
+
 /// The SHA-256 and length of the uncompressed content of `input`, at most `max` bytes.
 pub fn hash_content<R: Read>(input: R, max: u64) -> Result<ContentHash, ContentError> {
-    let mut hasher = LogHasher::new();
+    let mut hasher = ContentHasher::new(max);
     let mut buf = vec![0u8; 64 << 10];
     each_piece(input, max, &mut buf, &mut |piece| hasher.update(piece))?;
-    let bytes = hasher.bytes();
-    Ok(ContentHash {
-        sha256: hasher.finish(),
-        bytes,
-    })
+    hasher.finish()
 }
 
 /// The uncompressed content of `input`, at most `max` bytes.

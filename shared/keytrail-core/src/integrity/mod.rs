@@ -62,8 +62,10 @@
 //!   the log files can be hashed in parallel in between.
 //! - [`RULES`] makes each [`Problem`] kind a built-in rule (id, severity, title, what to check):
 //!   the Lambda's integrity alerts and `keytrail rules list` read the one table.
-//! - [`LogHasher`] hashes a log object's uncompressed bytes as the reader streams them;
-//!   [`hash_content`] and [`read_content`] gunzip (capped) for the Lambda's tee and digests.
+//! - [`LogHasher`] hashes a log object's uncompressed bytes; [`ContentHasher`] caps it, and the
+//!   scan's decompress thread feeds it as it decompresses ([`crate::scan::scan_object_hashing`],
+//!   the Lambda's log objects); [`hash_content`] and [`read_content`] gunzip (capped) on their
+//!   own for a log file read only for its hash, and for digests.
 //! - Crypto is `ring`, already in every build through rustls: RSA PKCS#1 v1.5 verification
 //!   (`RSA_PKCS1_2048_8192_SHA256`) and SHA-256, which picks SHA-NI on x86_64 and the ARMv8 SHA-256
 //!   instructions on aarch64 (Graviton) at run time. The `sha2` 0.10 that keytrail-core linked when
@@ -96,7 +98,7 @@ pub use check::{
     check_link, check_location, check_log, check_silence, missing_between, verify_digest,
     verify_signature, DigestObject, LinkTarget, LogState,
 };
-pub use content::{hash_content, read_content, ContentError, ContentHash};
+pub use content::{hash_content, read_content, ContentError, ContentHash, ContentHasher};
 pub use digest::{
     Digest, DigestError, LogFile, PreviousDigest, HASH_ALGORITHM, SIGNATURE_ALGORITHM,
 };

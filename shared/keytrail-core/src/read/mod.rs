@@ -40,6 +40,7 @@ mod decompress;
 mod error;
 mod explain;
 mod frame;
+mod hashing;
 mod input;
 mod lookup;
 mod pipe;
@@ -58,6 +59,9 @@ use std::io::Read;
 
 pub use damage::Damaged;
 pub use error::{ReadError, ReadErrorKind};
+pub use hashing::ContentTap;
+
+use crate::integrity::ContentHasher;
 
 /// Limits applied while reading one object.
 #[derive(Debug, Clone)]
@@ -180,32 +184,58 @@ impl<R: Read> RecordReader<R> {
     where
         R: Send + 'scope,
     {
-        Self::pipelined_noting(scope, object, input, options, pipe::Notes::Balanced)
+        Self::pipelined_noting(scope, object, input, options, pipe::Notes::Balanced, None).0
+    }
+
+    /// [`RecordReader::pipelined`], with the decompress thread also hashing every byte it
+    /// decompresses into `hasher` (see the `hashing` module): after the reader is dropped, the
+    /// [`ContentTap`] gives the hash of the whole uncompressed content, read to its end even when
+    /// the reader stopped before it.
+    pub fn pipelined_hashing<'scope>(
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        object: &str,
+        input: R,
+        options: ReadOptions,
+        hasher: ContentHasher,
+    ) -> (Self, ContentTap<'scope>)
+    where
+        R: Send + 'scope,
+    {
+        let notes = pipe::Notes::Balanced;
+        let (reader, thread) =
+            Self::pipelined_noting(scope, object, input, options, notes, Some(hasher));
+        (reader, ContentTap { thread })
     }
 
     /// [`RecordReader::pipelined`], with the thread noting the blocks of the chunks `notes` says
-    /// (tests: every chunk, none, or as readers have it).
+    /// (tests: every chunk, none, or as readers have it) and hashing into `hasher` when given.
     fn pipelined_noting<'scope>(
         scope: &'scope std::thread::Scope<'scope, '_>,
         object: &str,
         input: R,
         options: ReadOptions,
         notes: pipe::Notes,
-    ) -> Self
+        hasher: Option<ContentHasher>,
+    ) -> (
+        Self,
+        Option<std::thread::ScopedJoinHandle<'scope, hashing::Hashed>>,
+    )
     where
         R: Send + 'scope,
     {
-        let pipe = pipe::Pipe::spawn(
+        let (pipe, thread) = pipe::Pipe::spawn(
             scope,
             input,
             options.max_decompressed_bytes,
             options.buffer_bytes,
             notes,
+            hasher,
         );
-        RecordReader {
+        let reader = RecordReader {
             object: object.to_owned(),
             frames: frame::Frames::piped(pipe, options),
-        }
+        };
+        (reader, thread)
     }
 
     /// The next record, `Ok(None)` at the end. After an error the object ends (`Ok(None)`)

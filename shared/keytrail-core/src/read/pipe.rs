@@ -25,18 +25,23 @@
 //!   thread saw, so it names the same offsets and every record before it is still delivered.
 //! - **Early stop**: when the reader is dropped, the thread's next send fails and it returns; the
 //!   scope then joins it. Neither side ever waits on the other while holding something it needs.
+//! - **Hashing**: given a [`ContentHasher`], the thread hashes each chunk it fills and reads on
+//!   to the end after the reader is gone, so the hash covers the whole content (see
+//!   [`super::hashing`]).
 
 use std::io::Read;
 use std::mem;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
-use std::thread::{self, Scope};
+use std::thread::{self, Scope, ScopedJoinHandle};
 
 use super::blocks::{Carry, Structure, BLOCK};
 use super::decompress::Decoder;
 use super::error::{Fault, ReadErrorKind};
+use super::hashing::{drain, unhashed, Hashed};
 use super::Compression;
+use crate::integrity::ContentHasher;
 
 /// Which chunks the thread notes the blocks of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,14 +116,16 @@ pub(crate) struct Pipe {
 }
 
 impl Pipe {
-    /// Starts the decompress thread in `scope`, reading `chunk` bytes at a time.
+    /// Starts the decompress thread in `scope`, reading `chunk` bytes at a time and feeding
+    /// `hasher`, when given, every byte it decompresses; the thread's handle returns the hash.
     pub fn spawn<'scope, R: Read + Send + 'scope>(
         scope: &'scope Scope<'scope, '_>,
         input: R,
         max_decompressed: u64,
         chunk: usize,
         notes: Notes,
-    ) -> Pipe {
+        hasher: Option<ContentHasher>,
+    ) -> (Pipe, Option<ScopedJoinHandle<'scope, Hashed>>) {
         let chunk = chunk.max(1);
         let (tx, rx) = mpsc::sync_channel(IN_FLIGHT);
         let (back, recycled) = mpsc::sync_channel(IN_FLIGHT + 1);
@@ -134,26 +141,30 @@ impl Pipe {
                     queued: &sent,
                     notes,
                 };
-                produce(input, max_decompressed, chunk, &sides);
+                produce(input, max_decompressed, chunk, &sides, hasher)
             });
-        if let Err(e) = spawned {
-            // The channel is empty and has room: this send cannot block.
-            let _ = spare.send(Msg {
-                data: Vec::new(),
-                structure: Structure::default(),
-                result: Err(Fault::new(
-                    ReadErrorKind::Io,
-                    0,
-                    format!("could not start the decompress thread ({e})"),
-                    "the process is out of threads or memory; retry",
-                )),
-                read_bytes: 0,
-                gzip_consumed: None,
-                compression: None,
-            });
-        }
+        let thread = match spawned {
+            Ok(thread) => Some(thread),
+            Err(e) => {
+                // The channel is empty and has room: this send cannot block.
+                let _ = spare.send(Msg {
+                    data: Vec::new(),
+                    structure: Structure::default(),
+                    result: Err(Fault::new(
+                        ReadErrorKind::Io,
+                        0,
+                        format!("could not start the decompress thread ({e})"),
+                        "the process is out of threads or memory; retry",
+                    )),
+                    read_bytes: 0,
+                    gzip_consumed: None,
+                    compression: None,
+                });
+                None
+            }
+        };
         drop(spare);
-        Pipe {
+        let pipe = Pipe {
             rx,
             back,
             queued,
@@ -166,7 +177,8 @@ impl Pipe {
             read_bytes: 0,
             gzip_consumed: None,
             compression: None,
-        }
+        };
+        (pipe, thread)
     }
 
     /// Copies the next bytes into `buf`; `Ok(0)` is the end. `at` names the offset of a fault
@@ -281,8 +293,15 @@ impl Sides<'_> {
     }
 }
 
-/// The thread: open the source, then send full chunks until the end or a fault.
-fn produce<R: Read>(input: R, max_decompressed: u64, chunk: usize, sides: &Sides<'_>) {
+/// The thread: open the source, then send full chunks until the end or a fault, hashing them
+/// when given a hasher (then reading on to the end when the reader is gone).
+fn produce<R: Read>(
+    input: R,
+    max_decompressed: u64,
+    chunk: usize,
+    sides: &Sides<'_>,
+    mut hasher: Option<ContentHasher>,
+) -> Hashed {
     let Sides {
         tx,
         recycled,
@@ -292,6 +311,7 @@ fn produce<R: Read>(input: R, max_decompressed: u64, chunk: usize, sides: &Sides
     let mut source = match Decoder::open(input, max_decompressed, chunk) {
         Ok(source) => source,
         Err(fault) => {
+            let hashed = hasher.map(|_| Err(unhashed(&fault, max_decompressed)));
             let _ = tx.send(Msg {
                 data: Vec::new(),
                 structure: Structure::default(),
@@ -300,7 +320,7 @@ fn produce<R: Read>(input: R, max_decompressed: u64, chunk: usize, sides: &Sides
                 gzip_consumed: None,
                 compression: None,
             });
-            return;
+            return hashed;
         }
     };
     let compression = Some(source.compression());
@@ -330,6 +350,9 @@ fn produce<R: Read>(input: R, max_decompressed: u64, chunk: usize, sides: &Sides
         }
         at += len as u64;
         let new = data.get(room..room + len).unwrap_or_default();
+        if let Some(hasher) = &mut hasher {
+            hasher.update(new);
+        }
         if !aligned {
             structure = Structure::default();
         } else if sides.note() {
@@ -345,15 +368,26 @@ fn produce<R: Read>(input: R, max_decompressed: u64, chunk: usize, sides: &Sides
             gzip_consumed: source.gzip_consumed(),
             compression,
         };
+        if let Some(result) = end {
+            let hashed = hasher.map(|hasher| match &result {
+                Ok(_) => hasher.finish(),
+                Err(fault) => Err(unhashed(fault, max_decompressed)),
+            });
+            if len > 0 {
+                queued.fetch_add(1, Ordering::Relaxed);
+                let _ = tx.send(msg(data, structure, Ok(len)));
+            }
+            let _ = tx.send(msg(Vec::new(), Structure::default(), result));
+            return hashed;
+        }
         if len > 0 {
             queued.fetch_add(1, Ordering::Relaxed);
-            if tx.send(msg(data, structure, Ok(len))).is_err() {
-                return; // the reader is gone
+            if let Err(mpsc::SendError(mut sent)) = tx.send(msg(data, structure, Ok(len))) {
+                // The reader is gone: the hash, if any, still needs the rest of the content.
+                return hasher.map(|hasher| {
+                    drain(&mut source, &mut sent.data, at, hasher, max_decompressed)
+                });
             }
-        }
-        if let Some(result) = end {
-            let _ = tx.send(msg(Vec::new(), Structure::default(), result));
-            return;
         }
     }
 }

@@ -9,6 +9,7 @@ mod splitting;
 
 use std::io::Write;
 
+use crate::integrity::{hash_content, ContentHasher};
 use crate::read::pipe::Notes;
 use crate::read::*;
 
@@ -30,20 +31,40 @@ pub(super) struct Outcome {
 }
 
 /// Reads `input` directly and through the decompress thread, its blocks noted as readers have
-/// them, in every chunk and in none; all must agree exactly.
+/// them, in every chunk and in none; all must agree exactly. The last two also hash on the
+/// decompress thread: the hash must be what [`hash_content`] makes of the whole input, however
+/// the reader ended.
 pub(super) fn read_all(input: &[u8], options: ReadOptions) -> Outcome {
     let direct = read_with(RecordReader::new("test-object", input, options.clone()));
-    for notes in [Notes::Balanced, Notes::Every, Notes::Skipped] {
-        let piped = std::thread::scope(|scope| {
-            read_with(RecordReader::pipelined_noting(
+    let max = options.max_decompressed_bytes;
+    for (notes, hasher) in [
+        (Notes::Balanced, None),
+        (Notes::Every, Some(ContentHasher::new(u64::MAX))),
+        (Notes::Skipped, Some(ContentHasher::new(u64::MAX))),
+    ] {
+        let hashing = hasher.is_some();
+        let (piped, hashed) = std::thread::scope(|scope| {
+            let (reader, thread) = RecordReader::pipelined_noting(
                 scope,
                 "test-object",
                 input,
                 options.clone(),
                 notes,
-            ))
+                hasher,
+            );
+            let piped = read_with(reader);
+            let hashed = ContentTap { thread }.join();
+            (piped, hashed)
         });
         agree(&direct, &piped);
+        if hashing {
+            let want = hash_content(input, max).map_err(|e| e.to_string());
+            let got = hashed.map_err(|e| e.to_string());
+            assert_eq!(got.is_ok(), want.is_ok(), "hash {got:?}, want {want:?}");
+            if let (Ok(got), Ok(want)) = (got, want) {
+                assert_eq!(got, want);
+            }
+        }
     }
     direct
 }
