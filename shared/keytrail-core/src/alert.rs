@@ -133,7 +133,13 @@ impl Alert {
     /// The alert for `rule` matching the record `json`, read into `tree` ([`Tree::parse`]):
     /// the same alert as [`Alert::new`] on the record parsed, made without parsing it unless
     /// its event must be cut to fit.
-    pub fn from_tree(rule: &Rule, tree: &Tree<'_>, json: &[u8], object: &str, record: u64) -> Alert {
+    pub fn from_tree(
+        rule: &Rule,
+        tree: &Tree<'_>,
+        json: &[u8],
+        object: &str,
+        record: u64,
+    ) -> Alert {
         let mut alert = Alert::with_fields(rule, tree.root(), object, record);
         match EventJson::redacted_tree(tree, json.len() + 64) {
             Some(event) if !alert.may_overflow(&event) => alert.event = event,

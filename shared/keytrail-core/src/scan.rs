@@ -222,7 +222,9 @@ fn scan_records<R: Read>(
                     if rule.level >= options.min_severity {
                         report.alerts += 1;
                         sink(match matches.tree() {
-                            Some((tree, json)) => Alert::from_tree(rule, tree, json, &object, index),
+                            Some((tree, json)) => {
+                                Alert::from_tree(rule, tree, json, &object, index)
+                            }
                             None => Alert::new(rule, matches.event(), &object, index),
                         });
                     }
@@ -230,7 +232,8 @@ fn scan_records<R: Read>(
                 // Only a record that feeds a correlation is parsed for it.
                 let correlations = rules.correlations();
                 if matches.indexes().iter().any(|&i| correlations.feeds(i)) {
-                    if let Some(kept) = correlations.keep(matches.indexes(), matches.event().value())
+                    if let Some(kept) =
+                        correlations.keep(matches.indexes(), matches.event().value())
                     {
                         keep(kept);
                     }

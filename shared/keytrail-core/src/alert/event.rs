@@ -34,7 +34,9 @@ impl EventJson {
         let mut out = Vec::with_capacity(capacity);
         redact::write_redacted(tree, &mut out).ok()?;
         let text = String::from_utf8(out).ok()?;
-        RawValue::from_string(text).ok().map(|raw| EventJson(Some(raw)))
+        RawValue::from_string(text)
+            .ok()
+            .map(|raw| EventJson(Some(raw)))
     }
 
     /// `value` as it is, as JSON (for a value that is redacted already, or holds no record).

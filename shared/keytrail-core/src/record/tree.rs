@@ -99,13 +99,13 @@ impl<'a> Tree<'a> {
             bytes: json,
             i: 0,
             tree: Tree {
-                nodes: Vec::with_capacity(json.len() / 24),
-                members: Vec::with_capacity(json.len() / 32),
-                items: Vec::new(),
+                nodes: Vec::with_capacity(json.len() / 16),
+                members: Vec::with_capacity(json.len() / 20),
+                items: Vec::with_capacity(json.len() / 128),
                 root: 0,
             },
-            open_members: Vec::new(),
-            open_items: Vec::new(),
+            open_members: Vec::with_capacity(32),
+            open_items: Vec::with_capacity(8),
         };
         let root = reader.value(0)?;
         if reader.skip_ws() != json.len() {
@@ -290,7 +290,7 @@ impl<'a> Reader<'a> {
         let mut end = start + 1 + quote_or_backslash(self.bytes.get(start + 1..)?)?;
         if self.bytes.get(end) == Some(&b'"') {
             let plain = self.text.get(start + 1..end)?;
-            if plain.bytes().any(|b| b < 0x20) {
+            if has_control(plain.as_bytes()) {
                 return None; // serde_json refuses a raw control character
             }
             self.i = end + 1;
@@ -370,5 +370,47 @@ impl<'a> Reader<'a> {
         let start = self.tree.items.len();
         self.tree.items.extend(self.open_items.drain(base..));
         Some(Node::Array(start, self.tree.items.len()))
+    }
+}
+
+/// True when `bytes` holds a control character (below 0x20), eight bytes at a time.
+fn has_control(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let Ok(eight) = <[u8; 8]>::try_from(word) else {
+            return true;
+        };
+        let x = u64::from_le_bytes(eight);
+        // A byte below 0x20 borrows in `x - 0x20…`, setting its high bit where `x` has none.
+        if x.wrapping_sub(ONES * 0x20) & !x & (ONES * 0x80) != 0 {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| b < 0x20)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_control;
+
+    #[test]
+    fn control_characters_are_found_at_every_position() {
+        for len in 0..40 {
+            for at in 0..len {
+                for (b, want) in [
+                    (0x00, true),
+                    (0x1f, true),
+                    (0x20, false),
+                    (0x7f, false),
+                    (0xff, false),
+                ] {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    assert_eq!(has_control(&bytes), want, "{len} {at} {b:x}");
+                }
+            }
+            assert!(!has_control(&vec![0x80; len]));
+        }
     }
 }
