@@ -193,9 +193,12 @@ impl<'t> View<'t> for At<'t> {
         let Node::Object(start, end) = self.node()? else {
             return None;
         };
+        // A scan comparing lengths first: most keys differ in length, and a binary search
+        // calls memcmp at every step.
         let run = self.tree.members.get(*start..*end)?;
-        let found = run.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()?;
-        run.get(found).map(|(_, at)| self.at(*at))
+        run.iter()
+            .find(|(k, _)| k.as_str().len() == key.len() && k.as_str() == key)
+            .map(|(_, at)| self.at(*at))
     }
 
     fn item(self, index: usize) -> Option<Self> {
