@@ -8,7 +8,9 @@
 //! An alert is made for every match, and a noisy rule matches most records of a busy account, so
 //! making one is kept cheap: the record is read where it lies and written, redacted, straight to
 //! the event's text; nothing copies the parsed record, and the alert is measured against its
-//! limit without being serialized whole unless the event is large.
+//! limit without being serialized whole unless the event is large. When the rules decided
+//! without parsing the record into a `Value`, the alert is made from the record's own bytes
+//! ([`Alert::from_tree`] over a [`Tree`]) through the same code ([`View`]), to the same bytes.
 
 use std::io;
 
@@ -17,7 +19,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::digest::hex16;
-use crate::record::Event;
+use crate::record::{lookup, Event, Tree, View};
 use crate::redact;
 use crate::rules::Rule;
 use crate::severity::Severity;
@@ -123,9 +125,35 @@ pub struct Alert {
 impl Alert {
     /// The alert for `rule` matching `event`, record `record` of `object`.
     pub fn new(rule: &Rule, event: &Event, object: &str, record: u64) -> Alert {
+        let mut alert = Alert::with_fields(rule, event.value(), object, record);
+        alert.fit_event(event.value());
+        alert
+    }
+
+    /// The alert for `rule` matching the record `json`, read into `tree` ([`Tree::parse`]):
+    /// the same alert as [`Alert::new`] on the record parsed, made without parsing it unless
+    /// its event must be cut to fit.
+    pub fn from_tree(
+        rule: &Rule,
+        tree: &Tree<'_>,
+        json: &[u8],
+        object: &str,
+        record: u64,
+    ) -> Alert {
+        let mut alert = Alert::with_fields(rule, tree.root(), object, record);
+        match EventJson::redacted_tree(tree, json.len() + 64) {
+            Some(event) if !alert.may_overflow(&event) => alert.event = event,
+            // An event that may not fit is cut on the record parsed, as `Alert::new` does.
+            _ => alert.fit_event(Event::parse_read(json).value()),
+        }
+        alert
+    }
+
+    /// The alert's fields but its event (`null`), read from the record `event`.
+    fn with_fields<'v>(rule: &Rule, event: impl View<'v>, object: &str, record: u64) -> Alert {
         // A top-level field holding a PEM private key is redacted like the same text in the event.
         let text = |path: &str| {
-            event.str_at(path).map(|s| {
+            lookup(event, path).and_then(View::as_str).map(|s| {
                 if redact::is_secret_text(s) {
                     redact::REDACTED.to_owned()
                 } else {
@@ -140,7 +168,7 @@ impl Alert {
             .or_else(|| text("userIdentity.invokedBy"))
             .or_else(|| text("userIdentity.principalId"))
             .or_else(|| principal_type.clone());
-        let mut alert = Alert {
+        Alert {
             alert_id: alert_id(&rule.id, event_id.as_deref(), object, record),
             rule_id: rule.id.clone(),
             severity: rule.level,
@@ -158,7 +186,7 @@ impl Alert {
             source_ip: text("sourceIPAddress"),
             user_agent: text("userAgent"),
             error_code: text("errorCode"),
-            resources: resources(event.value()),
+            resources: resources(event),
             source: Source {
                 object: object.to_owned(),
                 record: Some(record),
@@ -167,9 +195,7 @@ impl Alert {
             event_id,
             region,
             event: EventJson::null(),
-        };
-        alert.fit_event(event.value());
-        alert
+        }
     }
 
     /// The integrity alert for an object that could not be read completely: `fault` is the full
@@ -221,10 +247,7 @@ impl Alert {
     /// whole alert stays under [`MAX_ALERT_BYTES`].
     fn fit_event(&mut self, record: &Value) {
         let event = EventJson::redacted(record);
-        let len = event.get().len();
-        // The budget is never under 512 bytes: a smaller event fits whatever the rest; nor is
-        // the rest over its bound, so an event that fits beside the bound fits.
-        if len > 512 && len + self.max_len_without_event() + 64 > MAX_ALERT_BYTES {
+        if self.may_overflow(&event) {
             let rest = serialized_len(&*self).unwrap_or(MAX_ALERT_BYTES);
             let budget = MAX_ALERT_BYTES.saturating_sub(rest + 64).max(512);
             if event.get().len() > budget {
@@ -237,6 +260,14 @@ impl Alert {
             }
         }
         self.event = event;
+    }
+
+    /// False when `event` surely fits in this alert (whose event is still `null`) under
+    /// [`MAX_ALERT_BYTES`]. The budget is never under 512 bytes: a smaller event fits whatever
+    /// the rest; nor is the rest over its bound, so an event that fits beside the bound fits.
+    fn may_overflow(&self, event: &EventJson) -> bool {
+        let len = event.get().len();
+        len > 512 && len + self.max_len_without_event() + 64 > MAX_ALERT_BYTES
     }
 
     /// At least the length of this alert as JSON with a `null` event, found without serializing

@@ -14,19 +14,25 @@
 //! The files, each importing only those below it (this one only declares and re-exports):
 //! `quick.rs` ([`peek_quick`], the byte-by-byte peek of a plain record) and `project.rs`
 //! ([`Projection`], [`partial_event`]) over `peek.rs` ([`Peek`], [`peek`]) and `walk.rs` (jumping
-//! over JSON values in raw bytes); `event.rs` ([`Event`]) over `peek.rs`.
+//! over JSON values in raw bytes); `event.rs` ([`Event`]) over `peek.rs` and `view.rs` ([`View`],
+//! [`lookup`]: reading a `Value` or a [`Tree`] alike); `tree.rs` ([`Tree`], a record read
+//! over its own bytes for the alerts made without a `Value`) over `peek.rs` and `view.rs`.
 
 mod event;
 mod peek;
 mod project;
 mod quick;
 mod strings;
+mod tree;
+mod view;
 mod walk;
 
 pub use event::Event;
 pub use peek::{peek, Peek, RecordError, MAX_SCREEN_KEYS, PEEK_KEYS};
 pub use project::{partial_event, project_record, Projection};
 pub use quick::peek_quick;
+pub use tree::{At, Kind, Text, Tree};
+pub use view::{lookup, View};
 pub(crate) use walk::object_member;
 
 #[cfg(test)]

@@ -12,9 +12,12 @@
 //!   ones (certificates, CSRs, public keys), private keys in base64 DER, AWS secret access keys,
 //!   JWTs, bearer tokens, SigV4 signatures, Slack and GitHub tokens.
 //!
-//! It comes in two forms that apply the same rules through the same predicates:
+//! It comes in three forms that apply the same rules through the same predicates:
 //! - [`Redacted`] serializes a record with its secrets replaced as it writes, without copying
 //!   the record: the alert's event is made this way, once, straight to JSON;
+//! - [`write_redacted`] writes the same JSON text from a record read into a
+//!   [`crate::record::Tree`] (the alerts of records no `Value` was parsed for), copying each
+//!   string that holds no escape straight from the record's bytes;
 //! - [`redact`] replaces them in place in a parsed record, for the rare event that must be cut
 //!   to fit and for callers that want a [`Value`].
 //!
@@ -31,30 +34,38 @@ use serde_json::{Map, Value};
 mod keys;
 mod shape;
 mod shrink;
+mod write;
 
 pub use keys::is_secret_key;
 pub use shape::is_secret_text;
 pub use shrink::shrink;
+pub use write::write_redacted;
 
 /// What replaces a redacted value.
 pub const REDACTED: &str = "[REDACTED by keytrail]";
 
-/// True when the member `key: value` of an object must be redacted; `pair` says whether the
-/// object is a name/value pair naming a secret ([`names_a_secret`]).
-fn is_secret_member(key: &str, value: &Value, pair: bool) -> bool {
-    !value.is_null() && (is_secret_key(key) || (pair && is_pair_value(key)))
+/// True when the member `key: value` of an object must be redacted (`null` never is); `pair`
+/// says whether the object is a name/value pair naming a secret ([`names_a_secret`]).
+fn is_secret_member(key: &str, is_null: bool, pair: bool) -> bool {
+    !is_null && (is_secret_key(key) || (pair && is_pair_value(key)))
 }
 
-/// True when `map` is a name/value pair whose name is a secret's: it has a member `name`, `key`,
-/// `parameterName` or `parameterKey` (any case, `_` and `-` ignored) whose string value, or the
-/// last segment of it as a path (`/prod/db/password`), is a secret key.
-fn names_a_secret(map: &Map<String, Value>) -> bool {
-    map.iter().any(|(key, value)| {
+/// True when an object with these `members` (each key, and its value when a string) is a
+/// name/value pair whose name is a secret's: it has a member `name`, `key`, `parameterName` or
+/// `parameterKey` (any case, `_` and `-` ignored) whose string value, or the last segment of
+/// it as a path (`/prod/db/password`), is a secret key.
+fn names_a_secret<'m>(mut members: impl Iterator<Item = (&'m str, Option<&'m str>)>) -> bool {
+    members.any(|(key, value)| {
         is_pair_name(key)
-            && value.as_str().is_some_and(|name| {
+            && value.is_some_and(|name| {
                 is_secret_key(name) || name.rsplit(['/', ':']).next().is_some_and(is_secret_key)
             })
     })
+}
+
+/// [`names_a_secret`] of a parsed object.
+fn map_names_a_secret(map: &Map<String, Value>) -> bool {
+    names_a_secret(map.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 /// `key` names the name of a pair.
@@ -93,10 +104,10 @@ impl Serialize for Redacted<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.0 {
             Value::Object(map) => {
-                let pair = names_a_secret(map);
+                let pair = map_names_a_secret(map);
                 let mut out = serializer.serialize_map(Some(map.len()))?;
                 for (key, child) in map {
-                    if is_secret_member(key, child, pair) {
+                    if is_secret_member(key, child.is_null(), pair) {
                         out.serialize_entry(key, REDACTED)?;
                     } else {
                         out.serialize_entry(key, &Redacted(child))?;
@@ -125,9 +136,9 @@ pub fn redact(value: &mut Value) -> usize {
     while let Some(v) = stack.pop() {
         match v {
             Value::Object(map) => {
-                let pair = names_a_secret(map);
+                let pair = map_names_a_secret(map);
                 for (key, child) in map.iter_mut() {
-                    if is_secret_member(key, child, pair) {
+                    if is_secret_member(key, child.is_null(), pair) {
                         *child = Value::String(REDACTED.to_owned());
                         count += 1;
                     } else {

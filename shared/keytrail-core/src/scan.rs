@@ -274,14 +274,22 @@ fn scan_records<R: Read>(
                 for rule in matches.rules() {
                     if rule.level >= options.min_severity {
                         report.alerts += 1;
-                        sink(Alert::new(rule, matches.event(), &object, index));
+                        sink(match matches.tree() {
+                            Some((tree, json)) => {
+                                Alert::from_tree(rule, tree, json, &object, index)
+                            }
+                            None => Alert::new(rule, matches.event(), &object, index),
+                        });
                     }
                 }
-                if let Some(kept) = rules
-                    .correlations()
-                    .keep(matches.indexes(), matches.event().value())
-                {
-                    keep(kept);
+                // Only a record that feeds a correlation is parsed for it.
+                let correlations = rules.correlations();
+                if matches.indexes().iter().any(|&i| correlations.feeds(i)) {
+                    if let Some(kept) =
+                        correlations.keep(matches.indexes(), matches.event().value())
+                    {
+                        keep(kept);
+                    }
                 }
             }
             Verdict::Bad(e) => report.bad_records.add(index, || e.to_string()),

@@ -26,10 +26,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use keytrail_core::read::{ReadOptions, RecordReader};
-use keytrail_core::record::Event;
+use keytrail_core::record::{Event, Tree};
 use keytrail_core::redact::{redact, Redacted};
 use keytrail_core::render::{email_text, message_attributes, slack_message, sns_message};
-use keytrail_core::rules::{LoadOptions, RuleSet};
+use keytrail_core::rules::{LoadOptions, Rule, RuleSet, Scratch, Verdict};
 use keytrail_core::scan::{scan_object, ScanOptions};
 use keytrail_core::Alert;
 use serde_json::{json, Value};
@@ -184,18 +184,37 @@ fn unwrap_panther(v: Value) -> Value {
 
 /// Every record of a file the reader understands (gzip or not, any container shape).
 fn read_records(path: &Path, out: &mut Vec<(String, Value)>) {
+    for (name, json) in raw_records(path) {
+        // Fixtures are valid JSON; a record that is not is another test's business.
+        if let Ok(v) = serde_json::from_slice::<Value>(&json) {
+            out.push((name, unwrap_panther(v)));
+        }
+    }
+}
+
+/// The bytes of every record of a file the reader understands, as they are in the file.
+fn raw_records(path: &Path) -> Vec<(String, Vec<u8>)> {
     let bytes = fs::read(path).unwrap();
     let name = path.display().to_string();
     let mut reader = RecordReader::new(&name, bytes.as_slice(), ReadOptions::default());
+    let mut out = Vec::new();
     while let Some(raw) = reader
         .next_record()
         .unwrap_or_else(|e| panic!("{name}: {e}"))
     {
-        // Fixtures are valid JSON; a record that is not is another test's business.
-        if let Ok(v) = serde_json::from_slice::<Value>(raw.json) {
-            out.push((format!("{name}#{}", raw.index), unwrap_panther(v)));
-        }
+        out.push((format!("{name}#{}", raw.index), raw.json.to_vec()));
     }
+    out
+}
+
+/// The record files of the corpus, the rule fixtures and the sample trail objects.
+fn record_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    walk(&shared().join("corpus"), &["json", "ndjson"], &mut files);
+    walk(&root().join("rules"), &["json"], &mut files);
+    walk(&root().join("events/trail"), &["json.gz"], &mut files);
+    files.sort();
+    files
 }
 
 /// The JSON examples in the seed documentation pages: every object that parses, starting at a
@@ -227,12 +246,7 @@ fn seed_records(path: &Path, out: &mut Vec<(String, Value)>) {
 
 fn fixture_records() -> Vec<(String, Value)> {
     let mut out = Vec::new();
-    let mut files = Vec::new();
-    walk(&shared().join("corpus"), &["json", "ndjson"], &mut files);
-    walk(&root().join("rules"), &["json"], &mut files);
-    walk(&root().join("events/trail"), &["json.gz"], &mut files);
-    files.sort();
-    for f in &files {
+    for f in &record_files() {
         read_records(f, &mut out);
     }
     let mut events = Vec::new();
@@ -469,6 +483,15 @@ fn check(records: &[(String, Value)], rules: &RuleSet) -> Checked {
     c
 }
 
+/// The catch-all rule of [`rules`].
+fn catch_all(rules: &RuleSet) -> &Rule {
+    rules
+        .rules()
+        .iter()
+        .find(|r| r.id == "test-catch-all")
+        .unwrap()
+}
+
 fn rules() -> RuleSet {
     let options = LoadOptions {
         sources: vec![("test-catch-all.yml".to_owned(), CATCH_ALL.to_owned())],
@@ -592,6 +615,64 @@ fn redacting_while_serializing_equals_redacting_a_copy() {
     assert!(redacted >= 100, "only {redacted} values redacted");
 }
 
+/// An alert made from a record's own bytes read into a tree (as the scan makes those of records
+/// that rules matched on a partial event) is, byte for byte, the alert made from the record
+/// parsed into a `Value`: over the bytes of every corpus, rule-fixture and sample-trail record
+/// as they are in their files (keys in their own order, escapes as written, duplicates), and
+/// every fixture and synthetic record written again by serde_json. Every record serde_json
+/// reads as an object, the tree reads too.
+#[test]
+fn alerts_from_the_record_bytes_equal_alerts_from_its_value() {
+    let rules = rules();
+    let catch_all = catch_all(&rules);
+    let mut texts: Vec<(String, Vec<u8>)> =
+        record_files().iter().flat_map(|f| raw_records(f)).collect();
+    texts.extend(
+        fixture_records()
+            .into_iter()
+            .chain(synthetic_records())
+            .map(|(name, v)| (name, serde_json::to_vec(&v).unwrap())),
+    );
+    let (mut compared, mut redacted) = (0, 0);
+    for (name, json) in &texts {
+        let tree = Tree::parse(json);
+        let Ok(event) = Event::parse(json) else {
+            assert!(
+                tree.is_none(),
+                "{name}: the tree read what serde_json refused"
+            );
+            continue;
+        };
+        let tree = tree.unwrap_or_else(|| panic!("{name}: the tree refused a record"));
+        let want = serde_json::to_string(&Alert::new(catch_all, &event, name, 7)).unwrap();
+        let got =
+            serde_json::to_string(&Alert::from_tree(catch_all, &tree, json, name, 7)).unwrap();
+        assert_eq!(got, want, "{name}");
+        compared += 1;
+        redacted += usize::from(want.contains(keytrail_core::redact::REDACTED));
+    }
+    assert!(compared >= 1000, "only {compared} records compared");
+    assert!(redacted >= 50, "only {redacted} alerts with a redaction");
+    println!("{compared} records compared, {redacted} with a redaction");
+}
+
+/// The scan makes the alerts of a record that only the catch-all rule (which the index cannot
+/// route) matches from the record's bytes, without a `Value`: the test above covers the path
+/// the scan takes.
+#[test]
+fn a_screened_match_is_read_into_a_tree() {
+    let rules = rules();
+    let json = br#"{"eventSource": "example.amazonaws.com", "eventName": "Nothing", "b": 1}"#;
+    let mut reader = RecordReader::new("x", &json[..], ReadOptions::default());
+    let raw = reader.next_record().unwrap().unwrap();
+    let mut scratch = Scratch::default();
+    let Verdict::Matched(m) = rules.classify(&raw, &mut scratch) else {
+        panic!("the catch-all rule did not match");
+    };
+    assert!(m.tree().is_some());
+    assert_eq!(m.event().str_at("eventName"), Some("Nothing"));
+}
+
 /// The check itself finds a secret when one is there: an alert carrying a harvested value
 /// unredacted is caught.
 #[test]
@@ -604,11 +685,7 @@ fn the_check_catches_a_planted_leak() {
         [("passphrase", "planted-secret-value".to_owned())]
     );
     let rules = rules();
-    let catch_all = rules
-        .rules()
-        .iter()
-        .find(|r| r.id == "test-catch-all")
-        .unwrap();
+    let catch_all = catch_all(&rules);
     let mut alert = Alert::new(catch_all, &Event::from_value(record).unwrap(), "x", 0);
     alert.user_agent = Some("planted-secret-value".to_owned());
     let hits: Vec<&str> = outputs(&alert)

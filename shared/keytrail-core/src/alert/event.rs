@@ -1,7 +1,8 @@
 //! The record as an alert carries it: compact JSON text, secrets redacted, cut to fit.
 //!
 //! The event is written once, when the alert is made ([`EventJson::redacted`] serializes the
-//! parsed record through [`redact::Redacted`], redacting as it writes), and from then on it is
+//! parsed record through [`redact::Redacted`], redacting as it writes; [`EventJson::redacted_tree`]
+//! writes the same text from the record's own bytes), and from then on it is
 //! text: the CLI's JSONL line, the SNS message and the Slack notifier copy it as it is instead of
 //! serializing a tree again. In JSON it is an ordinary nested object; reading one back keeps its
 //! text as it was. [`EventJson::to_value`] parses it for the rare reader that wants to look
@@ -13,6 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::record::Tree;
 use crate::redact;
 
 /// An alert's event: JSON text (an object, or `null` in an alert about no one record).
@@ -23,6 +25,18 @@ impl EventJson {
     /// `record` with its secrets redacted, as JSON.
     pub fn redacted(record: &Value) -> EventJson {
         EventJson::serialized(&redact::Redacted(record))
+    }
+
+    /// The record `tree` holds with its secrets redacted, as JSON: the same text as
+    /// [`EventJson::redacted`] of the record's `Value` ([`redact::write_redacted`]). `None`
+    /// only were the text not JSON, which the writer never makes.
+    pub fn redacted_tree(tree: &Tree<'_>, capacity: usize) -> Option<EventJson> {
+        let mut out = Vec::with_capacity(capacity);
+        redact::write_redacted(tree, &mut out).ok()?;
+        let text = String::from_utf8(out).ok()?;
+        RawValue::from_string(text)
+            .ok()
+            .map(|raw| EventJson(Some(raw)))
     }
 
     /// `value` as it is, as JSON (for a value that is redacted already, or holds no record).

@@ -2,10 +2,10 @@
 //!
 //! Read from the event's `resources` list and from the string values of a few well-known keys in
 //! its request, response and service details; never from under a secret-bearing key, and never
-//! a value that is itself a secret, since the event carries those redacted.
+//! a value that is itself a secret, since the event carries those redacted. Read through
+//! [`View`], so that a parsed record and one read into a tree give the same list.
 
-use serde_json::Value;
-
+use crate::record::View;
 use crate::redact;
 
 /// Request/response keys whose string values name the resource an event touched.
@@ -35,7 +35,7 @@ pub(super) const MAX_RESOURCE_BYTES: usize = 8 * 1024;
 
 /// The ARNs and names an event touched, in order of first appearance, de-duplicated, within
 /// [`MAX_RESOURCE_BYTES`].
-pub(super) fn resources(event: &Value) -> Vec<String> {
+pub(super) fn resources<'v>(event: impl View<'v>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut bytes = 0;
     let mut push = |s: &str| {
@@ -48,12 +48,12 @@ pub(super) fn resources(event: &Value) -> Vec<String> {
             out.push(s.to_owned());
         }
     };
-    if let Some(Value::Array(items)) = event.get("resources") {
+    if let Some(items) = event.member("resources").and_then(View::items) {
         for item in items {
             if let Some(arn) = item
-                .get("ARN")
-                .or_else(|| item.get("arn"))
-                .and_then(Value::as_str)
+                .member("ARN")
+                .or_else(|| item.member("arn"))
+                .and_then(View::as_str)
             {
                 push(arn);
             }
@@ -64,33 +64,31 @@ pub(super) fn resources(event: &Value) -> Vec<String> {
         "responseElements",
         "serviceEventDetails",
     ] {
-        let mut stack: Vec<&Value> = event.get(section).into_iter().collect();
+        let mut stack: Vec<_> = event.member(section).into_iter().collect();
         let mut budget = 10_000; // bounded walk: a huge request cannot stall alert building
         while let Some(v) = stack.pop() {
             budget -= 1;
             if budget == 0 {
                 break;
             }
-            match v {
-                Value::Object(map) => {
-                    for (key, child) in map.iter().rev() {
-                        // Nothing under a secret-bearing key is a resource name: the event
-                        // carries it redacted, so the alert must not carry it in clear.
-                        if redact::is_secret_key(key) {
-                            continue;
-                        }
-                        match child {
-                            Value::String(s) if RESOURCE_KEYS.contains(&key.as_str()) => {
-                                if !redact::is_secret_text(s) {
-                                    push(s);
-                                }
+            if let Some(members) = v.members() {
+                for (key, child) in members.rev() {
+                    // Nothing under a secret-bearing key is a resource name: the event
+                    // carries it redacted, so the alert must not carry it in clear.
+                    if redact::is_secret_key(key) {
+                        continue;
+                    }
+                    match child.as_str() {
+                        Some(s) if RESOURCE_KEYS.contains(&key) => {
+                            if !redact::is_secret_text(s) {
+                                push(s);
                             }
-                            _ => stack.push(child),
                         }
+                        _ => stack.push(child),
                     }
                 }
-                Value::Array(items) => stack.extend(items.iter().rev()),
-                _ => {}
+            } else if let Some(items) = v.items() {
+                stack.extend(items.rev());
             }
         }
     }

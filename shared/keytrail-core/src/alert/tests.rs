@@ -334,3 +334,104 @@ fn alert_without_the_rules_notes_still_reads() {
     assert!(a.tags.is_empty() && a.references.is_empty() && a.falsepositives.is_empty());
     assert_eq!(a.rule_id, "acm-export-certificate");
 }
+
+/// The tree reads a record as serde_json reads it into a `Value`, so that an alert made from
+/// either is the same byte for byte; and it refuses what serde_json refuses. Each text: the
+/// alert from the tree equals the alert from the `Value`, or both refuse it (`Tree::parse` may
+/// also leave to serde_json what it is not sure of: nesting deeper than it reads).
+#[test]
+fn alerts_from_a_tree_equal_alerts_from_a_value() {
+    let deep = |n: usize| {
+        format!(
+            "{{\"eventName\":\"X\",\"d\":{}1{}}}",
+            "[".repeat(n),
+            "]".repeat(n)
+        )
+    };
+    let cases: Vec<(&str, String, bool)> = vec![
+        ("plain", r#"{"eventName":"X","eventID":"e-1","awsRegion":"us-east-1"}"#.into(), true),
+        ("whitespace", " \t\r\n{ \"eventName\" : \"X\" , \"a\" : [ 1 , { } , [ ] ] }\n ".into(), true),
+        ("unsorted", r#"{"z":1,"eventName":"X","a":{"y":2,"b":3,"B":4,"é":5,"_":6}}"#.into(), true),
+        ("duplicates", r#"{"eventName":"X","a":1,"a":{"k":"v"},"eventName":"Y","p":{"password":"s1","password":null}}"#.into(), true),
+        ("escapes", r#"{"eventName":"X\/\u00e9\n\t\"\\","u\u0041":"\ud83d\ude00 \u001f \u007f","q":"a\"b"}"#.into(), true),
+        ("escaped key sorts by text", r#"{"eventName":"X","\u0062":1,"a":2,"c":3}"#.into(), true),
+        ("escaped secret key", r#"{"eventName":"X","requestParameters":{"pass\u0077ord":"hunter2-hunter2"}}"#.into(), true),
+        ("raw unicode", "{\"eventName\":\"X\",\"userAgent\":\"caf\u{e9} \u{2026} \u{202e} \u{9b}\"}".into(), true),
+        ("numbers", r#"{"eventName":"X","n":[0,-0,1.0,1e5,1E-7,-12,2.50,18446744073709551615,18446744073709551616,-9223372036854775808,-9223372036854775809,0.1e1,123456789012345678901234567890]}"#.into(), true),
+        ("literals", r#"{"eventName":"X","t":true,"f":false,"n":null,"errorCode":null}"#.into(), true),
+        ("name/value pair", r#"{"eventName":"X","requestParameters":{"environment":[{"name":"DB_PASSWORD","value":"s3cr3t-value"},{"name":"HOME","value":"/root"}]}}"#.into(), true),
+        ("shapes", r#"{"eventName":"X","userAgent":"Bearer abcdefghijklmnop1234","tags":{"k":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}"#.into(), true),
+        ("paths and resources", r#"{"eventName":"X","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/r/s"},"resources":[{"ARN":"arn:r0"},{"arn":"arn:r1"},"x"],"requestParameters":{"certificateArn":"arn:c","name":["n"],"keyId":3,"a.b":{"trailName":"t"}},"a.b":{"c":"d"}}"#.into(), true),
+        ("envelope", r#"{"detail-type":"AWS API Call via CloudTrail","source":"aws.acm","detail":{"eventName":"X","eventID":"e"}}"#.into(), true),
+        ("envelope not unwrapped", r#"{"eventName":"Y","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"X"}}"#.into(), true),
+        ("envelope without an object", r#"{"detail-type":"AWS API Call via CloudTrail","detail":"x"}"#.into(), true),
+        ("nested 90", deep(90), true),
+        ("nested 120", deep(120), true),
+        ("nested 200", deep(200), false),
+        ("empty", "{}".into(), true),
+        ("array", "[1]".into(), false),
+        ("string", r#""s""#.into(), false),
+        ("trailing comma", r#"{"eventName":"X",}"#.into(), false),
+        ("trailing bytes", r#"{"eventName":"X"} x"#.into(), false),
+        ("two values", r#"{"eventName":"X"}{}"#.into(), false),
+        ("missing colon", r#"{"eventName" "X"}"#.into(), false),
+        ("unquoted key", r#"{eventName:"X"}"#.into(), false),
+        ("leading zero", r#"{"eventName":"X","n":01}"#.into(), false),
+        ("bare dot", r#"{"eventName":"X","n":1.}"#.into(), false),
+        ("plus", r#"{"eventName":"X","n":+1}"#.into(), false),
+        ("minus alone", r#"{"eventName":"X","n":-}"#.into(), false),
+        ("huge exponent", r#"{"eventName":"X","n":1e400}"#.into(), false),
+        ("raw tab", "{\"eventName\":\"X\ty\"}".into(), false),
+        ("raw newline in key", "{\"event\nName\":\"X\"}".into(), false),
+        ("bad escape", r#"{"eventName":"\x"}"#.into(), false),
+        ("lone surrogate", r#"{"eventName":"\ud83d"}"#.into(), false),
+        ("truncated", r#"{"eventName":"X""#.into(), false),
+        ("truncated string", r#"{"eventName":"X\"#.into(), false),
+        ("bad literal", r#"{"eventName":nul}"#.into(), false),
+        ("capital literal", r#"{"eventName":True}"#.into(), false),
+    ];
+    for (name, text, valid) in &cases {
+        let json = text.as_bytes();
+        let tree = Tree::parse(json);
+        match Event::parse(json) {
+            Err(_) => {
+                assert!(!valid, "{name}: serde_json refused it");
+                assert!(
+                    tree.is_none(),
+                    "{name}: the tree read what serde_json refused"
+                );
+            }
+            Ok(event) => {
+                assert!(valid, "{name}: serde_json read it");
+                let want = serde_json::to_string(&Alert::new(&rule(), &event, "f", 1)).unwrap();
+                match tree {
+                    Some(tree) => {
+                        let got = Alert::from_tree(&rule(), &tree, json, "f", 1);
+                        assert_eq!(serde_json::to_string(&got).unwrap(), want, "{name}");
+                    }
+                    None => assert!(name.starts_with("nested 1"), "{name}: the tree refused it"),
+                }
+            }
+        }
+    }
+    // Invalid UTF-8 inside a string: refused by both.
+    let bad = b"{\"eventName\":\"\xff\"}";
+    assert!(Event::parse(bad).is_err() && Tree::parse(bad).is_none());
+}
+
+/// An event that may not fit beside the rest of the alert is cut exactly as `Alert::new` cuts
+/// it, from the tree too.
+#[test]
+fn a_large_event_from_a_tree_is_cut_as_from_a_value() {
+    let big = json!({"eventName": "X", "eventID": "e",
+        "requestParameters": {"items": (0..10_000).map(|i| format!("item-{i}")).collect::<Vec<_>>()}});
+    let json = serde_json::to_vec(&big).unwrap();
+    let tree = Tree::parse(&json).unwrap();
+    let got = Alert::from_tree(&rule(), &tree, &json, "f", 0);
+    let want = Alert::new(&rule(), &Event::parse(&json).unwrap(), "f", 0);
+    assert!(got.event.get().len() < json.len(), "not cut");
+    assert_eq!(
+        serde_json::to_string(&got).unwrap(),
+        serde_json::to_string(&want).unwrap()
+    );
+}

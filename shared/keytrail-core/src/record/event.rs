@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::peek::{is_cloudtrail_detail_type, RecordError};
+use super::view::lookup;
 
 /// A parsed CloudTrail record, unwrapped from an EventBridge envelope when it came in one.
 #[derive(Debug, Clone)]
@@ -15,6 +16,16 @@ impl Event {
     /// Parses a raw record (rejecting invalid UTF-8, duplicate keys resolve to the last one).
     pub fn parse(json: &[u8]) -> Result<Event, RecordError> {
         Event::from_value(serde_json::from_slice(json)?)
+    }
+
+    /// Parses a record that [`super::Tree::parse`] read, so that serde reads it too; were it
+    /// not to, the event is an empty object (the alert made from the tree is the same either
+    /// way, and it is only read by what needs a `Value`: correlations, an event to cut).
+    pub(crate) fn parse_read(json: &[u8]) -> Event {
+        Event::parse(json).unwrap_or_else(|_| Event {
+            value: Value::Object(serde_json::Map::new()),
+            wrapped: false,
+        })
     }
 
     /// Wraps an already parsed record, unwrapping an EventBridge envelope (`"detail-type": "AWS
@@ -105,26 +116,6 @@ fn json_type(value: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Array(_) => "array",
         Value::Object(_) => "object",
-    }
-}
-
-/// Follows `path` into `value`: each split at a dot is tried, then the rest as one key.
-fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
-    for (i, _) in path.match_indices('.') {
-        let found = child(value, path.get(..i)?).and_then(|c| lookup(c, path.get(i + 1..)?));
-        if found.is_some() {
-            return found;
-        }
-    }
-    child(value, path)
-}
-
-/// One step of a path: an object's key or an array's index.
-fn child<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
-    match value {
-        Value::Object(map) => map.get(key),
-        Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
-        _ => None,
     }
 }
 

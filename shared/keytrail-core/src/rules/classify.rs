@@ -18,6 +18,12 @@
 //!    top-level values those rules read, then the rules run on a partial event of just those
 //!    values ([`crate::record::partial_event`]);
 //! 4. parse and match: the record is parsed whole and the index's candidates are matched.
+//!    Unless the screen of stage 3 matched, with every routed rule ruled out before it: then
+//!    the rules that matched the partial event are the record's matches (they answer there as
+//!    on the whole record), and the record is read into a [`Tree`] over its own bytes, from
+//!    which its alerts are made without a `Value` ([`Matches::tree`]; a rule alerting on most
+//!    records made that parse the larger part of an alert's cost). A `Value` is parsed later
+//!    only if asked for ([`Matches::event`]: correlations, an event too large to carry whole).
 //!
 //! The stages are private to `rules`: a caller (the scan loop, the fixture runner through it)
 //! calls [`RuleSet::classify`] once per record and turns [`Verdict::Matched`] into alerts.
@@ -26,13 +32,15 @@
 //! and integrity checks take the raw bytes and findings of their own, both reported through the
 //! same [`Verdict`]. What a stage keeps from one record to the next lives in [`Scratch`].
 
+use std::cell::OnceCell;
+
 use serde_json::Value;
 
 use super::bytes::as_text;
 use super::rule::Rule;
 use super::set::RuleSet;
 use crate::read::RawRecord;
-use crate::record::{self, Event, Peek, Projection, RecordError};
+use crate::record::{self, Event, Peek, Projection, RecordError, Tree};
 
 /// What the cascade keeps from one record to the next: buffers it reuses, and how many records
 /// reached its costly stages. Make one per scan (per object), and read the counts at its end.
@@ -75,14 +83,40 @@ pub enum Verdict<'a> {
 #[derive(Debug)]
 pub struct Matches<'a> {
     set: &'a RuleSet,
-    event: Event,
+    record: Record<'a>,
     indexes: &'a [usize],
 }
 
+/// How a matched record was read.
+#[derive(Debug)]
+enum Record<'a> {
+    /// Parsed whole, to be matched.
+    Parsed(Event),
+    /// Matched on a partial event, then read into a tree; parsed only when asked for.
+    Read {
+        json: &'a [u8],
+        tree: Tree<'a>,
+        parsed: OnceCell<Event>,
+    },
+}
+
 impl<'a> Matches<'a> {
-    /// The parsed record (unwrapped from its EventBridge envelope).
+    /// The parsed record (unwrapped from its EventBridge envelope), parsed now when the rules
+    /// decided without it.
     pub fn event(&self) -> &Event {
-        &self.event
+        match &self.record {
+            Record::Parsed(event) => event,
+            Record::Read { json, parsed, .. } => parsed.get_or_init(|| Event::parse_read(json)),
+        }
+    }
+
+    /// The record read into a tree, and its bytes, when the rules decided without parsing it:
+    /// its alerts are then made from the tree ([`crate::Alert::from_tree`]).
+    pub fn tree(&self) -> Option<(&Tree<'a>, &'a [u8])> {
+        match &self.record {
+            Record::Parsed(_) => None,
+            Record::Read { json, tree, .. } => Some((tree, json)),
+        }
     }
 
     /// The matching rules that alert on their own, in load order: a rule that only
@@ -100,6 +134,16 @@ impl<'a> Matches<'a> {
     pub fn indexes(&self) -> &[usize] {
         self.indexes
     }
+}
+
+/// What the stages before the full parse made of a record.
+enum Stage {
+    /// No rule matches.
+    Dismissed,
+    /// Only rules the index cannot route match, found on a partial event.
+    Screened,
+    /// Only the full parse can tell.
+    Parse,
 }
 
 /// At most this many routed candidates are screened on partial events before a record is
@@ -126,8 +170,23 @@ impl RuleSet {
         if !peek.looks_like_event() {
             return Verdict::NotEvent(Box::new(peek));
         }
-        if self.dismisses(raw.json, &peek, screen, scratch) {
-            return Verdict::NoMatch;
+        match self.dismisses(raw.json, &peek, screen, scratch) {
+            Stage::Dismissed => return Verdict::NoMatch,
+            Stage::Screened => {
+                if let Some(tree) = Tree::parse(raw.json) {
+                    scratch.parsed += 1;
+                    return Verdict::Matched(Matches {
+                        set: self,
+                        record: Record::Read {
+                            json: raw.json,
+                            tree,
+                            parsed: OnceCell::new(),
+                        },
+                        indexes: &scratch.matched,
+                    });
+                }
+            }
+            Stage::Parse => {}
         }
         scratch.parsed += 1;
         let event = match Event::parse(raw.json) {
@@ -141,14 +200,16 @@ impl RuleSet {
         }
         Verdict::Matched(Matches {
             set: self,
-            event,
+            record: Record::Parsed(event),
             indexes: &scratch.matched,
         })
     }
 
-    /// True when no rule can match the record `json`, told without parsing it: no routed rule
-    /// (by the index, then by the bytes), and no unrouted one (on the values `screen` names,
-    /// when the quick peek found them).
+    /// Whether a rule can match the record `json`, told without parsing it: [`Stage::Dismissed`]
+    /// when no routed rule can (by the index, then by the bytes) and no unrouted one does (on
+    /// the values `screen` names, when the quick peek found them); [`Stage::Screened`] when
+    /// no routed rule can and some unrouted ones do (their indexes, ascending, are in
+    /// `scratch.matched`).
     #[inline(always)]
     fn dismisses(
         &self,
@@ -156,7 +217,7 @@ impl RuleSet {
         peek: &Peek<'_>,
         screen: Option<&Projection>,
         scratch: &mut Scratch,
-    ) -> bool {
+    ) -> Stage {
         let (source, name) = (peek.event_source.as_deref(), peek.event_name.as_deref());
         // A routed rule may match, unless the raw bytes lack every text those rules need, or
         // each of them fails on the few values it reads.
@@ -164,22 +225,31 @@ impl RuleSet {
             && !self.routed_rules_out(json, source, name)
             && !self.routed_screen_rules_out(json, peek, source, name)
         {
-            return false;
+            return Stage::Parse;
         }
         if !self.has_unrouted() {
-            return true;
+            return Stage::Dismissed;
         }
         // Only rules the index cannot route could match: check them on the few values they
         // read before parsing the whole record.
         let Some(projection) = screen else {
-            return false;
+            return Stage::Parse;
         };
         scratch.screened += 1;
         // First the raw bytes: most records lack every text those rules insist on.
         if self.screen_rules_out(json, peek) {
-            return true;
+            return Stage::Dismissed;
         }
-        record::partial_event(json, peek, projection).is_some_and(|partial| !self.screen(&partial))
+        let Some(partial) = record::partial_event(json, peek, projection) else {
+            return Stage::Parse;
+        };
+        scratch.matched.clear();
+        scratch.matched.extend(self.screened(&partial));
+        if scratch.matched.is_empty() {
+            return Stage::Dismissed;
+        }
+        scratch.matched.sort_unstable();
+        Stage::Screened
     }
 
     /// Whether some rule is checked for every record: one the index cannot route.
@@ -218,11 +288,18 @@ impl RuleSet {
     /// of a record that [`RuleSet::screen_projection`] names (see
     /// [`crate::record::partial_event`]). The answer is the same as on the whole record, since
     /// those rules read nothing else.
+    #[cfg(test)]
     pub(super) fn screen(&self, partial: &Value) -> bool {
+        self.screened(partial).next().is_some()
+    }
+
+    /// The rules the index cannot route that match `partial` (see [`RuleSet::screen`]).
+    fn screened<'s>(&'s self, partial: &'s Value) -> impl Iterator<Item = usize> + 's {
         self.index
             .always()
             .iter()
-            .any(|&i| self.compiled.get(i).is_some_and(|c| c.is_match(partial)))
+            .copied()
+            .filter(move |&i| self.compiled.get(i).is_some_and(|c| c.is_match(partial)))
     }
 
     /// True when no rule the index cannot route can match the record `json`, told from the raw

@@ -1,0 +1,419 @@
+//! A record read into a tree over its own bytes, for alerts made without a `Value`.
+//!
+//! A noisy rule alerts on most records of a busy account, and parsing each into a
+//! `serde_json::Value` (an allocation per key and per string, a B-tree per object) then freeing
+//! it was the largest part of an alert's cost. When the rules have decided on a record without
+//! it (they matched a partial event, see `rules/classify.rs`), the alert reads the record from
+//! a [`Tree`] instead: one pass over the bytes into three vectors, strings borrowed where they
+//! hold no escape.
+//!
+//! The tree reads a record exactly as `Value` does, so that what is made from it is the same byte
+//! for byte: an object's members sorted by key, a duplicate key's last value kept, escapes
+//! decoded and numbers parsed by serde_json itself (a string with an escape, each number), an
+//! EventBridge envelope unwrapped as [`super::Event::from_value`] does. It accepts only what
+//! serde_json accepts, and gives up (`None`) on anything it is not sure of (nesting deeper than
+//! [`MAX_DEPTH`], a record that is not an object): the caller then parses a `Value` as before.
+
+use serde_json::Number;
+
+use super::peek::is_cloudtrail_detail_type;
+use super::view::View;
+use crate::read::quote_or_backslash;
+
+/// Containers nested deeper than this are left to serde_json (which refuses 128).
+const MAX_DEPTH: usize = 100;
+
+/// A string's text: borrowed from the record when it holds no escape, else decoded.
+#[derive(Debug, Clone)]
+pub enum Text<'a> {
+    /// As it is in the record, between the quotes: no escape, no control character.
+    Plain(&'a str),
+    /// Decoded from a string with escapes.
+    Decoded(String),
+}
+
+impl Text<'_> {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Text::Plain(s) => s,
+            Text::Decoded(s) => s,
+        }
+    }
+}
+
+/// One value of a tree, as its kind and contents.
+#[derive(Debug)]
+pub enum Kind<'t> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as serde_json parsed it.
+    Number(&'t Number),
+    /// A string.
+    String(&'t Text<'t>),
+    /// An array: [`At::items`].
+    Array,
+    /// An object: [`At::entries`].
+    Object,
+}
+
+#[derive(Debug)]
+enum Node<'a> {
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(Text<'a>),
+    /// Items `start..end` of [`Tree::items`].
+    Array(usize, usize),
+    /// Members `start..end` of [`Tree::members`].
+    Object(usize, usize),
+}
+
+/// A JSON object read from a record's bytes; see the module docs.
+#[derive(Debug)]
+pub struct Tree<'a> {
+    nodes: Vec<Node<'a>>,
+    /// Each object's members, a run sorted by key.
+    members: Vec<(Text<'a>, usize)>,
+    /// Each array's items, a run in order.
+    items: Vec<usize>,
+    root: usize,
+}
+
+/// One value in a [`Tree`].
+#[derive(Debug, Clone, Copy)]
+pub struct At<'t> {
+    tree: &'t Tree<'t>,
+    at: usize,
+}
+
+impl<'a> Tree<'a> {
+    /// Reads the record `json`, unwrapped from an EventBridge envelope; `None` when it is not a
+    /// JSON object or holds what the tree leaves to serde_json.
+    pub fn parse(json: &'a [u8]) -> Option<Tree<'a>> {
+        let text = std::str::from_utf8(json).ok()?;
+        let mut reader = Reader {
+            text,
+            bytes: json,
+            i: 0,
+            tree: Tree {
+                nodes: Vec::with_capacity(json.len() / 16),
+                members: Vec::with_capacity(json.len() / 20),
+                items: Vec::with_capacity(json.len() / 128),
+                root: 0,
+            },
+            open_members: Vec::with_capacity(32),
+            open_items: Vec::with_capacity(8),
+        };
+        let root = reader.value(0)?;
+        if reader.skip_ws() != json.len() {
+            return None;
+        }
+        let mut tree = reader.tree;
+        tree.root = root;
+        let top = tree.root();
+        if !matches!(top.kind(), Some(Kind::Object)) {
+            return None;
+        }
+        // As `Event::from_value` unwraps an envelope.
+        let is_event = ["eventSource", "eventName", "eventType"]
+            .iter()
+            .any(|k| top.member(k).is_some());
+        let detail = top.member("detail").filter(|d| d.entries().is_some());
+        let envelope = top
+            .member("detail-type")
+            .and_then(View::as_str)
+            .is_some_and(is_cloudtrail_detail_type);
+        let root = match detail {
+            Some(detail) if envelope && !is_event => detail.at,
+            _ => root,
+        };
+        tree.root = root;
+        Some(tree)
+    }
+
+    /// The record (the event inside an envelope).
+    pub fn root(&self) -> At<'_> {
+        At {
+            tree: self,
+            at: self.root,
+        }
+    }
+}
+
+impl<'t> At<'t> {
+    fn node(self) -> Option<&'t Node<'t>> {
+        self.tree.nodes.get(self.at)
+    }
+
+    fn at(self, at: usize) -> At<'t> {
+        At {
+            tree: self.tree,
+            at,
+        }
+    }
+
+    /// What the value is.
+    pub fn kind(self) -> Option<Kind<'t>> {
+        Some(match self.node()? {
+            Node::Null => Kind::Null,
+            Node::Bool(b) => Kind::Bool(*b),
+            Node::Number(n) => Kind::Number(n),
+            Node::String(t) => Kind::String(t),
+            Node::Array(..) => Kind::Array,
+            Node::Object(..) => Kind::Object,
+        })
+    }
+
+    /// An object's members, sorted by key, each key's text as the record has it.
+    pub fn entries(self) -> Option<impl DoubleEndedIterator<Item = (&'t Text<'t>, At<'t>)>> {
+        let Node::Object(start, end) = self.node()? else {
+            return None;
+        };
+        let run = self.tree.members.get(*start..*end)?;
+        Some(run.iter().map(move |(key, at)| (key, self.at(*at))))
+    }
+}
+
+impl<'t> View<'t> for At<'t> {
+    fn as_str(self) -> Option<&'t str> {
+        match self.node()? {
+            Node::String(t) => Some(t.as_str()),
+            _ => None,
+        }
+    }
+
+    fn is_null(self) -> bool {
+        matches!(self.node(), Some(Node::Null))
+    }
+
+    fn member(self, key: &str) -> Option<Self> {
+        let Node::Object(start, end) = self.node()? else {
+            return None;
+        };
+        // A scan comparing lengths first: most keys differ in length, and a binary search
+        // calls memcmp at every step.
+        let run = self.tree.members.get(*start..*end)?;
+        run.iter()
+            .find(|(k, _)| k.as_str().len() == key.len() && k.as_str() == key)
+            .map(|(_, at)| self.at(*at))
+    }
+
+    fn item(self, index: usize) -> Option<Self> {
+        let Node::Array(start, end) = self.node()? else {
+            return None;
+        };
+        self.tree
+            .items
+            .get(*start..*end)?
+            .get(index)
+            .map(|at| self.at(*at))
+    }
+
+    fn members(self) -> Option<impl DoubleEndedIterator<Item = (&'t str, Self)>> {
+        self.entries()
+            .map(|run| run.map(|(key, at)| (key.as_str(), at)))
+    }
+
+    fn items(self) -> Option<impl DoubleEndedIterator<Item = Self>> {
+        let Node::Array(start, end) = self.node()? else {
+            return None;
+        };
+        let run = self.tree.items.get(*start..*end)?;
+        Some(run.iter().map(move |at| self.at(*at)))
+    }
+}
+
+/// The pass over the bytes that builds a tree.
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    i: usize,
+    tree: Tree<'a>,
+    /// Members of the objects being read (each object's run at the end, above its parents').
+    open_members: Vec<(Text<'a>, usize)>,
+    /// Items of the arrays being read.
+    open_items: Vec<usize>,
+}
+
+impl<'a> Reader<'a> {
+    fn skip_ws(&mut self) -> usize {
+        while matches!(self.bytes.get(self.i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            self.i += 1;
+        }
+        self.i
+    }
+
+    /// Reads the value at the cursor (after whitespace); returns its node.
+    fn value(&mut self, depth: usize) -> Option<usize> {
+        self.skip_ws();
+        let node = match *self.bytes.get(self.i)? {
+            b'{' if depth < MAX_DEPTH => self.object(depth + 1)?,
+            b'[' if depth < MAX_DEPTH => self.array(depth + 1)?,
+            b'"' => Node::String(self.string()?),
+            b't' => self.literal("true", Node::Bool(true))?,
+            b'f' => self.literal("false", Node::Bool(false))?,
+            b'n' => self.literal("null", Node::Null)?,
+            b'-' | b'0'..=b'9' => self.number()?,
+            _ => return None,
+        };
+        self.tree.nodes.push(node);
+        Some(self.tree.nodes.len() - 1)
+    }
+
+    fn literal(&mut self, word: &str, node: Node<'a>) -> Option<Node<'a>> {
+        let end = self.i + word.len();
+        (self.bytes.get(self.i..end)? == word.as_bytes()).then(|| {
+            self.i = end;
+            node
+        })
+    }
+
+    /// A number, as serde_json reads it (which also checks its grammar).
+    fn number(&mut self) -> Option<Node<'a>> {
+        let start = self.i;
+        while matches!(
+            self.bytes.get(self.i),
+            Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+        ) {
+            self.i += 1;
+        }
+        let number = serde_json::from_str(self.text.get(start..self.i)?).ok()?;
+        Some(Node::Number(number))
+    }
+
+    /// The string whose opening quote is at the cursor.
+    fn string(&mut self) -> Option<Text<'a>> {
+        let start = self.i;
+        if self.bytes.get(start) != Some(&b'"') {
+            return None;
+        }
+        let mut end = start + 1 + quote_or_backslash(self.bytes.get(start + 1..)?)?;
+        if self.bytes.get(end) == Some(&b'"') {
+            let plain = self.text.get(start + 1..end)?;
+            if has_control(plain.as_bytes()) {
+                return None; // serde_json refuses a raw control character
+            }
+            self.i = end + 1;
+            return Some(Text::Plain(plain));
+        }
+        // An escape at `end`: find the closing quote, and let serde_json decode the string.
+        loop {
+            end += 2;
+            end += quote_or_backslash(self.bytes.get(end..)?)?;
+            if self.bytes.get(end) == Some(&b'"') {
+                break;
+            }
+        }
+        let decoded = serde_json::from_str(self.text.get(start..=end)?).ok()?;
+        self.i = end + 1;
+        Some(Text::Decoded(decoded))
+    }
+
+    fn object(&mut self, depth: usize) -> Option<Node<'a>> {
+        self.i += 1;
+        let base = self.open_members.len();
+        if self.bytes.get(self.skip_ws()) == Some(&b'}') {
+            self.i += 1;
+        } else {
+            loop {
+                self.skip_ws();
+                let key = self.string()?;
+                if self.bytes.get(self.skip_ws()) != Some(&b':') {
+                    return None;
+                }
+                self.i += 1;
+                let value = self.value(depth)?;
+                self.open_members.push((key, value));
+                let next = self.bytes.get(self.skip_ws()).copied();
+                self.i += 1;
+                match next {
+                    Some(b',') => {}
+                    Some(b'}') => break,
+                    _ => return None,
+                }
+            }
+        }
+        // As a `Value`'s map: sorted by key (a stable sort), the last of equal keys kept.
+        let open = self.open_members.get_mut(base..)?;
+        open.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        let start = self.tree.members.len();
+        let mut run = self.open_members.drain(base..).peekable();
+        while let Some(member) = run.next() {
+            if run
+                .peek()
+                .is_none_or(|next| next.0.as_str() != member.0.as_str())
+            {
+                self.tree.members.push(member);
+            }
+        }
+        Some(Node::Object(start, self.tree.members.len()))
+    }
+
+    fn array(&mut self, depth: usize) -> Option<Node<'a>> {
+        self.i += 1;
+        let base = self.open_items.len();
+        if self.bytes.get(self.skip_ws()) == Some(&b']') {
+            self.i += 1;
+        } else {
+            loop {
+                let value = self.value(depth)?;
+                self.open_items.push(value);
+                let next = self.bytes.get(self.skip_ws()).copied();
+                self.i += 1;
+                match next {
+                    Some(b',') => {}
+                    Some(b']') => break,
+                    _ => return None,
+                }
+            }
+        }
+        let start = self.tree.items.len();
+        self.tree.items.extend(self.open_items.drain(base..));
+        Some(Node::Array(start, self.tree.items.len()))
+    }
+}
+
+/// True when `bytes` holds a control character (below 0x20), eight bytes at a time.
+fn has_control(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let Ok(eight) = <[u8; 8]>::try_from(word) else {
+            return true;
+        };
+        let x = u64::from_le_bytes(eight);
+        // A byte below 0x20 borrows in `x - 0x20…`, setting its high bit where `x` has none.
+        if x.wrapping_sub(ONES * 0x20) & !x & (ONES * 0x80) != 0 {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| b < 0x20)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_control;
+
+    #[test]
+    fn control_characters_are_found_at_every_position() {
+        for len in 0..40 {
+            for at in 0..len {
+                for (b, want) in [
+                    (0x00, true),
+                    (0x1f, true),
+                    (0x20, false),
+                    (0x7f, false),
+                    (0xff, false),
+                ] {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    assert_eq!(has_control(&bytes), want, "{len} {at} {b:x}");
+                }
+            }
+            assert!(!has_control(&vec![0x80; len]));
+        }
+    }
+}
