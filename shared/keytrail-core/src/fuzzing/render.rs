@@ -5,13 +5,14 @@ use serde_json::{json, Value};
 use super::{ensure, scan, scan_report, Checked, Harness};
 use crate::alert::{asff, MAX_ALERT_BYTES};
 use crate::integrity::Timestamp;
-use crate::record::Event;
+use crate::record::{Event, Tree};
 use crate::render::{self, slack};
 use crate::Alert;
 
 impl Harness {
     /// `data` as one JSON record; see the module docs.
     pub fn render(&self, data: &[u8]) -> Checked {
+        self.tree_agrees(data)?;
         let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(data) else {
             return Ok(());
         };
@@ -29,6 +30,33 @@ impl Harness {
             format!("{} alerts for a record with an eventName", alerts.len())
         })?;
         alerts.iter().try_for_each(check_alert)
+    }
+}
+
+impl Harness {
+    /// The alert made from a [`Tree`] over `data` (the path of records only unrouted rules
+    /// match) is the alert made from the parsed event, byte for byte; the tree never reads what
+    /// serde_json refuses. The tree may leave to serde_json what it does not read (deep nesting).
+    fn tree_agrees(&self, data: &[u8]) -> Checked {
+        let tree = Tree::parse(data);
+        let Some(rule) = self.any_event.rules().first() else {
+            return Err("the any-event rule set is empty".to_owned());
+        };
+        match (Event::parse(data), tree) {
+            (Err(_), Some(_)) => Err("the tree read a record serde_json refuses".to_owned()),
+            (Ok(event), Some(tree)) => {
+                let want = serde_json::to_string(&Alert::new(rule, &event, "f", 1));
+                let got = serde_json::to_string(&Alert::from_tree(rule, &tree, data, "f", 1));
+                let (want, got) = (
+                    want.map_err(|e| e.to_string())?,
+                    got.map_err(|e| e.to_string())?,
+                );
+                ensure(want == got, || {
+                    format!("tree alert {got}\nvalue alert {want}")
+                })
+            }
+            (_, None) => Ok(()),
+        }
     }
 }
 
