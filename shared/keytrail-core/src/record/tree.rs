@@ -327,12 +327,8 @@ impl<'a> Reader<'a> {
                 self.i += 1;
                 let value = self.value(depth)?;
                 self.open_members.push((key, value));
-                let next = self.bytes.get(self.skip_ws()).copied();
-                self.i += 1;
-                match next {
-                    Some(b',') => {}
-                    Some(b'}') => break,
-                    _ => return None,
+                if self.separator(b'}')? {
+                    break;
                 }
             }
         }
@@ -352,6 +348,18 @@ impl<'a> Reader<'a> {
         Some(Node::Object(start, self.tree.members.len()))
     }
 
+    /// What follows a member or an item, consumed: `Some(false)` a comma, `Some(true)` the
+    /// container's `close`, `None` anything else (invalid JSON).
+    fn separator(&mut self, close: u8) -> Option<bool> {
+        let next = self.bytes.get(self.skip_ws()).copied();
+        self.i += 1;
+        match next {
+            Some(b',') => Some(false),
+            Some(c) if c == close => Some(true),
+            _ => None,
+        }
+    }
+
     fn array(&mut self, depth: usize) -> Option<Node<'a>> {
         self.i += 1;
         let base = self.open_items.len();
@@ -361,12 +369,8 @@ impl<'a> Reader<'a> {
             loop {
                 let value = self.value(depth)?;
                 self.open_items.push(value);
-                let next = self.bytes.get(self.skip_ws()).copied();
-                self.i += 1;
-                match next {
-                    Some(b',') => {}
-                    Some(b']') => break,
-                    _ => return None,
+                if self.separator(b']')? {
+                    break;
                 }
             }
         }
