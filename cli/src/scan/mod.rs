@@ -13,6 +13,7 @@
 //! - [`correlate`]: correlations across every object, run once all are read.
 
 mod args;
+mod batch;
 mod correlate;
 mod output;
 mod plan;
@@ -32,9 +33,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use keytrail_core::rules::RuleSet;
-use keytrail_core::scan::{scan_sized_keeping, ScanOptions};
-use keytrail_core::Alert;
+use keytrail_core::scan::{scan_sized_keeping, AlertSink, ScanOptions};
 
+use args::Format;
 pub use args::{ScanArgs, Toggle};
 use correlate::Keeper;
 use pool::Stoppable;
@@ -59,10 +60,11 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
 
     let stop = AtomicBool::new(false);
-    let mut printer = Printer::new(args.output_format(), args.fail_on, &bar, &stop);
+    let format = args.output_format();
+    let mut printer = Printer::new(format, args.fail_on, &bar, &stop);
     printer.totals.unreadable = plan.errors.len() as u64;
     let keeper = Keeper::default();
-    let scan = |target: &Target, stop: &AtomicBool, sink: &mut dyn FnMut(Alert)| {
+    let scan = |target: &Target, stop: &AtomicBool, sink: &mut dyn AlertSink| {
         let s3 = plan.s3.as_ref();
         scan_target(target, &rules, &options, s3, stop, sink, &keeper)
     };
@@ -74,7 +76,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
                 Vec::new()
             })
     };
-    let (totals, stdout) = pool::run(&plan.targets, args.job_count(), &stop, &scan, |objects| {
+    let jsonl = format == Format::Jsonl;
+    let jobs = args.job_count();
+    let (totals, stdout) = pool::run(&plan.targets, jobs, jsonl, &stop, &scan, |objects| {
         printer.print(objects, &plan.targets, correlated)
     });
     bar.finish_and_clear();
@@ -103,7 +107,7 @@ fn scan_target(
     options: &ScanOptions,
     s3: Option<&S3>,
     stop: &AtomicBool,
-    sink: &mut dyn FnMut(Alert),
+    sink: &mut dyn AlertSink,
     keeper: &Keeper,
 ) -> Finished {
     let name = target.name();
@@ -155,7 +159,7 @@ fn scan_read<R: Read + Send>(
     rules: &RuleSet,
     options: &ScanOptions,
     (stop, keeper): (&AtomicBool, &Keeper),
-    sink: &mut dyn FnMut(Alert),
+    sink: &mut dyn AlertSink,
 ) -> Finished {
     let mut input = Stoppable::new(input, stop);
     let mut kept = Vec::new();

@@ -32,8 +32,15 @@ fn write_json_line(
 ) -> io::Result<()> {
     let start = out.len();
     json(out)?;
+    end_json_line(out, start);
+    Ok(())
+}
+
+/// Ends the JSON text written to `out` from `start` as one line, raw controls escaped: the line
+/// [`write_jsonl`] writes when the text is an alert's.
+pub fn end_json_line(out: &mut Vec<u8>, start: usize) {
     escape_raw_controls(out, start);
-    out.write_all(b"\n")
+    out.push(b'\n');
 }
 
 /// Milliseconds since the epoch, now (0 on a clock before 1970).

@@ -11,39 +11,45 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
-use std::mem;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 
+use keytrail_core::scan::AlertSink;
 use keytrail_core::Alert;
 
+use super::batch::{Batcher, Lines};
 use super::target::{Finished, Target};
 
 /// Alerts sent to the printer at once (the rest of an object's at its end): one channel
 /// hand-over per alert, with a wake-up of the printer each, took a fifth of the time when every
 /// record alerts.
 pub const BATCH: usize = 32;
-/// Batches of one object that may wait for the printer before its scan waits (256 alerts).
-const OBJECT_BATCHES: usize = 256 / BATCH;
+/// Batches of one object that may wait for the printer before its scan waits (256 alerts, or
+/// 1 MiB of JSONL lines).
+pub const OBJECT_BATCHES: usize = 256 / BATCH;
 
 /// What a worker sends the printer about one object: its alerts in batches as they come, then
 /// how its scan ended.
 pub enum Message {
     /// Alerts, in record order.
     Alerts(Vec<Alert>),
+    /// Alerts written as JSONL, in record order.
+    Lines(Lines),
     /// The object's end.
     Done(Box<Finished>),
 }
 
 /// Scans one target, handing each alert to the sink; the stop flag says when to give up.
-pub type ScanOne<'a> = dyn Fn(&Target, &AtomicBool, &mut dyn FnMut(Alert)) -> Finished + Sync + 'a;
+pub type ScanOne<'a> = dyn Fn(&Target, &AtomicBool, &mut dyn AlertSink) -> Finished + Sync + 'a;
 
 /// Runs `jobs` workers over `targets` with `scan`, while `print` takes the objects' messages in
-/// input order on this thread; returns what `print` returns once every worker has ended.
+/// input order on this thread; returns what `print` returns once every worker has ended. With
+/// `jsonl`, workers send the alerts as the JSONL lines the printer prints ([`Message::Lines`]).
 pub fn run<T>(
     targets: &[Target],
     jobs: usize,
+    jsonl: bool,
     stop: &AtomicBool,
     scan: &ScanOne<'_>,
     print: impl FnOnce(InOrder) -> T,
@@ -55,7 +61,7 @@ pub fn run<T>(
         for _ in 0..jobs {
             let register = register.clone();
             let next = &next;
-            scope.spawn(move || work(targets, next, stop, scan, &register));
+            scope.spawn(move || work(targets, next, stop, scan, &register, jsonl));
         }
         drop(register);
         print(InOrder {
@@ -73,6 +79,7 @@ fn work(
     stop: &AtomicBool,
     scan: &ScanOne<'_>,
     register: &mpsc::Sender<(usize, Receiver<Message>)>,
+    jsonl: bool,
 ) {
     while !stop.load(Ordering::Relaxed) {
         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -81,22 +88,9 @@ fn work(
         if register.send((i, rx)).is_err() {
             break;
         }
-        // A send fails once the printer has dropped this object's channel: the rest of the
-        // object is scanned for nothing (it stops soon: the printer sets `stop` first).
-        let mut batch = Vec::new();
-        let mut sink = |alert| {
-            if batch.capacity() == 0 {
-                batch.reserve_exact(BATCH);
-            }
-            batch.push(alert);
-            if batch.len() == BATCH {
-                let _ = tx.send(Message::Alerts(mem::take(&mut batch)));
-            }
-        };
-        let finished = scan(target, stop, &mut sink);
-        if !batch.is_empty() {
-            let _ = tx.send(Message::Alerts(batch));
-        }
+        let mut batcher = Batcher::new(&tx, jsonl);
+        let finished = scan(target, stop, &mut batcher);
+        batcher.send();
         if tx.send(Message::Done(Box::new(finished))).is_err() {
             break;
         }

@@ -16,6 +16,7 @@
 //! | head` fails exactly when the whole scan would have, however early its reader went away.
 
 use std::io::{self, Write};
+use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::TryRecvError;
 
@@ -23,6 +24,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use keytrail_core::{Alert, Severity};
 
 use super::args::Format;
+use super::batch::Lines;
 use super::output;
 use super::pool::{InOrder, Message};
 use super::summary::Totals;
@@ -135,6 +137,7 @@ impl<'a> Printer<'a> {
                 };
                 match message {
                     Message::Alerts(alerts) => self.alerts(&alerts),
+                    Message::Lines(lines) => self.lines(lines),
                     Message::Done(finished) => {
                         self.done(*finished, targets.get(i).map_or(0, Target::size));
                         break;
@@ -166,6 +169,27 @@ impl<'a> Printer<'a> {
             if self.buf.len() >= OUT_BUFFER {
                 self.flush();
             }
+        }
+    }
+
+    /// Alerts the worker wrote as JSONL: counted as [`Printer::alerts`] counts them, printed as
+    /// they are.
+    fn lines(&mut self, mut lines: Lines) {
+        for &severity in &lines.severities {
+            self.totals.count(severity);
+        }
+        if !matches!(self.stdout, Stdout::Open) {
+            self.stop_when_answered();
+            return;
+        }
+        if self.buf.is_empty() {
+            // The batch becomes the buffer: no copy.
+            mem::swap(&mut self.buf, &mut lines.text);
+        } else {
+            self.buf.extend_from_slice(&lines.text);
+        }
+        if self.buf.len() >= OUT_BUFFER {
+            self.flush();
         }
     }
 

@@ -13,8 +13,7 @@ use keytrail_aws::event::ObjectRef;
 use keytrail_aws::s3::{ObjectSource, S3Source};
 use keytrail_aws::stream::{ScanEnd, ScanStream};
 use keytrail_core::rules::RuleSet;
-use keytrail_core::scan::ScanOptions;
-use keytrail_core::Alert;
+use keytrail_core::scan::{AlertSink, ScanOptions};
 use tokio::runtime::Runtime;
 
 use super::correlate::Keeper;
@@ -97,7 +96,7 @@ impl S3 {
         rules: &Arc<RuleSet>,
         options: &ScanOptions,
         (stop, keeper): (&AtomicBool, &Keeper),
-        sink: &mut dyn FnMut(Alert),
+        sink: &mut dyn AlertSink,
     ) -> Finished {
         let name = object.uri();
         let result = self.rt.block_on(async {
@@ -113,7 +112,7 @@ impl S3 {
             loop {
                 tokio::select! {
                     alert = scan.next_alert() => match alert {
-                        Some(alert) => sink(alert),
+                        Some(alert) => sink.alert(alert),
                         None => break,
                     },
                     _ = poll.tick() => if stop.load(Ordering::Relaxed) {

@@ -50,9 +50,14 @@ impl Totals {
 
     /// Counts one alert.
     pub fn alert(&mut self, alert: &Alert) {
+        self.count(alert.severity);
+    }
+
+    /// Counts one alert of `severity`.
+    pub fn count(&mut self, severity: Severity) {
         self.alerts += 1;
-        *self.by_level.entry(alert.severity).or_default() += 1;
-        self.max_level = self.max_level.max(Some(alert.severity));
+        *self.by_level.entry(severity).or_default() += 1;
+        self.max_level = self.max_level.max(Some(severity));
     }
 
     fn by_level_text(&self) -> String {

@@ -12,6 +12,7 @@
 //! without parsing the record into a `Value`, the alert is made from the record's own bytes
 //! ([`Alert::from_tree`] over a [`Tree`]) through the same code ([`View`]), to the same bytes.
 
+use std::borrow::Cow;
 use std::io;
 
 use serde::{Deserialize, Serialize};
@@ -19,7 +20,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::digest::hex16;
-use crate::record::{lookup, Event, Tree, View};
+use crate::record::{Event, Tree, View};
 use crate::redact;
 use crate::rules::Rule;
 use crate::severity::Severity;
@@ -27,12 +28,15 @@ use crate::severity::Severity;
 pub mod asff;
 mod correlation;
 mod event;
+mod fields;
+mod line;
 pub mod ocsf;
 mod resources;
 mod summary;
 
 pub use event::EventJson;
-use resources::resources;
+use fields::Fields;
+pub use line::{AlertHead, TreeAlert};
 
 /// The most bytes one serialized alert may take (SNS allows 256 KB; rendering adds the email text).
 pub const MAX_ALERT_BYTES: usize = 64 * 1024;
@@ -151,23 +155,21 @@ impl Alert {
 
     /// The alert's fields but its event (`null`), read from the record `event`.
     fn with_fields<'v>(rule: &Rule, event: impl View<'v>, object: &str, record: u64) -> Alert {
-        // A top-level field holding a PEM private key is redacted like the same text in the event.
-        let text = |path: &str| {
-            lookup(event, path).and_then(View::as_str).map(|s| {
-                if redact::is_secret_text(s) {
-                    redact::REDACTED.to_owned()
-                } else {
-                    capped(s)
-                }
-            })
-        };
-        let event_id = text("eventID");
-        let region = text("awsRegion");
-        let principal_type = text("userIdentity.type");
-        let principal = text("userIdentity.arn")
-            .or_else(|| text("userIdentity.invokedBy"))
-            .or_else(|| text("userIdentity.principalId"))
-            .or_else(|| principal_type.clone());
+        let Fields {
+            event_id,
+            event_source,
+            event_name,
+            event_time,
+            account,
+            region,
+            principal,
+            principal_type,
+            source_ip,
+            user_agent,
+            error_code,
+            resources,
+        } = Fields::read(event);
+        let own = |text: Option<Cow<'_, str>>| text.map(Cow::into_owned);
         Alert {
             alert_id: alert_id(&rule.id, event_id.as_deref(), object, record),
             rule_id: rule.id.clone(),
@@ -177,23 +179,23 @@ impl Alert {
             tags: rule_list(&rule.tags),
             references: rule_list(&rule.references),
             falsepositives: rule_list(&rule.falsepositives),
-            event_source: text("eventSource"),
-            event_name: text("eventName"),
-            event_time: text("eventTime").or_else(|| text("@timestamp")),
-            account: text("recipientAccountId").or_else(|| text("userIdentity.accountId")),
-            principal,
-            principal_type,
-            source_ip: text("sourceIPAddress"),
-            user_agent: text("userAgent"),
-            error_code: text("errorCode"),
-            resources: resources(event),
+            console_url: console_url(region.as_deref(), event_id.as_deref()),
+            event_id: own(event_id),
+            event_source: own(event_source),
+            event_name: own(event_name),
+            event_time: own(event_time),
+            account: own(account),
+            region: own(region),
+            principal: own(principal),
+            principal_type: own(principal_type),
+            source_ip: own(source_ip),
+            user_agent: own(user_agent),
+            error_code: own(error_code),
+            resources: resources.into_iter().map(str::to_owned).collect(),
             source: Source {
                 object: object.to_owned(),
                 record: Some(record),
             },
-            console_url: console_url(region.as_deref(), event_id.as_deref()),
-            event_id,
-            region,
             event: EventJson::null(),
         }
     }
@@ -350,31 +352,36 @@ fn serialized_len<T: Serialize + ?Sized>(value: &T) -> Option<usize> {
 
 /// `s`, cut to [`MAX_FIELD_BYTES`] on a character boundary with a marker saying how much went.
 fn capped(s: &str) -> String {
-    capped_to(s, MAX_FIELD_BYTES)
+    cut_to(s, MAX_FIELD_BYTES).into_owned()
 }
 
-/// `s`, cut to `max` bytes on a character boundary with a marker saying how much went.
-fn capped_to(s: &str, max: usize) -> String {
+/// `s`, cut to `max` bytes on a character boundary with a marker saying how much went; borrowed
+/// when it fits.
+fn cut_to(s: &str, max: usize) -> Cow<'_, str> {
     if s.len() <= max {
-        return s.to_owned();
+        return Cow::Borrowed(s);
     }
     let mut end = max;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}…[cut {} bytes]", &s[..end], s.len() - end)
+    Cow::Owned(format!("{}…[cut {} bytes]", &s[..end], s.len() - end))
 }
 
 /// A rule's `tags`, `references` or `falsepositives` for an alert: items trimmed, empty ones
 /// left out, at most [`MAX_RULE_LIST_ITEMS`] of at most [`MAX_RULE_ITEM_BYTES`] each.
 fn rule_list(items: &[String]) -> Vec<String> {
+    rule_items(items).map(Cow::into_owned).collect()
+}
+
+/// The items of [`rule_list`], borrowed where they are not cut.
+fn rule_items(items: &[String]) -> impl Iterator<Item = Cow<'_, str>> {
     items
         .iter()
         .map(|item| item.trim())
         .filter(|item| !item.is_empty())
         .take(MAX_RULE_LIST_ITEMS)
-        .map(|item| capped_to(item, MAX_RULE_ITEM_BYTES))
-        .collect()
+        .map(|item| cut_to(item, MAX_RULE_ITEM_BYTES))
 }
 
 /// The stable alert id: hex of the first 16 bytes of SHA-256 over the rule id and the eventID

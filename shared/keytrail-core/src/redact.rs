@@ -29,14 +29,16 @@
 //! allocates.
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+use memo::Facts;
 use serde_json::{Map, Value};
 
 mod keys;
+mod memo;
 mod shape;
 mod shrink;
 mod write;
 
-pub use keys::is_secret_key;
 pub use shape::is_secret_text;
 pub use shrink::shrink;
 pub use write::write_redacted;
@@ -44,10 +46,20 @@ pub use write::write_redacted;
 /// What replaces a redacted value.
 pub const REDACTED: &str = "[REDACTED by keytrail]";
 
+/// True when a value under `key` must not leave keytrail (see `redact/keys.rs`).
+pub fn is_secret_key(key: &str) -> bool {
+    memo::facts(key).secret()
+}
+
 /// True when the member `key: value` of an object must be redacted (`null` never is); `pair`
 /// says whether the object is a name/value pair naming a secret ([`names_a_secret`]).
 fn is_secret_member(key: &str, is_null: bool, pair: bool) -> bool {
-    !is_null && (is_secret_key(key) || (pair && is_pair_value(key)))
+    member_is_secret(memo::facts(key), is_null, pair)
+}
+
+/// [`is_secret_member`] of a key whose facts are known.
+fn member_is_secret(key: Facts, is_null: bool, pair: bool) -> bool {
+    !is_null && (key.secret() || (pair && key.pair_value()))
 }
 
 /// True when an object with these `members` (each key, and its value when a string) is a
@@ -55,31 +67,20 @@ fn is_secret_member(key: &str, is_null: bool, pair: bool) -> bool {
 /// `parameterKey` (any case, `_` and `-` ignored) whose string value, or the last segment of
 /// it as a path (`/prod/db/password`), is a secret key.
 fn names_a_secret<'m>(mut members: impl Iterator<Item = (&'m str, Option<&'m str>)>) -> bool {
-    members.any(|(key, value)| {
-        is_pair_name(key)
-            && value.is_some_and(|name| {
-                is_secret_key(name) || name.rsplit(['/', ':']).next().is_some_and(is_secret_key)
-            })
-    })
+    members.any(|(key, value)| member_names_a_secret(memo::facts(key), value))
+}
+
+/// The member of [`names_a_secret`]: its key's facts, and its value when a string.
+fn member_names_a_secret(key: Facts, value: Option<&str>) -> bool {
+    key.pair_name()
+        && value.is_some_and(|name| {
+            is_secret_key(name) || name.rsplit(['/', ':']).next().is_some_and(is_secret_key)
+        })
 }
 
 /// [`names_a_secret`] of a parsed object.
 fn map_names_a_secret(map: &Map<String, Value>) -> bool {
     names_a_secret(map.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-}
-
-/// `key` names the name of a pair.
-fn is_pair_name(key: &str) -> bool {
-    ["name", "key", "parametername", "parameterkey"]
-        .iter()
-        .any(|k| eq_folded(key, k))
-}
-
-/// `key` names the value of a pair.
-fn is_pair_value(key: &str) -> bool {
-    ["value", "parametervalue"]
-        .iter()
-        .any(|k| eq_folded(key, k))
 }
 
 /// `key` is `lower` (all lowercase letters), ignoring ASCII case, `_` and `-`.

@@ -14,7 +14,7 @@
 use std::fmt;
 use std::io::Read;
 
-use crate::alert::Alert;
+use crate::alert::{Alert, TreeAlert};
 use crate::correlate::Kept;
 use crate::integrity::{ContentError, ContentHash, ContentHasher};
 use crate::read::{Compression, Damaged, ReadError, ReadOptions, RecordReader, Shape};
@@ -144,6 +144,26 @@ impl fmt::Display for ObjectReport {
     }
 }
 
+/// Where a scan's alerts go, as they are made: any `FnMut(Alert)` is one.
+pub trait AlertSink {
+    /// Takes one alert.
+    fn alert(&mut self, alert: Alert);
+
+    /// Takes the alert of a record the rules decided on without parsing it into a `Value`;
+    /// by default as the [`Alert`] made from it. A sink that only writes alerts out as JSON
+    /// writes this one straight from the record ([`TreeAlert::write_json`]), at a fraction of
+    /// the cost of making the alert.
+    fn tree_alert(&mut self, alert: TreeAlert<'_>) {
+        self.alert(alert.to_alert());
+    }
+}
+
+impl<F: FnMut(Alert) + ?Sized> AlertSink for F {
+    fn alert(&mut self, alert: Alert) {
+        self(alert);
+    }
+}
+
 /// Scans one object, handing each alert to `sink` as soon as it is made.
 ///
 /// Decompression runs on a second thread ([`RecordReader::pipelined`]), joined before this
@@ -169,7 +189,7 @@ pub fn scan_object_keeping<R: Read + Send>(
     sink: &mut dyn FnMut(Alert),
     keep: &mut dyn FnMut(Kept),
 ) -> ObjectReport {
-    scan_sized_keeping(object, input, None, rules, options, sink, keep)
+    scan_sized_keeping(object, input, None, rules, options, &mut &mut *sink, keep)
 }
 
 /// Objects of fewer stored bytes than this are decompressed on the caller's thread
@@ -182,14 +202,15 @@ pub const SERIAL_BELOW: u64 = 64 << 10;
 
 /// [`scan_object_keeping`] of an object whose stored size the caller knows (`size`, bytes as
 /// read: compressed when gzip): below [`SERIAL_BELOW`] it is read on the caller's thread alone.
-/// Records, alerts and faults are the same either way.
+/// Records, alerts and faults are the same either way. Alerts go to an [`AlertSink`], which may
+/// write those of records no `Value` was parsed for without making an [`Alert`].
 pub fn scan_sized_keeping<R: Read + Send>(
     object: &str,
     input: R,
     size: Option<u64>,
     rules: &RuleSet,
     options: &ScanOptions,
-    sink: &mut dyn FnMut(Alert),
+    sink: &mut dyn AlertSink,
     keep: &mut dyn FnMut(Kept),
 ) -> ObjectReport {
     if size.is_some_and(|size| size < SERIAL_BELOW) {
@@ -222,7 +243,7 @@ pub fn scan_object_hashing<R: Read + Send>(
         let read = options.read.clone();
         let (reader, tap) = RecordReader::pipelined_hashing(scope, object, input, read, hasher);
         // The reader is dropped at the end of the scan; only then can the thread read on.
-        let report = scan_records(reader, rules, options, sink, keep);
+        let report = scan_records(reader, rules, options, &mut &mut *sink, keep);
         (report, tap.join())
     })
 }
@@ -233,7 +254,7 @@ fn scan_records<R: Read>(
     mut reader: RecordReader<R>,
     rules: &RuleSet,
     options: &ScanOptions,
-    sink: &mut dyn FnMut(Alert),
+    sink: &mut dyn AlertSink,
     keep: &mut dyn FnMut(Kept),
 ) -> ObjectReport {
     let object = reader.object().to_owned();
@@ -271,15 +292,20 @@ fn scan_records<R: Read>(
         match rules.classify(&raw, &mut scratch) {
             Verdict::NoMatch => {}
             Verdict::Matched(matches) => {
-                for rule in matches.rules() {
+                for (rule, head) in matches.alerting() {
                     if rule.level >= options.min_severity {
                         report.alerts += 1;
-                        sink(match matches.tree() {
-                            Some((tree, json)) => {
-                                Alert::from_tree(rule, tree, json, &object, index)
-                            }
-                            None => Alert::new(rule, matches.event(), &object, index),
-                        });
+                        match matches.tree() {
+                            Some((tree, json)) => sink.tree_alert(TreeAlert {
+                                rule,
+                                head: Some(head),
+                                tree,
+                                json,
+                                object: &object,
+                                record: index,
+                            }),
+                            None => sink.alert(Alert::new(rule, matches.event(), &object, index)),
+                        }
                     }
                 }
                 // Only a record that feeds a correlation is parsed for it.
@@ -363,7 +389,7 @@ mod tests {
             size,
             rules,
             &ScanOptions::default(),
-            &mut |a| alerts.push(format!("{} {:?}", a.rule_id, a.event_id)),
+            &mut |a: crate::Alert| alerts.push(format!("{} {:?}", a.rule_id, a.event_id)),
             &mut |_| {},
         );
         let me = thread::current().id();

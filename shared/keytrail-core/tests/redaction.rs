@@ -25,12 +25,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use keytrail_core::alert::TreeAlert;
 use keytrail_core::read::{ReadOptions, RecordReader};
 use keytrail_core::record::{Event, Tree};
 use keytrail_core::redact::{redact, Redacted};
 use keytrail_core::render::{email_text, message_attributes, slack_message, sns_message};
 use keytrail_core::rules::{LoadOptions, Rule, RuleSet, Scratch, Verdict};
-use keytrail_core::scan::{scan_object, ScanOptions};
+use keytrail_core::scan::{scan_object, scan_sized_keeping, AlertSink, ScanOptions};
 use keytrail_core::Alert;
 use serde_json::{json, Value};
 
@@ -633,7 +634,7 @@ fn alerts_from_the_record_bytes_equal_alerts_from_its_value() {
             .chain(synthetic_records())
             .map(|(name, v)| (name, serde_json::to_vec(&v).unwrap())),
     );
-    let (mut compared, mut redacted) = (0, 0);
+    let (mut compared, mut redacted, mut written) = (0, 0, 0);
     for (name, json) in &texts {
         let tree = Tree::parse(json);
         let Ok(event) = Event::parse(json) else {
@@ -648,12 +649,33 @@ fn alerts_from_the_record_bytes_equal_alerts_from_its_value() {
         let got =
             serde_json::to_string(&Alert::from_tree(catch_all, &tree, json, name, 7)).unwrap();
         assert_eq!(got, want, "{name}");
+        // The same alert written straight from the tree, without an `Alert`.
+        let found = TreeAlert {
+            rule: catch_all,
+            head: None,
+            tree: &tree,
+            json,
+            object: name,
+            record: 7,
+        };
+        let mut line = b"[".to_vec();
+        if found.write_json(&mut line) {
+            assert_eq!(String::from_utf8_lossy(&line[1..]), want, "{name}: written");
+            written += 1;
+        } else {
+            assert_eq!(line, b"[", "{name}: a refused alert left text behind");
+        }
         compared += 1;
         redacted += usize::from(want.contains(keytrail_core::redact::REDACTED));
     }
     assert!(compared >= 1000, "only {compared} records compared");
     assert!(redacted >= 50, "only {redacted} alerts with a redaction");
-    println!("{compared} records compared, {redacted} with a redaction");
+    // Only an event too large for its alert is left to the `Alert`, which cuts it.
+    assert!(
+        written + 5 >= compared,
+        "only {written} of {compared} alerts written"
+    );
+    println!("{compared} records compared, {redacted} with a redaction, {written} written");
 }
 
 /// The scan makes the alerts of a record that only the catch-all rule (which the index cannot
@@ -671,6 +693,77 @@ fn a_screened_match_is_read_into_a_tree() {
     };
     assert!(m.tree().is_some());
     assert_eq!(m.event().str_at("eventName"), Some("Nothing"));
+}
+
+/// A sink that writes each alert as a JSON line, as the CLI's JSONL output does: those of
+/// records read into a tree straight from the tree, with their rule set's heads.
+#[derive(Default)]
+struct Lines {
+    text: Vec<u8>,
+    written: usize,
+}
+
+impl AlertSink for Lines {
+    fn alert(&mut self, alert: Alert) {
+        serde_json::to_writer(&mut self.text, &alert).unwrap();
+        self.text.push(b'\n');
+    }
+
+    fn tree_alert(&mut self, alert: TreeAlert<'_>) {
+        assert!(alert.head.is_some(), "the scan gave no head");
+        if alert.write_json(&mut self.text) {
+            self.text.push(b'\n');
+            self.written += 1;
+        } else {
+            self.alert(alert.to_alert());
+        }
+    }
+}
+
+/// Scanning every corpus and seed object, the lines a JSON-writing sink writes are the
+/// serialized alerts of the same scan, byte for byte, and most were written from a tree.
+#[test]
+fn alerts_written_by_the_scan_equal_the_alerts_serialized() {
+    let rules = rules();
+    let (mut objects, mut written) = (0, 0);
+    for path in record_files() {
+        let Ok(bytes) = fs::read(&path) else { continue };
+        let name = path.display().to_string();
+        let mut want = Vec::new();
+        scan_object(
+            &name,
+            bytes.as_slice(),
+            &rules,
+            &ScanOptions::default(),
+            &mut |a| {
+                serde_json::to_writer(&mut want, &a).unwrap();
+                want.push(b'\n');
+            },
+        );
+        let mut lines = Lines::default();
+        let size = Some(bytes.len() as u64);
+        scan_sized_keeping(
+            &name,
+            bytes.as_slice(),
+            size,
+            &rules,
+            &ScanOptions::default(),
+            &mut lines,
+            &mut |_| {},
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&lines.text),
+            String::from_utf8_lossy(&want),
+            "{name}"
+        );
+        objects += 1;
+        written += lines.written;
+    }
+    assert!(
+        objects >= 10 && written >= 1000,
+        "{objects} objects, {written} written"
+    );
+    println!("{objects} objects, {written} alerts written from trees");
 }
 
 /// The check itself finds a secret when one is there: an alert carrying a harvested value

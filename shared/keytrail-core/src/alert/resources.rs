@@ -35,17 +35,17 @@ pub(super) const MAX_RESOURCE_BYTES: usize = 8 * 1024;
 
 /// The ARNs and names an event touched, in order of first appearance, de-duplicated, within
 /// [`MAX_RESOURCE_BYTES`].
-pub(super) fn resources<'v>(event: impl View<'v>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+pub(super) fn resources<'v>(event: impl View<'v>) -> Vec<&'v str> {
+    let mut out: Vec<&'v str> = Vec::new();
     let mut bytes = 0;
-    let mut push = |s: &str| {
+    let mut push = |s: &'v str| {
         if !s.is_empty()
             && s.len() <= 2048
             && bytes + s.len() <= MAX_RESOURCE_BYTES
-            && !out.iter().any(|o| o == s)
+            && !out.contains(&s)
         {
             bytes += s.len();
-            out.push(s.to_owned());
+            out.push(s);
         }
     };
     if let Some(items) = event.member("resources").and_then(View::items) {

@@ -190,6 +190,53 @@ fn oversized_event_is_cut_under_the_limit() {
     assert_eq!(a.event.to_value()["eventName"], "ExportCertificate");
 }
 
+/// Written straight from the tree, an alert is the `Alert`'s text whenever the `Alert` keeps
+/// its event whole, and is refused (left to the `Alert`, which cuts the event) whenever it cuts
+/// it: byte by byte across the limit, with a record that only the event carries large.
+#[test]
+fn a_written_alert_is_refused_exactly_when_its_event_must_be_cut() {
+    let (mut written, mut refused) = (0, 0);
+    let rule = rule();
+    for pad in (MAX_ALERT_BYTES - 2_400..MAX_ALERT_BYTES - 1_600).step_by(3) {
+        let json = serde_json::to_vec(&json!({
+            "eventName": "ExportCertificate", "eventID": "id", "awsRegion": "us-east-1",
+            "requestParameters": {"note": "x".repeat(pad)}
+        }))
+        .unwrap();
+        let tree = Tree::parse(&json).unwrap();
+        let found = TreeAlert {
+            rule: &rule,
+            head: None,
+            tree: &tree,
+            json: &json,
+            object: "s3://b/k",
+            record: 1,
+        };
+        let alert = found.to_alert();
+        let whole = EventJson::redacted_tree(&tree, json.len()).unwrap();
+        let mut line = Vec::new();
+        if found.write_json(&mut line) {
+            assert_eq!(
+                alert.event, whole,
+                "{pad}: written, but the alert cut its event"
+            );
+            assert_eq!(line, serde_json::to_vec(&alert).unwrap(), "{pad}");
+            written += 1;
+        } else {
+            assert_ne!(
+                alert.event, whole,
+                "{pad}: refused, but the alert kept its event"
+            );
+            assert!(line.is_empty(), "{pad}");
+            refused += 1;
+        }
+    }
+    assert!(
+        written > 10 && refused > 10,
+        "{written} written, {refused} refused"
+    );
+}
+
 #[test]
 fn huge_untrusted_fields_are_capped_and_the_alert_fits() {
     let e = Event::from_value(json!({

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::{ensure, scan, scan_report, Checked, Harness};
-use crate::alert::{asff, MAX_ALERT_BYTES};
+use crate::alert::{asff, AlertHead, TreeAlert, MAX_ALERT_BYTES};
 use crate::integrity::Timestamp;
 use crate::record::{Event, Tree};
 use crate::render::{self, slack};
@@ -35,7 +35,8 @@ impl Harness {
 
 impl Harness {
     /// The alert made from a [`Tree`] over `data` (the path of records only unrouted rules
-    /// match) is the alert made from the parsed event, byte for byte; the tree never reads what
+    /// match), and the same alert written as JSON straight from the tree, are the alert made
+    /// from the parsed event, byte for byte; the tree never reads what
     /// serde_json refuses. The tree may leave to serde_json what it does not read (deep nesting).
     fn tree_agrees(&self, data: &[u8]) -> Checked {
         let tree = Tree::parse(data);
@@ -53,7 +54,25 @@ impl Harness {
                 );
                 ensure(want == got, || {
                     format!("tree alert {got}\nvalue alert {want}")
-                })
+                })?;
+                let found = TreeAlert {
+                    rule,
+                    head: Some(&AlertHead::of(rule)),
+                    tree: &tree,
+                    json: data,
+                    object: "f",
+                    record: 1,
+                };
+                let mut line = Vec::new();
+                ensure(
+                    !found.write_json(&mut line) || line == want.as_bytes(),
+                    || {
+                        format!(
+                            "written alert {}\nvalue alert {want}",
+                            String::from_utf8_lossy(&line)
+                        )
+                    },
+                )
             }
             (_, None) => Ok(()),
         }

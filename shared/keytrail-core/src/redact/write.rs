@@ -1,8 +1,9 @@
 //! The redacting writer over a record read into a [`Tree`]: the same JSON text that
 //! serializing [`super::Redacted`] over the record's `Value` gives, byte for byte.
 //!
-//! Both decide through the same predicates ([`super::is_secret_member`],
-//! [`super::names_a_secret`], [`super::is_secret_text`]), and the tree holds what the `Value`
+//! Both decide through the same predicates ([`super::is_secret_member`] and
+//! [`super::names_a_secret`], here on each key's facts judged once, and
+//! [`super::is_secret_text`]), and the tree holds what the `Value`
 //! holds, in the same order (see `record/tree.rs`). The text is compact JSON as serde_json
 //! writes it: a string that holds no escape in the record holds nothing serde_json would
 //! escape (no quote, backslash or control character), so it is copied as it is between quotes;
@@ -12,7 +13,11 @@ use std::io;
 
 use crate::record::{At, Kind, Text, Tree, View};
 
-use super::{is_secret_member, is_secret_text, names_a_secret, REDACTED};
+use super::memo::{self, Facts};
+use super::{is_secret_text, member_is_secret, member_names_a_secret, REDACTED};
+
+/// Keys of an object whose facts are kept while it is written.
+const KEYS: usize = 32;
 
 /// Writes the record `tree` holds as compact JSON, its secrets redacted, to `out`.
 pub fn write_redacted(tree: &Tree<'_>, out: &mut Vec<u8>) -> io::Result<()> {
@@ -22,9 +27,17 @@ pub fn write_redacted(tree: &Tree<'_>, out: &mut Vec<u8>) -> io::Result<()> {
 fn write_value(value: At<'_>, out: &mut Vec<u8>) -> io::Result<()> {
     match value.kind() {
         Some(Kind::Object) => {
-            let pair = value
-                .members()
-                .is_some_and(|m| names_a_secret(m.map(|(k, v)| (k, v.as_str()))));
+            // Each key is judged once, for the pair test and for its member (the first
+            // [`KEYS`] of an object; any further ones twice).
+            let mut judged = [Facts::default(); KEYS];
+            let mut pair = false;
+            for (n, (key, child)) in value.entries().into_iter().flatten().enumerate() {
+                let facts = memo::facts(key.as_str());
+                if let Some(slot) = judged.get_mut(n) {
+                    *slot = facts;
+                }
+                pair = pair || member_names_a_secret(facts, child.as_str());
+            }
             out.push(b'{');
             for (n, (key, child)) in value.entries().into_iter().flatten().enumerate() {
                 if n > 0 {
@@ -32,7 +45,11 @@ fn write_value(value: At<'_>, out: &mut Vec<u8>) -> io::Result<()> {
                 }
                 write_text(key, out)?;
                 out.push(b':');
-                if is_secret_member(key.as_str(), child.is_null(), pair) {
+                let facts = match judged.get(n) {
+                    Some(facts) => *facts,
+                    None => memo::facts(key.as_str()),
+                };
+                if member_is_secret(facts, child.is_null(), pair) {
                     write_plain(REDACTED, out);
                 } else {
                     write_value(child, out)?;
