@@ -1,5 +1,5 @@
-//! A worker's alerts on their way to the printer, in batches: as [`Alert`]s, or, when the scan
-//! prints JSONL, as the lines themselves.
+//! A worker's alerts on their way to the printer, in batches ([`Message`]): as [`Alert`]s, or,
+//! when the scan prints JSONL, as the lines themselves.
 //!
 //! Written on the worker, a line costs the printer a copy: the alerts of a noisy rule (most
 //! records of a busy account) are written by as many threads as scan, and those of records the
@@ -14,11 +14,30 @@ use keytrail_core::scan::AlertSink;
 use keytrail_core::{Alert, Severity};
 
 use super::output;
-use super::pool::{Message, BATCH};
+use super::target::Finished;
+
+/// Alerts sent to the printer at once (the rest of an object's at its end): one channel
+/// hand-over per alert, with a wake-up of the printer each, took a fifth of the time when every
+/// record alerts.
+pub const BATCH: usize = 32;
+/// Batches of one object that may wait for the printer before its scan waits (256 alerts, or
+/// 1 MiB of JSONL lines).
+pub const OBJECT_BATCHES: usize = 256 / BATCH;
+
+/// What a worker sends the printer about one object: its alerts in batches as they come, then
+/// how its scan ended.
+pub enum Message {
+    /// Alerts, in record order.
+    Alerts(Vec<Alert>),
+    /// Alerts written as JSONL, in record order.
+    Lines(Lines),
+    /// The object's end.
+    Done(Box<Finished>),
+}
 
 /// Bytes of lines sent to the printer at once: about 40 alerts of a SigmaHQ rule (3.4 KB a
 /// line), so that the printer wakes, and writes to stdout, once for that many. At most
-/// [`super::pool::OBJECT_BATCHES`] of them wait for the printer.
+/// [`OBJECT_BATCHES`] of them wait for the printer.
 const LINES_BYTES: usize = 128 << 10;
 
 /// Alerts written as JSONL: the lines, and each alert's severity (for the totals and the

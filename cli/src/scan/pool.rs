@@ -16,29 +16,9 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 
 use keytrail_core::scan::AlertSink;
-use keytrail_core::Alert;
 
-use super::batch::{Batcher, Lines};
+use super::batch::{Batcher, Message, OBJECT_BATCHES};
 use super::target::{Finished, Target};
-
-/// Alerts sent to the printer at once (the rest of an object's at its end): one channel
-/// hand-over per alert, with a wake-up of the printer each, took a fifth of the time when every
-/// record alerts.
-pub const BATCH: usize = 32;
-/// Batches of one object that may wait for the printer before its scan waits (256 alerts, or
-/// 1 MiB of JSONL lines).
-pub const OBJECT_BATCHES: usize = 256 / BATCH;
-
-/// What a worker sends the printer about one object: its alerts in batches as they come, then
-/// how its scan ended.
-pub enum Message {
-    /// Alerts, in record order.
-    Alerts(Vec<Alert>),
-    /// Alerts written as JSONL, in record order.
-    Lines(Lines),
-    /// The object's end.
-    Done(Box<Finished>),
-}
 
 /// Scans one target, handing each alert to the sink; the stop flag says when to give up.
 pub type ScanOne<'a> = dyn Fn(&Target, &AtomicBool, &mut dyn AlertSink) -> Finished + Sync + 'a;

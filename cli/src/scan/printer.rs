@@ -24,9 +24,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use keytrail_core::{Alert, Severity};
 
 use super::args::Format;
-use super::batch::Lines;
+use super::batch::{Lines, Message};
 use super::output;
-use super::pool::{InOrder, Message};
+use super::pool::InOrder;
 use super::summary::Totals;
 use super::target::{Finished, Target};
 use crate::term;

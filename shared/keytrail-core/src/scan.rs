@@ -14,11 +14,11 @@
 use std::fmt;
 use std::io::Read;
 
-use crate::alert::{Alert, TreeAlert};
+use crate::alert::{Alert, AlertHead, TreeAlert};
 use crate::correlate::Kept;
 use crate::integrity::{ContentError, ContentHash, ContentHasher};
 use crate::read::{Compression, Damaged, ReadError, ReadOptions, RecordReader, Shape};
-use crate::rules::{RuleSet, Scratch, Verdict};
+use crate::rules::{Rule, RuleSet, Scratch, Verdict};
 use crate::Severity;
 
 /// How to scan.
@@ -248,6 +248,22 @@ pub fn scan_object_hashing<R: Read + Send>(
     })
 }
 
+/// The [`AlertHead`] of each rule that alerts on a record read into a tree, written when the
+/// rule first does in the object: an object without such alerts costs nothing.
+#[derive(Default)]
+struct Heads(Vec<Option<AlertHead>>);
+
+impl Heads {
+    /// The head of rule `index`, `rule`.
+    fn get(&mut self, index: usize, rule: &Rule) -> Option<&AlertHead> {
+        if self.0.len() <= index {
+            self.0.resize_with(index + 1, || None);
+        }
+        let slot = self.0.get_mut(index)?;
+        Some(&*slot.get_or_insert_with(|| AlertHead::of(rule)))
+    }
+}
+
 /// The loop over one object's records: the rule set classifies each, and its matches become
 /// alerts.
 fn scan_records<R: Read>(
@@ -274,6 +290,7 @@ fn scan_records<R: Read>(
         not_events: Tally::default(),
     };
     let mut scratch = Scratch::default();
+    let mut heads = Heads::default();
     loop {
         let raw = match reader.next_record() {
             Ok(Some(raw)) => raw,
@@ -292,13 +309,13 @@ fn scan_records<R: Read>(
         match rules.classify(&raw, &mut scratch) {
             Verdict::NoMatch => {}
             Verdict::Matched(matches) => {
-                for (rule, head) in matches.alerting() {
+                for (i, rule) in matches.alerting() {
                     if rule.level >= options.min_severity {
                         report.alerts += 1;
                         match matches.tree() {
                             Some((tree, json)) => sink.tree_alert(TreeAlert {
                                 rule,
-                                head: Some(head),
+                                head: heads.get(i, rule),
                                 tree,
                                 json,
                                 object: &object,

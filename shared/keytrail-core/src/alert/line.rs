@@ -123,8 +123,8 @@ impl TreeAlert<'_> {
 
 /// A rule's part of its alerts' JSON, from `"rule_id"` to `"falsepositives"`: the same for
 /// every alert of the rule, and most of the text that needs escaping (a SigmaHQ rule's
-/// description, references and false positives run to 900 bytes). Its rule set writes it
-/// once ([`crate::rules::Matches::alerting`]).
+/// description, references and false positives run to 900 bytes). The scan writes it once
+/// per object for each rule that alerts.
 #[derive(Debug, Clone)]
 pub struct AlertHead {
     /// The rule's id, which the head is used for only with.

@@ -39,7 +39,6 @@ use serde_json::Value;
 use super::bytes::as_text;
 use super::rule::Rule;
 use super::set::RuleSet;
-use crate::alert::AlertHead;
 use crate::read::RawRecord;
 use crate::record::{self, Event, Peek, Projection, RecordError, Tree};
 
@@ -131,13 +130,13 @@ impl<'a> Matches<'a> {
             .filter_map(move |&i| set.rules().get(i))
     }
 
-    /// [`Matches::rules`], each with its part of its alerts' JSON ([`crate::alert::TreeAlert::head`]).
-    pub fn alerting(&self) -> impl Iterator<Item = (&'a Rule, &'a AlertHead)> + 'a {
+    /// [`Matches::rules`], each with its index into [`RuleSet::rules`].
+    pub fn alerting(&self) -> impl Iterator<Item = (usize, &'a Rule)> + 'a {
         let set = self.set;
         self.indexes
             .iter()
             .filter(move |&&i| !set.correlations.is_silent(i))
-            .filter_map(move |&i| set.rules().get(i).zip(set.heads.get(i)))
+            .filter_map(move |&i| set.rules().get(i).map(|rule| (i, rule)))
     }
 
     /// The matching rules' indexes into [`RuleSet::rules`], ascending.

@@ -8,7 +8,6 @@ use super::detection::Compiled;
 use super::index::Index;
 use super::needles::{Needles, RoutedNeedles};
 use super::rule::{Rule, RuleInfo};
-use crate::alert::AlertHead;
 use crate::correlate::Correlations;
 use crate::record::{Projection, MAX_SCREEN_KEYS};
 
@@ -30,8 +29,6 @@ pub struct RuleSet {
     pub(super) routed_projections: Vec<Option<Projection>>,
     /// The correlation rules, over these rules (set by the loader after `build`).
     pub(super) correlations: Correlations,
-    /// Each rule's part of its alerts' JSON, written once.
-    pub(super) heads: Vec<AlertHead>,
 }
 
 impl RuleSet {
@@ -52,9 +49,7 @@ impl RuleSet {
                 routed.then(|| rule_projection(c)).flatten()
             })
             .collect();
-        let heads = rules.iter().map(AlertHead::of).collect();
         RuleSet {
-            heads,
             rules,
             info,
             compiled,
