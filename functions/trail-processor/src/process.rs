@@ -3,7 +3,8 @@
 //! - A key that is not a trail log is skipped with a reason; a digest file too, unless log file
 //!   validation is on ([`crate::integrity`]): then it is verified, and its problems published.
 //! - With validation on, a log object's content is hashed while it streams, and recorded once
-//!   read cleanly ([`crate::integrity::Integrity::log_read`]).
+//!   read to its end, even when its records are not JSON
+//!   ([`crate::integrity::Integrity::log_read`]).
 //! - A missing object is skipped with a log line: it was deleted since it was announced.
 //! - The body is streamed through the scan, and its alerts are published in batches of ten while
 //!   it reads ([`crate::publish`]), so memory does not grow with the number of alerts.
@@ -193,7 +194,7 @@ async fn process_document<S: ObjectSource, K: AlertSink>(
 /// the object: an integrity alert for a fault that will not pass, a retryable failure for one
 /// that may, for a stop at the deadline, and for alerts that could not be published (the scan
 /// stops at the first such batch: the retry reads the object again anyway). A log object `log`
-/// read cleanly has its hash recorded.
+/// read to its end (cleanly, or with records that are not JSON) has its hash recorded.
 async fn publish_while_reading<S: ObjectSource, K: AlertSink>(
     app: &Arc<App<S, K>>,
     name: &str,
@@ -241,9 +242,11 @@ async fn publish_while_reading<S: ObjectSource, K: AlertSink>(
     }
     published += crate::correlate::correlate(app, name, kept, only, metrics).await?;
     let problems = report.problems();
-    if let (Some(check), Some(log), Some(Ok(hash)), None) =
-        (&app.integrity, log, content, &report.fault)
-    {
+    // Retryable faults and stops have returned above: what is left is a clean read or a data
+    // fault (not JSON, damaged records), and the hash covers the whole content either way
+    // (the decompress thread reads on to the end). A log overwritten with garbage after its
+    // digest was verified is caught as modified here, besides its own unreadable alert.
+    if let (Some(check), Some(log), Some(Ok(hash))) = (&app.integrity, log, content) {
         let alerts = crate::integrity::log_object(check, log, hash, name).await?;
         if !alerts.is_empty() {
             published += publish(app, name, alerts, metrics).await?;

@@ -148,3 +148,20 @@ async fn a_log_overwritten_after_its_digest_is_caught_on_arrival() {
     let want = expected_alerts(&planted);
     assert_eq!(world.integrity_alerts(want.len()).await, want);
 }
+
+/// A log overwritten after its digest was verified with text that is not JSON: the records
+/// cannot be read (the object's own alert says so), but the content is hashed all the same
+/// and caught as modified on arrival.
+#[tokio::test]
+async fn a_log_overwritten_with_text_after_its_digest_is_caught_on_arrival() {
+    let mut world = world(Trail::day()).await;
+    world.deliver().await;
+    let planted = world.trail.replace_log_with_text();
+    let log = planted[0].object().clone();
+    world.trail.upload(&world.moto.s3()).await;
+    handle(&world.app, notification(&log.bucket, &[&log.key]))
+        .await
+        .unwrap();
+    let want = expected_alerts(&planted);
+    assert_eq!(world.integrity_alerts(want.len()).await, want);
+}

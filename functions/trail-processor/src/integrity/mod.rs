@@ -2,8 +2,9 @@
 //! with the state table ([`keytrail_aws::state`]) as the memory between invocations.
 //!
 //! - **A log object** is hashed while it streams through the scan (by the scan's decompress
-//!   thread, see [`keytrail_aws::stream`]); once read cleanly its SHA-256 is recorded (`log#bucket/key`) and
-//!   it joins its trail's pending list. When a verified digest listed it already, the hashes are
+//!   thread, see [`keytrail_aws::stream`]); once read to its end (cleanly, or with records that
+//!   are not JSON: the hash covers the content all the same) its SHA-256 is recorded
+//!   (`log#bucket/key`) and it joins its trail's pending list. When a verified digest listed it already, the hashes are
 //!   compared on the spot (a log overwritten after its digest): [`Integrity::log_read`].
 //! - **A digest object** (skipped before) is verified ([`Integrity::check_digest`]): its location
 //!   and signature (public keys from `ListPublicKeys`, cached, [`keys`]), its link to the previous
@@ -105,7 +106,7 @@ impl Integrity {
         self.max_log_bytes
     }
 
-    /// A log object `log` was read cleanly and its content hashed to `hash`: records it, and
+    /// A log object `log` was read to its end and its content hashed to `hash`: records it, and
     /// answers a problem when a verified digest listed it with another hash.
     pub async fn log_read(
         &self,

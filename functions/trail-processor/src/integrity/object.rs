@@ -45,7 +45,7 @@ pub async fn digest_object<S: ObjectSource, K: AlertSink>(
     })
 }
 
-/// Records log object `log` (object `name`) read cleanly with content hash `hash`; the alert
+/// Records log object `log` (object `name`) read to its end with content hash `hash`; the alert
 /// when a verified digest listed it with another hash.
 pub async fn log_object(
     check: &Integrity,

@@ -59,6 +59,24 @@ impl Trail {
         }]
     }
 
+    /// Replaces a log file that the 09:17:28 digest lists with text that is not JSON (its
+    /// records unreadable, its content still hashed).
+    pub fn replace_log_with_text(&mut self) -> Vec<Problem> {
+        let digest = self.main_digest(9);
+        let log = digest.fields.logs[0].key.clone();
+        let object = self.remove(&log);
+        let expected = sha256_hex(&object.content);
+        let content = b"this is not a CloudTrail log file\n".to_vec();
+        let found = sha256_hex(&content);
+        self.put(&log, content, object.metadata);
+        vec![Problem::LogFileModified {
+            log: self.object(&log),
+            digest: self.object(&digest.fields.key),
+            expected,
+            found,
+        }]
+    }
+
     /// Deletes a log file that the 14:17:28 digest lists.
     pub fn delete_log(&mut self) -> Vec<Problem> {
         let digest = self.main_digest(14);
