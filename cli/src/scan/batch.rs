@@ -89,6 +89,14 @@ impl<'a> Batcher<'a> {
         }
     }
 
+    /// Gives a new batch of lines room for the batch and a large last line, so that its text
+    /// is not copied as it grows.
+    fn reserve_lines(&mut self) {
+        if self.lines.text.capacity() == 0 {
+            self.lines.text.reserve_exact(LINES_BYTES + (16 << 10));
+        }
+    }
+
     /// Sends the alert itself, after the lines before it: the printer writes it (and says why
     /// if it cannot).
     fn send_alert(&mut self, alert: Alert) {
@@ -108,6 +116,7 @@ impl AlertSink for Batcher<'_> {
         if !self.jsonl {
             return self.send_alert(alert);
         }
+        self.reserve_lines();
         let start = self.lines.text.len();
         if output::write_jsonl(&mut self.lines.text, &alert).is_err() {
             self.lines.text.truncate(start);
@@ -121,10 +130,7 @@ impl AlertSink for Batcher<'_> {
         if !self.jsonl {
             return self.send_alert(alert.to_alert());
         }
-        if self.lines.text.capacity() == 0 {
-            // Room for a batch and a large last line: the text is not copied as it grows.
-            self.lines.text.reserve_exact(LINES_BYTES + (16 << 10));
-        }
+        self.reserve_lines();
         let start = self.lines.text.len();
         if !alert.write_json(&mut self.lines.text) {
             return self.alert(alert.to_alert());

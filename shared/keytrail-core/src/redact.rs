@@ -29,9 +29,9 @@
 //! allocates.
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::{Map, Value};
 
 use memo::Facts;
-use serde_json::{Map, Value};
 
 mod keys;
 mod memo;

@@ -4,8 +4,9 @@
 //! - **A log object** is hashed while it streams through the scan (by the scan's decompress
 //!   thread, see [`keytrail_aws::stream`]); once read to its end (cleanly, or with records that
 //!   are not JSON: the hash covers the content all the same) its SHA-256 is recorded
-//!   (`log#bucket/key`) and it joins its trail's pending list. When a verified digest listed it already, the hashes are
-//!   compared on the spot (a log overwritten after its digest): [`Integrity::log_read`].
+//!   (`log#bucket/key`) and it joins its trail's pending list. When a verified digest listed it
+//!   already, the hashes are compared on the spot (a log overwritten after its digest):
+//!   [`Integrity::log_read`].
 //! - **A digest object** (skipped before) is verified ([`Integrity::check_digest`]): its location
 //!   and signature (public keys from `ListPublicKeys`, cached, [`keys`]), its link to the previous
 //!   digest (recorded when that one was verified; else read from S3; absent = missing, and the

@@ -4,8 +4,8 @@
 //! value of a name/value pair), and a profile of a noisy rule's alerts had those judgements at a
 //! seventh of the CPU time. CloudTrail records repeat a few hundred keys, so each thread keeps
 //! the facts of the keys it saw last in a small table: 1,024 slots, one per hash of a key, each
-//! holding one key of up to [`KEY_BYTES`] bytes and its facts (40 KiB a thread). A key whose slot holds another is
-//! judged again and takes the slot. The table only remembers what the predicates said, so the
+//! holding one key of up to [`KEY_BYTES`] bytes and its facts (40 KiB a thread). A key whose
+//! slot holds another is judged again and takes the slot. The table only remembers what the predicates said, so the
 //! answers are theirs whatever the keys; crafted keys that share a slot cost what they cost
 //! before. Longer keys are judged every time.
 

@@ -123,11 +123,7 @@ impl<'a> Matches<'a> {
     /// correlations with `generate: false` use is left out (it alerts through them,
     /// [`RuleSet::correlate`]).
     pub fn rules(&self) -> impl Iterator<Item = &'a Rule> + 'a {
-        let set = self.set;
-        self.indexes
-            .iter()
-            .filter(move |&&i| !set.correlations.is_silent(i))
-            .filter_map(move |&i| set.rules().get(i))
+        self.alerting().map(|(_, rule)| rule)
     }
 
     /// [`Matches::rules`], each with its index into [`RuleSet::rules`].
