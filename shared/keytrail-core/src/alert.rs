@@ -399,27 +399,53 @@ pub fn alert_id(rule_id: &str, event_id: Option<&str>, object: &str, record: u64
 
 /// A link to the event in the CloudTrail console, for the event's partition.
 pub fn console_url(region: Option<&str>, event_id: Option<&str>) -> Option<String> {
-    let region = region.filter(|r| {
+    let mut url = Vec::new();
+    push_console_url(region, event_id, &mut url)
+        .then(|| String::from_utf8(url).ok())
+        .flatten()
+}
+
+/// Appends [`console_url`] to `out` and says whether there is one; appends nothing when not.
+/// Its text is ASCII letters, digits and `-./:?=#` only: nothing JSON escapes.
+pub(crate) fn push_console_url(
+    region: Option<&str>,
+    event_id: Option<&str>,
+    out: &mut Vec<u8>,
+) -> bool {
+    let Some(region) = region.filter(|r| {
         !r.is_empty()
             && r.len() <= 32
             && r.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    })?;
-    let event_id = event_id.filter(|id| {
+    }) else {
+        return false;
+    };
+    let Some(event_id) = event_id.filter(|id| {
         !id.is_empty()
             && id.len() <= 128
             && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    })?;
-    let host = if region.starts_with("us-gov-") {
-        format!("{region}.console.amazonaws-us-gov.com")
-    } else if region.starts_with("cn-") {
-        format!("{region}.console.amazonaws.cn")
-    } else {
-        format!("{region}.console.aws.amazon.com")
+    }) else {
+        return false;
     };
-    Some(format!(
-        "https://{host}/cloudtrailv2/home?region={region}#/events/{event_id}"
-    ))
+    let domain: &[u8] = if region.starts_with("us-gov-") {
+        b".console.amazonaws-us-gov.com"
+    } else if region.starts_with("cn-") {
+        b".console.amazonaws.cn"
+    } else {
+        b".console.aws.amazon.com"
+    };
+    for part in [
+        b"https://".as_slice(),
+        region.as_bytes(),
+        domain,
+        b"/cloudtrailv2/home?region=",
+        region.as_bytes(),
+        b"#/events/",
+        event_id.as_bytes(),
+    ] {
+        out.extend_from_slice(part);
+    }
+    true
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@
 
 use std::io;
 
-use super::{alert_id, console_url, rule_items, Alert, Fields, MAX_ALERT_BYTES};
+use super::{alert_id, push_console_url, rule_items, Alert, Fields, MAX_ALERT_BYTES};
 use crate::record::Tree;
 use crate::redact;
 use crate::rules::Rule;
@@ -78,7 +78,6 @@ impl TreeAlert<'_> {
             resources,
         } = Fields::read(self.tree.root());
         let id = alert_id(&rule.id, event_id.as_deref(), self.object, self.record);
-        let url = console_url(region.as_deref(), event_id.as_deref());
         out.extend_from_slice(b"{\"alert_id\":");
         serde_json::to_writer(&mut *out, &id)?;
         match self.head.and_then(|head| head.of_rule(rule)) {
@@ -107,7 +106,14 @@ impl TreeAlert<'_> {
         out.extend_from_slice(b",\"record\":");
         serde_json::to_writer(&mut *out, &self.record)?;
         out.push(b'}');
-        optional(out, "console_url", url.as_deref())?;
+        key(out, "console_url");
+        out.push(b'"');
+        if !push_console_url(region.as_deref(), event_id.as_deref(), out) {
+            out.pop();
+            out.extend_from_slice(b"null");
+        } else {
+            out.push(b'"');
+        }
         key(out, "event");
         let event_start = out.len();
         redact::write_redacted(self.tree, out)?;

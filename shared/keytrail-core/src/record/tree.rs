@@ -14,6 +14,8 @@
 //! serde_json accepts, and gives up (`None`) on anything it is not sure of (nesting deeper than
 //! [`MAX_DEPTH`], a record that is not an object): the caller then parses a `Value` as before.
 
+use std::cmp::Ordering;
+
 use serde_json::Number;
 
 use super::peek::is_cloudtrail_detail_type;
@@ -334,7 +336,7 @@ impl<'a> Reader<'a> {
         }
         // As a `Value`'s map: sorted by key (a stable sort), the last of equal keys kept.
         let open = self.open_members.get_mut(base..)?;
-        open.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        open.sort_by(|a, b| key_order(a.0.as_str(), b.0.as_str()));
         let start = self.tree.members.len();
         let mut run = self.open_members.drain(base..).peekable();
         while let Some(member) = run.next() {
@@ -380,6 +382,28 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Keys in the order of `str`'s `Ord` (a `Value`'s map): the first eight bytes compared as one
+/// number, the rest only when those tie. Sorting the members of a record's objects called
+/// `memcmp` at every comparison, which cost as much as the rest of the sort.
+fn key_order(a: &str, b: &str) -> Ordering {
+    prefix(a).cmp(&prefix(b)).then_with(|| a.cmp(b))
+}
+
+/// The first eight bytes of `s` as a big-endian number, zero-padded: two keys whose prefixes
+/// differ are in the order of their prefixes (a zero byte pads, and a key that is a prefix of
+/// another comes first, as in `Ord`).
+#[inline]
+fn prefix(s: &str) -> u64 {
+    let b = s.as_bytes();
+    match b.first_chunk::<8>() {
+        Some(eight) => u64::from_be_bytes(*eight),
+        None => b
+            .iter()
+            .zip((0..8).rev())
+            .fold(0, |w, (&c, k)| w | u64::from(c) << (8 * k)),
+    }
+}
+
 /// True when `bytes` holds a control character (below 0x20), eight bytes at a time.
 fn has_control(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -399,7 +423,21 @@ fn has_control(bytes: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::has_control;
+    use super::{has_control, key_order};
+
+    #[test]
+    fn key_order_is_the_order_of_str() {
+        let keys = [
+            "", "a", "a\0", "a\0\0", "ab", "abc", "abcdefg", "abcdefgh", "abcdefgh\0",
+            "abcdefghi", "abcdefgz", "abcdefh", "b", "eventName", "eventSource", "eventTime",
+            "\u{e9}", "\u{e9}t\u{e9}", "Z", "_", "\u{7f}",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(key_order(a, b), a.cmp(b), "{a:?} {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn control_characters_are_found_at_every_position() {

@@ -3,10 +3,11 @@
 //! Every key of every alerted record is judged ([`Facts::of`]: is it a secret's, the name or the
 //! value of a name/value pair), and a profile of a noisy rule's alerts had those judgements at a
 //! seventh of the CPU time. CloudTrail records repeat a few hundred keys, so each thread keeps
-//! the facts of the keys it saw last in a small table: 1,024 slots, one per hash of a key, each
-//! holding one key of up to [`KEY_BYTES`] bytes and its facts (40 KiB a thread). A key whose
-//! slot holds another is judged again and takes the slot. The table only remembers what the predicates said, so the
-//! answers are theirs whatever the keys; crafted keys that share a slot cost what they cost
+//! the facts of the keys it saw last in a small table: 1,024 slots, two per hash of a key
+//! ([`WAYS`]), each holding one key of up to [`KEY_BYTES`] bytes and its facts (40 KiB a
+//! thread). A key whose two slots hold others is judged again and takes the one seen least
+//! recently. The table only remembers what the predicates said, so the answers are theirs
+//! whatever the keys; crafted keys that share a slot cost what they cost
 //! before. Longer keys are judged every time.
 
 use std::cell::RefCell;
@@ -15,6 +16,10 @@ use super::{eq_folded, keys};
 
 /// Slots of a thread's table.
 const SLOTS: usize = 1024;
+/// Slots a key may take, side by side: two keys that hash alike (a few do, among the few
+/// hundred a trail repeats) then both stay, where one slot had them push each other out on
+/// every record.
+const WAYS: usize = 2;
 /// The longest key a slot holds, a multiple of 8.
 const KEY_BYTES: usize = 32;
 
@@ -103,26 +108,31 @@ pub(super) fn facts(key: &str) -> Facts {
         if table.is_empty() {
             table.resize(SLOTS, EMPTY);
         }
-        let Some(slot) = table.get_mut(slot_of(len, &words)) else {
+        let at = WAYS * bucket_of(len, &words);
+        let Some(bucket) = table.get_mut(at..at + WAYS) else {
             return Facts::of(key);
         };
-        if slot.len == len && slot.words == words {
+        if let Some(slot) = bucket.iter().find(|s| s.len == len && s.words == words) {
             return slot.facts;
         }
+        // The key seen last goes first; the other way keeps the one before it.
         let facts = Facts::of(key);
-        *slot = Slot { len, words, facts };
+        bucket.rotate_right(1);
+        if let Some(first) = bucket.first_mut() {
+            *first = Slot { len, words, facts };
+        }
         facts
     })
 }
 
-/// The slot of a key: a multiplicative hash of its length and words.
-fn slot_of(len: u8, words: &Words) -> usize {
+/// The bucket of a key: a multiplicative hash of its length and words.
+fn bucket_of(len: u8, words: &Words) -> usize {
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let h = words.iter().fold(u64::from(len), |h, w| {
         (h.rotate_left(5) ^ w).wrapping_mul(K)
     });
-    // The top bits are the best mixed: 10 of them for 1,024 slots.
-    (h >> (64 - SLOTS.trailing_zeros())) as usize
+    // The top bits are the best mixed: 9 of them for 512 buckets.
+    (h >> (64 - (SLOTS / WAYS).trailing_zeros())) as usize
 }
 
 #[cfg(test)]

@@ -28,16 +28,27 @@ fn write_value(value: At<'_>, out: &mut Vec<u8>) -> io::Result<()> {
     match value.kind() {
         Some(Kind::Object) => {
             // Each key is judged once, for the pair test and for its member (the first
-            // [`KEYS`] of an object; any further ones twice).
+            // [`KEYS`] of an object; any further ones twice). The pair test only matters to a
+            // member that names a pair's value, so without one it is not made: it judges the
+            // value of every `key` member, which in S3 data events is an object's path, new
+            // every time.
             let mut judged = [Facts::default(); KEYS];
-            let mut pair = false;
-            for (n, (key, child)) in value.entries().into_iter().flatten().enumerate() {
+            let mut values = false;
+            for (n, (key, _)) in value.entries().into_iter().flatten().enumerate() {
                 let facts = memo::facts(key.as_str());
                 if let Some(slot) = judged.get_mut(n) {
                     *slot = facts;
                 }
-                pair = pair || member_names_a_secret(facts, child.as_str());
+                values |= facts.pair_value();
             }
+            let pair = values
+                && value.entries().into_iter().flatten().enumerate().any(|(n, (key, child))| {
+                    let facts = match judged.get(n) {
+                        Some(facts) => *facts,
+                        None => memo::facts(key.as_str()),
+                    };
+                    member_names_a_secret(facts, child.as_str())
+                });
             out.push(b'{');
             for (n, (key, child)) in value.entries().into_iter().flatten().enumerate() {
                 if n > 0 {
