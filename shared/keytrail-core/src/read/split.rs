@@ -14,6 +14,7 @@
 //! `userIdentity`, `requestParameters` and the like without scanning their bytes a second time.
 
 use memchr::memchr2;
+use wide::{i8x16, CmpEq};
 
 use super::blocks::{Carry, Structure, BLOCK};
 
@@ -58,10 +59,12 @@ pub(crate) fn is_plain(b: u8) -> bool {
 
 /// Index of the first `"` or `\` in `bytes`.
 ///
-/// Most strings in a trail are short (keys, ids, times), where `memchr2`'s vector setup costs
-/// more than it saves: the first [`SHORT`] bytes are checked eight at a time in a `u64`
-/// (SWAR: a byte equal to the target becomes zero under XOR, and the classic
-/// `(x - 0x01..) & !x & 0x80..` finds the first zero byte exactly), the rest with `memchr2`.
+/// Most strings in a trail are short (keys, ids, times), where `memchr2`'s setup costs more than
+/// it saves: the first [`SHORT`] bytes are checked sixteen at a time as one vector ([`wide`]: two
+/// comparisons and a move mask, as `read/blocks.rs` does), what is left of them under sixteen
+/// eight at a time in a `u64` (SWAR: a byte equal to the target becomes zero under XOR, and the
+/// classic `(x - 0x01..) & !x & 0x80..` finds the first zero byte exactly), the rest with
+/// `memchr2`.
 #[inline]
 pub(crate) fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -71,12 +74,22 @@ pub(crate) fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     let mut at = 0;
     while at < SHORT {
-        let Some(word) = bytes.get(at..at + 8) else {
+        let Some(sixteen) = bytes.get(at..).and_then(<[u8]>::first_chunk::<16>) else {
             break;
         };
-        let mut eight = [0u8; 8];
-        eight.copy_from_slice(word);
-        let x = u64::from_le_bytes(eight);
+        let v = i8x16::new(sixteen.map(|b| b as i8));
+        let found = (v.cmp_eq(i8x16::splat(b'"' as i8)) | v.cmp_eq(i8x16::splat(b'\\' as i8)))
+            .move_mask();
+        if found != 0 {
+            return Some(at + found.trailing_zeros() as usize);
+        }
+        at += 16;
+    }
+    while at < SHORT {
+        let Some(eight) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) else {
+            break;
+        };
+        let x = u64::from_le_bytes(*eight);
         let found = zero(x ^ QUOTES) | zero(x ^ SLASHES);
         if found != 0 {
             return Some(at + (found.trailing_zeros() / 8) as usize);
