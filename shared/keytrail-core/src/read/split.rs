@@ -78,8 +78,8 @@ pub(crate) fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
             break;
         };
         let v = i8x16::new(sixteen.map(|b| b as i8));
-        let found = (v.cmp_eq(i8x16::splat(b'"' as i8)) | v.cmp_eq(i8x16::splat(b'\\' as i8)))
-            .move_mask();
+        let found =
+            (v.cmp_eq(i8x16::splat(b'"' as i8)) | v.cmp_eq(i8x16::splat(b'\\' as i8))).move_mask();
         if found != 0 {
             return Some(at + found.trailing_zeros() as usize);
         }

@@ -48,7 +48,9 @@ pub struct Peek<'a> {
     pub wrapped: bool,
     /// The first [`PEEK_KEYS`] top-level key names, in order. Only [`peek`] notes them (and
     /// `hint`): they describe records that are not events, which a quick peek never returns.
-    pub(super) keys: [Option<Cow<'a, str>>; PEEK_KEYS],
+    /// (A vector, empty and unallocated in a quick peek: a peek is moved a few times a record,
+    /// and an array of them made it three times larger.)
+    pub(super) keys: Vec<Cow<'a, str>>,
     /// How many top-level keys the record has.
     pub(super) key_count: usize,
     /// What the keys suggest the record is, when it is not an event.
@@ -57,7 +59,8 @@ pub struct Peek<'a> {
     pub(super) object: bool,
     /// Where the value of each screened key is (see [`peek_quick`] and [`partial_event`]), by
     /// the key's position in the list asked for; the last one wins, as in a parse.
-    pub(super) screened: [Option<std::ops::Range<usize>>; MAX_SCREEN_KEYS],
+    /// Offsets as `u32` (a record is far smaller), for the same reason as `keys`.
+    pub(super) screened: [Option<std::ops::Range<u32>>; MAX_SCREEN_KEYS],
     /// A top-level key begins with a screened key and a dot: a path may read it too.
     pub(super) screen_dotted: bool,
 }
@@ -72,7 +75,7 @@ impl Peek<'_> {
 
     /// The first top-level key names, in order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.keys.iter().flatten().map(|k| k.as_ref())
+        self.keys.iter().map(|k| k.as_ref())
     }
 
     /// How many top-level keys the record has.
@@ -82,7 +85,8 @@ impl Peek<'_> {
 
     /// Where the value of the `member`th screened key is, when the quick peek found it.
     pub(crate) fn screened(&self, member: usize) -> Option<std::ops::Range<usize>> {
-        self.screened.get(member).cloned().flatten()
+        let range = self.screened.get(member).cloned().flatten()?;
+        Some(usize::try_from(range.start).ok()?..usize::try_from(range.end).ok()?)
     }
 
     /// A top-level key begins with a screened key and a dot (a path may read it too).
@@ -178,8 +182,8 @@ impl<'de> Visitor<'de> for PeekVisitor {
                 }
             }
             peek.hint = peek.hint.or_else(|| hint_for_key(key.as_bytes()));
-            if let Some(slot) = peek.keys.get_mut(peek.key_count) {
-                *slot = Some(key);
+            if peek.keys.len() < PEEK_KEYS {
+                peek.keys.push(key);
             }
             peek.key_count += 1;
         }

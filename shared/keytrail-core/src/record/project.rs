@@ -175,9 +175,9 @@ pub fn partial_event(json: &[u8], peek: &Peek<'_>, projection: &Projection) -> O
         return None;
     }
     let mut map = Map::new();
-    for ((key, part), range) in projection.members.iter().zip(&peek.screened) {
-        if let Some(range) = range {
-            map.insert(key.clone(), part.apply(json.get(range.clone())?)?);
+    for (member, (key, part)) in projection.members.iter().enumerate() {
+        if let Some(range) = peek.screened(member) {
+            map.insert(key.clone(), part.apply(json.get(range)?)?);
         }
     }
     Some(Value::Object(map))

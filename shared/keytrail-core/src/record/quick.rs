@@ -70,7 +70,7 @@ pub fn peek_quick<'a>(
             },
         };
         if let Some(screen) = screen.filter(|_| lengths != 0) {
-            note_screened(&mut peek, screen, key, value_at..i);
+            note_screened(&mut peek, screen, key, value_at..i)?;
         }
         // No key names or hint: they describe records that are not events, and for those this
         // returns `None` and the full peek notes them.
@@ -87,16 +87,16 @@ pub fn peek_quick<'a>(
 }
 
 /// Notes where the value of `key` is when it is a screened key, and when it begins with one and
-/// a dot.
+/// a dot. `None` when the offsets do not fit the note (the full peek then decides).
 #[inline]
 fn note_screened(
     peek: &mut Peek<'_>,
     screen: &Projection,
     key: &[u8],
     value: std::ops::Range<usize>,
-) {
+) -> Option<()> {
     if let Some(slot) = screen.member_of(key).and_then(|m| peek.screened.get_mut(m)) {
-        *slot = Some(value);
+        *slot = Some(u32::try_from(value.start).ok()?..u32::try_from(value.end).ok()?);
     }
     let (lengths, screen) = (screen.lengths(), screen.members());
     // A dot where a shorter screened key would end: `userIdentity.type` as one key.
@@ -113,4 +113,5 @@ fn note_screened(
         }
         shorter &= shorter - 1;
     }
+    Some(())
 }

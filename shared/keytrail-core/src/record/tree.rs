@@ -428,9 +428,27 @@ mod tests {
     #[test]
     fn key_order_is_the_order_of_str() {
         let keys = [
-            "", "a", "a\0", "a\0\0", "ab", "abc", "abcdefg", "abcdefgh", "abcdefgh\0",
-            "abcdefghi", "abcdefgz", "abcdefh", "b", "eventName", "eventSource", "eventTime",
-            "\u{e9}", "\u{e9}t\u{e9}", "Z", "_", "\u{7f}",
+            "",
+            "a",
+            "a\0",
+            "a\0\0",
+            "ab",
+            "abc",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefgh\0",
+            "abcdefghi",
+            "abcdefgz",
+            "abcdefh",
+            "b",
+            "eventName",
+            "eventSource",
+            "eventTime",
+            "\u{e9}",
+            "\u{e9}t\u{e9}",
+            "Z",
+            "_",
+            "\u{7f}",
         ];
         for a in keys {
             for b in keys {

@@ -41,14 +41,17 @@ fn write_value(value: At<'_>, out: &mut Vec<u8>) -> io::Result<()> {
                 }
                 values |= facts.pair_value();
             }
-            let pair = values
-                && value.entries().into_iter().flatten().enumerate().any(|(n, (key, child))| {
-                    let facts = match judged.get(n) {
-                        Some(facts) => *facts,
-                        None => memo::facts(key.as_str()),
-                    };
-                    member_names_a_secret(facts, child.as_str())
-                });
+            let pair =
+                values
+                    && value.entries().into_iter().flatten().enumerate().any(
+                        |(n, (key, child))| {
+                            let facts = match judged.get(n) {
+                                Some(facts) => *facts,
+                                None => memo::facts(key.as_str()),
+                            };
+                            member_names_a_secret(facts, child.as_str())
+                        },
+                    );
             out.push(b'{');
             for (n, (key, child)) in value.entries().into_iter().flatten().enumerate() {
                 if n > 0 {
