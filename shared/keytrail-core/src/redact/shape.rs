@@ -76,10 +76,18 @@ fn carries_marker(b: &[u8]) -> bool {
 /// Bit `k` set when byte `k` of `chunk` (at most 16 bytes) is one of [`TRIGGERS`].
 #[inline]
 fn trigger_mask(chunk: &[u8]) -> u32 {
-    let mut lanes = [0i8; 16];
-    for (lane, byte) in lanes.iter_mut().zip(chunk) {
-        *lane = *byte as i8;
-    }
+    // A whole chunk is loaded as it is; only the last, shorter one is copied into a padded
+    // array (a copy through the stack before every load stalled the load each time).
+    let lanes = match chunk.first_chunk::<16>() {
+        Some(sixteen) => sixteen.map(|b| b as i8),
+        None => {
+            let mut lanes = [0i8; 16];
+            for (lane, byte) in lanes.iter_mut().zip(chunk) {
+                *lane = *byte as i8;
+            }
+            lanes
+        }
+    };
     let v = i8x16::new(lanes);
     let hits = TRIGGERS.iter().fold(i8x16::splat(0), |hits, t| {
         hits | v.cmp_eq(i8x16::splat(*t as i8))
