@@ -1,11 +1,10 @@
 //! `keytrail scan`'s flags.
 
 use std::io::{self, IsTerminal};
-use std::thread;
 
 use clap::{Args, ValueEnum};
 use keytrail_core::read::ReadOptions;
-use keytrail_core::scan::ScanOptions;
+use keytrail_core::scan::{available_cpus, ScanOptions};
 use keytrail_core::Severity;
 
 use crate::aws::AwsArgs;
@@ -91,6 +90,9 @@ impl ScanArgs {
                 ..ReadOptions::default()
             },
             min_severity: self.min_severity,
+            // One CPU (`taskset`, a container's quota): a decompress thread only adds
+            // hand-overs.
+            pipelined: available_cpus() > 1,
         }
     }
 
@@ -110,8 +112,7 @@ impl ScanArgs {
 
     /// How many workers.
     pub fn job_count(&self) -> usize {
-        self.jobs
-            .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
+        self.jobs.unwrap_or_else(available_cpus)
     }
 }
 

@@ -59,7 +59,16 @@ pub struct Config {
     /// `TLS_ROOTS` (default `aws`): the certificate authorities the AWS clients trust, Amazon's
     /// compiled-in roots (`aws`) or the platform's store (`system`).
     pub tls_roots: Roots,
+    /// Whether large objects are decompressed on a thread of their own
+    /// ([`ScanOptions::pipelined`](keytrail_core::scan::ScanOptions::pipelined)): not when
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, which Lambda sets, is under 1,769 MB, where a function
+    /// has less than one vCPU and a second thread only adds hand-overs. Objects whose content
+    /// is hashed for log file validation always use the thread.
+    pub pipelined: bool,
 }
+
+/// The memory size at which a Lambda function has the equivalent of one vCPU.
+const ONE_VCPU_MB: u64 = 1769;
 
 /// The alert claims' settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +180,10 @@ impl Config {
             })
             .unwrap_or(Roots::Aws);
         let sinks = SinkConfig::from_env(&mut env, &alert_topic_arn);
+        let pipelined = env
+            .get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+            .and_then(|mb| mb.trim().parse::<u64>().ok())
+            .is_none_or(|mb| mb >= ONE_VCPU_MB);
         env.finish(Config {
             sinks,
             alert_topic_arn,
@@ -187,6 +200,7 @@ impl Config {
             suppress,
             integrity,
             tls_roots,
+            pipelined,
         })
     }
 }
@@ -302,6 +316,22 @@ mod tests {
             assert!(text.contains(needle), "{needle} missing from: {text}");
         }
         assert_eq!(err.0.len(), 9);
+    }
+
+    #[test]
+    fn a_function_with_less_than_one_vcpu_reads_objects_on_one_thread() {
+        for (mb, want) in [
+            (None, true),
+            (Some("128"), false),
+            (Some("1768"), false),
+            (Some("1769"), true),
+            (Some("10240"), true),
+            (Some("lots"), true),
+        ] {
+            let mut vars = vec![("ALERT_TOPIC_ARN", TOPIC)];
+            vars.extend(mb.map(|mb| ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", mb)));
+            assert_eq!(env(&vars).unwrap().pipelined, want, "{mb:?}");
+        }
     }
 
     #[test]

@@ -106,6 +106,7 @@ impl<S, K> App<S, K> {
                 ..ReadOptions::default()
             },
             min_severity: self.config.min_severity,
+            pipelined: self.config.pipelined,
         }
     }
 }
