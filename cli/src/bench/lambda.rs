@@ -5,7 +5,9 @@
 //! the scan's pipelined reader (its decompress thread and its splitting thread); with `--hash`
 //! the decompress thread also hashes the uncompressed content with SHA-256 as it decompresses it
 //! (`scan::scan_object_hashing`), as the Lambda does for log file validation. On a tokio runtime
-//! with a worker per core, as the Lambda runtime has.
+//! with a worker per core, as the Lambda runtime has. With one CPU (`taskset -c 0`, as the
+//! bench's pinned rows run it) it reads on one thread, as a Lambda function under 1,769 MB (less
+//! than one vCPU) does.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use anyhow::Context;
 use aws_sdk_s3::primitives::ByteStream;
 use clap::Args;
 use keytrail_aws::stream::ScanStream;
-use keytrail_core::scan::ScanOptions;
+use keytrail_core::scan::{available_cpus, ScanOptions};
 
 use super::{micros, report};
 use crate::rule_args::{self, RuleArgs};
@@ -46,7 +48,10 @@ pub fn lambda(args: &LambdaArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let mut options = ScanOptions::default();
+    let mut options = ScanOptions {
+        pipelined: available_cpus() > 1,
+        ..ScanOptions::default()
+    };
     if let Some(kib) = args.chunk_kib {
         options.read.buffer_bytes = kib.max(1) << 10;
     }

@@ -62,8 +62,8 @@ pub struct Config {
     /// Whether large objects are decompressed on a thread of their own
     /// ([`ScanOptions::pipelined`](keytrail_core::scan::ScanOptions::pipelined)): not when
     /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, which Lambda sets, is under 1,769 MB, where a function
-    /// has less than one vCPU and a second thread only adds hand-overs. Objects whose content
-    /// is hashed for log file validation always use the thread.
+    /// has less than one vCPU and a second thread only adds hand-overs (log file hashing then
+    /// runs on the reading thread too).
     pub pipelined: bool,
 }
 

@@ -32,8 +32,9 @@ pub struct ScanOptions {
     /// of its own, beside the one that splits and classifies it (the default). False reads
     /// every object on the caller's thread: what a process with one CPU should do, where the
     /// second thread only adds hand-overs (pinned to one CPU, a 300,000-record object took 0.87
-    /// to 0.92 times the CPU time read this way). [`available_cpus`] tells. Records, alerts and
-    /// faults are the same either way; [`scan_object_hashing`] always uses the thread.
+    /// to 0.92 times the CPU time read this way). [`available_cpus`] tells. Records, alerts,
+    /// faults and [`scan_object_hashing`]'s hash are the same either way (only how far a scan
+    /// that stops early decompressed may differ: the thread reads whole chunks ahead).
     pub pipelined: bool,
 }
 
@@ -231,12 +232,12 @@ pub fn scan_sized_keeping<R: Read + Send>(
     keep: &mut dyn FnMut(Kept),
 ) -> ObjectReport {
     if !options.pipelined || size.is_some_and(|size| size < SERIAL_BELOW) {
-        let reader = RecordReader::new(object, input, options.read.clone());
-        return scan_records(reader, rules, options, sink, keep);
+        let mut reader = RecordReader::new(object, input, options.read.clone());
+        return scan_records(&mut reader, rules, options, sink, keep);
     }
     std::thread::scope(|scope| {
-        let reader = RecordReader::pipelined(scope, object, input, options.read.clone());
-        scan_records(reader, rules, options, sink, keep)
+        let mut reader = RecordReader::pipelined(scope, object, input, options.read.clone());
+        scan_records(&mut reader, rules, options, sink, keep)
     })
 }
 
@@ -246,6 +247,8 @@ pub fn scan_sized_keeping<R: Read + Send>(
 /// it decompresses for the scan, so the object is gunzipped once; when the scan stops reading
 /// early (content that is not JSON, damage it cannot skip, a record over the limit), the thread
 /// reads on to the end for the hash. A fault of the gzip stream or of the input leaves no hash.
+/// Without [`ScanOptions::pipelined`] the reader hashes on the caller's thread, to the same
+/// hash ([`RecordReader::serial_hashing`]).
 pub fn scan_object_hashing<R: Read + Send>(
     object: &str,
     input: R,
@@ -255,12 +258,18 @@ pub fn scan_object_hashing<R: Read + Send>(
     keep: &mut dyn FnMut(Kept),
     hash_max: u64,
 ) -> (ObjectReport, Result<ContentHash, ContentError>) {
+    let hasher = ContentHasher::new(hash_max);
+    let read = options.read.clone();
+    if !options.pipelined {
+        let mut reader = RecordReader::serial_hashing(object, input, read, hasher);
+        let report = scan_records(&mut reader, rules, options, &mut &mut *sink, keep);
+        return (report, reader.content_hash());
+    }
     std::thread::scope(|scope| {
-        let hasher = ContentHasher::new(hash_max);
-        let read = options.read.clone();
-        let (reader, tap) = RecordReader::pipelined_hashing(scope, object, input, read, hasher);
-        // The reader is dropped at the end of the scan; only then can the thread read on.
-        let report = scan_records(reader, rules, options, &mut &mut *sink, keep);
+        let (mut reader, tap) = RecordReader::pipelined_hashing(scope, object, input, read, hasher);
+        let report = scan_records(&mut reader, rules, options, &mut &mut *sink, keep);
+        // Only once the reader is gone can the thread read on.
+        drop(reader);
         (report, tap.join())
     })
 }
@@ -284,7 +293,7 @@ impl Heads {
 /// The loop over one object's records: the rule set classifies each, and its matches become
 /// alerts.
 fn scan_records<R: Read>(
-    mut reader: RecordReader<R>,
+    reader: &mut RecordReader<R>,
     rules: &RuleSet,
     options: &ScanOptions,
     sink: &mut dyn AlertSink,

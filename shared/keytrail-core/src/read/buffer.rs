@@ -221,7 +221,7 @@ mod tests {
     use super::*;
 
     fn serial(input: &[u8]) -> Input<&[u8]> {
-        let mut source = Input::Unopened(Some(input));
+        let mut source = Input::Unopened(Some(input), None);
         source.open(u64::MAX, 4).unwrap();
         source
     }

@@ -19,10 +19,11 @@ use std::ops::Range;
 
 use super::buffer::Buffer;
 use super::error::Fault;
-use super::input::Input;
+use super::input::{Input, SerialHash};
 use super::pipe::Pipe;
 use super::split::ValueScan;
 use super::{Compression, ReadOptions, Shape};
+use crate::integrity::ContentHasher;
 
 /// How far past a JSON fault in gzip content the reader looks for a gzip fault.
 pub(crate) const GZIP_FAULT_LOOKAHEAD: u64 = 1 << 20;
@@ -97,7 +98,14 @@ pub(super) type Yield = Result<Option<Range<usize>>, Fault>;
 impl<R: Read> Frames<R> {
     /// Frames reading `input` on the caller's thread (the serial reader).
     pub fn serial(input: R, opts: ReadOptions) -> Self {
-        Frames::over(Input::Unopened(Some(input)), opts)
+        Frames::over(Input::Unopened(Some(input), None), opts)
+    }
+
+    /// [`Frames::serial`], hashing everything it decompresses into `hasher` (see
+    /// [`Input::finish_hash`]).
+    pub fn serial_hashing(input: R, opts: ReadOptions, hasher: ContentHasher) -> Self {
+        let hash = SerialHash::new(hasher, opts.max_decompressed_bytes);
+        Frames::over(Input::Unopened(Some(input), Some(hash)), opts)
     }
 
     /// Frames whose bytes come from a decompress thread (see [`super::pipe`]).

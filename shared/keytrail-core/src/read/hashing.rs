@@ -15,6 +15,9 @@
 //!   decompression cap (`max_decompressed_bytes`), past which the scan faults.
 //! - **Result**: the thread returns the hash; [`ContentTap::join`] waits for it once the reader
 //!   is dropped (the reader's scope would join the thread anyway).
+//! - **One thread**: a serial reader can hash too ([`super::RecordReader::serial_hashing`], for
+//!   a process with one CPU): the same hash, the same rules, taken as the reader reads
+//!   (`input.rs`), the rest read to the end for it by [`drain`] once the records are read.
 
 use std::io::{self, Read};
 use std::thread::ScopedJoinHandle;

@@ -61,7 +61,7 @@ pub use damage::Damaged;
 pub use error::{ReadError, ReadErrorKind};
 pub use hashing::ContentTap;
 
-use crate::integrity::ContentHasher;
+use crate::integrity::{ContentError, ContentHash, ContentHasher};
 
 /// Limits applied while reading one object.
 #[derive(Debug, Clone)]
@@ -169,6 +169,36 @@ impl<R: Read> RecordReader<R> {
             object: object.to_owned(),
             frames: frame::Frames::serial(input, options),
         }
+    }
+
+    /// [`RecordReader::new`], also hashing every byte it decompresses into `hasher`, as the
+    /// decompress thread of [`RecordReader::pipelined_hashing`] does (on one CPU, where that
+    /// thread only adds hand-overs): [`RecordReader::content_hash`] gives the hash of the whole
+    /// uncompressed content once the records are read.
+    pub fn serial_hashing(
+        object: &str,
+        input: R,
+        options: ReadOptions,
+        hasher: ContentHasher,
+    ) -> Self {
+        RecordReader {
+            object: object.to_owned(),
+            frames: frame::Frames::serial_hashing(input, options, hasher),
+        }
+    }
+
+    /// The hash of the whole uncompressed content, for a reader made by
+    /// [`RecordReader::serial_hashing`]: what the scan did not read is read to the end for it
+    /// (the hash covers the whole content however the scan ended; a fault of the decoder or the
+    /// input, or the caps, leave none, as on the decompress thread). An error for any other
+    /// reader.
+    pub fn content_hash(&mut self) -> Result<ContentHash, ContentError> {
+        let mut buf = vec![0u8; self.frames.opts.buffer_bytes.max(1)];
+        self.frames.source.finish_hash(&mut buf).unwrap_or_else(|| {
+            Err(ContentError::Read(std::io::Error::other(
+                "the reader was made without a hasher",
+            )))
+        })
     }
 
     /// A reader whose decompression runs on a thread of its own in `scope`, in parallel with the
