@@ -108,11 +108,11 @@ impl TreeAlert<'_> {
         out.push(b'}');
         key(out, "console_url");
         out.push(b'"');
-        if !push_console_url(region.as_deref(), event_id.as_deref(), out) {
-            out.pop();
-            out.extend_from_slice(b"null");
-        } else {
+        if push_console_url(region.as_deref(), event_id.as_deref(), out) {
             out.push(b'"');
+        } else {
+            out.pop(); // the opening quote: there is no URL
+            out.extend_from_slice(b"null");
         }
         key(out, "event");
         let event_start = out.len();

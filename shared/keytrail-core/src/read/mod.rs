@@ -49,7 +49,7 @@ mod resync;
 mod split;
 mod states;
 mod views;
-pub(crate) use split::quote_or_backslash;
+pub(crate) use split::{quote_or_backslash, string_stops};
 #[cfg(test)]
 mod tests;
 mod tokens;

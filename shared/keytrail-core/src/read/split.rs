@@ -14,7 +14,7 @@
 //! `userIdentity`, `requestParameters` and the like without scanning their bytes a second time.
 
 use memchr::memchr2;
-use wide::{i8x16, CmpEq};
+use wide::{i8x16, CmpEq, CmpGt};
 
 use super::blocks::{Carry, Structure, BLOCK};
 
@@ -77,9 +77,7 @@ pub(crate) fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
         let Some(sixteen) = bytes.get(at..).and_then(<[u8]>::first_chunk::<16>) else {
             break;
         };
-        let v = i8x16::new(sixteen.map(|b| b as i8));
-        let found =
-            (v.cmp_eq(i8x16::splat(b'"' as i8)) | v.cmp_eq(i8x16::splat(b'\\' as i8))).move_mask();
+        let found = string_stops::<false>(sixteen);
         if found != 0 {
             return Some(at + found.trailing_zeros() as usize);
         }
@@ -97,6 +95,22 @@ pub(crate) fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
         at += 8;
     }
     memchr2(b'"', b'\\', bytes.get(at..)?).map(|k| at + k)
+}
+
+/// Bit `k` set when byte `k` of `sixteen` ends a plain string's bytes: a `"` or a `\`, and with
+/// `CONTROL` a control character (below 0x20, which JSON refuses raw in a string). One vector
+/// ([`wide`], as `read/blocks.rs` does): two or four comparisons and a move mask. The string
+/// scans of the splitter, the peek and the tree ([`quote_or_backslash`]) and of the tree's plain
+/// strings (`record/tree.rs`) share it.
+#[inline(always)]
+pub(crate) fn string_stops<const CONTROL: bool>(sixteen: &[u8; 16]) -> u32 {
+    let v = i8x16::new(sixteen.map(|b| b as i8));
+    let mut stop = v.cmp_eq(i8x16::splat(b'"' as i8)) | v.cmp_eq(i8x16::splat(b'\\' as i8));
+    if CONTROL {
+        // A control character is 0..0x20 as a signed byte; 0x80 and up are negative.
+        stop |= i8x16::splat(0x20).cmp_gt(v) & v.cmp_gt(i8x16::splat(-1));
+    }
+    stop.move_mask() as u32
 }
 
 /// How many bytes of a string [`quote_or_backslash`] checks without `memchr2`.

@@ -20,9 +20,7 @@ use serde_json::Number;
 
 use super::peek::is_cloudtrail_detail_type;
 use super::view::View;
-use wide::{i8x16, CmpEq, CmpGt};
-
-use crate::read::quote_or_backslash;
+use crate::read::{quote_or_backslash, string_stops};
 
 /// Containers nested deeper than this are left to serde_json (which refuses 128).
 const MAX_DEPTH: usize = 100;
@@ -406,19 +404,14 @@ fn prefix(s: &str) -> u64 {
     }
 }
 
-/// Index of the first `"`, `\` or control character (below 0x20, which serde_json refuses
+/// Index of the first `"`, `\\` or control character (below 0x20, which serde_json refuses
 /// raw in a string) in `bytes`: where a plain string ends, in one pass. Sixteen bytes at a time
-/// as a vector ([`wide`], as `read/blocks.rs` does), the tail shorter than that byte by byte.
+/// ([`string_stops`]), the tail shorter than that byte by byte.
 #[inline]
 fn string_stop(bytes: &[u8]) -> Option<usize> {
-    let (quote, backslash) = (i8x16::splat(b'"' as i8), i8x16::splat(b'\\' as i8));
-    let (space, minus_one) = (i8x16::splat(0x20), i8x16::splat(-1));
     let mut at = 0;
     while let Some(sixteen) = bytes.get(at..).and_then(<[u8]>::first_chunk::<16>) {
-        let v = i8x16::new(sixteen.map(|b| b as i8));
-        // A control character is 0..0x20 as a signed byte; 0x80 and up are negative.
-        let stop = v.cmp_eq(quote) | v.cmp_eq(backslash) | (space.cmp_gt(v) & v.cmp_gt(minus_one));
-        let found = stop.move_mask();
+        let found = string_stops::<true>(sixteen);
         if found != 0 {
             return Some(at + found.trailing_zeros() as usize);
         }
